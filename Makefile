@@ -1,0 +1,38 @@
+# Every target creates .venv from the pinned requirements.lock when it is missing or stale.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: install test test-postgres lint migrate serve bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv with the pinned dependencies and the project itself.
+
+lint: install ## ruff and mypy.
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check storage gql schema resolvers migrations tests
+	$(BIN)/mypy
+
+test: lint ## Lint, then the whole suite (PostgreSQL too when CHAMELEON_TEST_POSTGRES_URL is set).
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: install ## Only the PostgreSQL half of the suite (needs CHAMELEON_TEST_POSTGRES_URL).
+	$(BIN)/pytest -m postgres $(PYTEST_ARGS)
+
+migrate: install ## Upgrade both tiers to the newest schema.
+	$(BIN)/chameleon migrate
+
+lock: ## Re-resolve requirements.lock from pyproject.toml (run after changing dependencies).
+	rm -rf /tmp/chameleon-lock && $(PYTHON) -m venv /tmp/chameleon-lock
+	/tmp/chameleon-lock/bin/pip install --quiet -e '.[dev]'
+	/tmp/chameleon-lock/bin/pip freeze --exclude-editable > requirements.lock
+
+clean: ## Remove the virtualenv and local data.
+	rm -rf $(VENV) .chameleon .bench

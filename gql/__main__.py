@@ -1,0 +1,3 @@
+from gql.cli import app
+
+app(prog_name="chameleon")

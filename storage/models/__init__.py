@@ -1,0 +1,53 @@
+"""SQLAlchemy models of both tiers; import from here so every mapper is registered."""
+
+from storage.models.base import InstanceBase, TemplateBase
+from storage.models.instance_runtime import (
+    ActorRow,
+    AssignmentRow,
+    InteractionLogRow,
+    RoleMemoryRow,
+    UnitOfWorkRow,
+    UowAttributeRow,
+    UowHistoryRow,
+)
+from storage.models.instance_structure import (
+    InstanceRow,
+    LocalComponentRow,
+    LocalGuardianRow,
+    LocalInteractionRow,
+    LocalRoleRow,
+    LocalWorkflowRow,
+)
+from storage.models.template import (
+    TemplateComponentRow,
+    TemplateGuardianRow,
+    TemplateInteractionRow,
+    TemplateRoleRow,
+    TemplateWorkflowRow,
+)
+
+APPEND_ONLY_TABLES = ("UOW_Attributes", "Interaction_Logs", "UnitsOfWorkHistory")
+
+__all__ = [
+    "APPEND_ONLY_TABLES",
+    "ActorRow",
+    "AssignmentRow",
+    "InstanceBase",
+    "InstanceRow",
+    "InteractionLogRow",
+    "LocalComponentRow",
+    "LocalGuardianRow",
+    "LocalInteractionRow",
+    "LocalRoleRow",
+    "LocalWorkflowRow",
+    "RoleMemoryRow",
+    "TemplateBase",
+    "TemplateComponentRow",
+    "TemplateGuardianRow",
+    "TemplateInteractionRow",
+    "TemplateRoleRow",
+    "TemplateWorkflowRow",
+    "UnitOfWorkRow",
+    "UowAttributeRow",
+    "UowHistoryRow",
+]

@@ -1,0 +1,45 @@
+"""Column helpers shared by the model modules of both tiers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import mapped_column
+
+from storage.types import JSONType, UTCDateTime, UUIDType, utcnow
+
+
+def text_column(comment: str) -> Any:
+    return mapped_column(Text, nullable=True, comment=comment)
+
+
+def name_column(comment: str) -> Any:
+    return mapped_column(String(200), comment=comment)
+
+
+def ai_context_column() -> Any:
+    return mapped_column(
+        JSONType, nullable=True, comment="Free-form guidance for AI agents (string or mapping)."
+    )
+
+
+def json_column(comment: str, *, nullable: bool = True) -> Any:
+    return mapped_column(JSONType, nullable=nullable, comment=comment)
+
+
+def created_at_column(comment: str = "When the row was written (UTC).") -> Any:
+    return mapped_column(UTCDateTime(), default=utcnow, comment=comment)
+
+
+def fk_column(
+    target: str, comment: str, *, nullable: bool = False, ondelete: str | None = None
+) -> Any:
+    """A UUID foreign key, always indexed (SPEC 3.3: indexes on every foreign key)."""
+    return mapped_column(
+        UUIDType(),
+        ForeignKey(target, ondelete=ondelete),
+        nullable=nullable,
+        index=True,
+        comment=comment,
+    )

@@ -1,0 +1,203 @@
+"""Tier 1 models: the five template tables (SPEC 3.2)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.enums import ComponentDirection, DecompositionStrategy, GuardianType, RoleType
+from storage.models.base import TemplateBase, enum_column, uuid_pk
+from storage.models.columns import ai_context_column, fk_column, text_column
+from storage.types import JSONType, UTCDateTime, UUIDType, utcnow
+
+
+def _workflow_fk() -> Any:
+    return fk_column(
+        "Template_Workflows.workflow_id",
+        "Workflow this element belongs to; deleted with it.",
+        ondelete="CASCADE",
+    )
+
+
+class TemplateWorkflowRow(TemplateBase):
+    __tablename__ = "Template_Workflows"
+    __table_args__ = (
+        UniqueConstraint("name", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        {"comment": "Workflow blueprints; each (name, version) is immutable once imported."},
+    )
+
+    workflow_id: Mapped[uuid.UUID] = uuid_pk("Primary key of the workflow blueprint.")
+    name: Mapped[str] = mapped_column(String(200), comment="Workflow name, unique per version.")
+    description: Mapped[str | None] = text_column("Human-readable purpose of the workflow.")
+    ai_context: Mapped[Any | None] = ai_context_column()
+    version: Mapped[int] = mapped_column(
+        Integer, default=1, comment="Blueprint version, starting at 1."
+    )
+    schema_json: Mapped[Any | None] = mapped_column(
+        JSONType, nullable=True, comment="Cached full graph of the blueprint as imported."
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, comment="When the blueprint was imported (UTC)."
+    )
+
+    roles: Mapped[list[TemplateRoleRow]] = relationship(
+        back_populates="workflow",
+        foreign_keys="TemplateRoleRow.workflow_id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    interactions: Mapped[list[TemplateInteractionRow]] = relationship(
+        back_populates="workflow", cascade="all, delete-orphan", passive_deletes=True
+    )
+    components: Mapped[list[TemplateComponentRow]] = relationship(
+        back_populates="workflow", cascade="all, delete-orphan", passive_deletes=True
+    )
+    guardians: Mapped[list[TemplateGuardianRow]] = relationship(
+        back_populates="workflow", cascade="all, delete-orphan", passive_deletes=True
+    )
+    parent_roles: Mapped[list[TemplateRoleRow]] = relationship(
+        back_populates="child_workflow", foreign_keys="TemplateRoleRow.child_workflow_id"
+    )
+
+
+class TemplateRoleRow(TemplateBase):
+    __tablename__ = "Template_Roles"
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "name"),
+        CheckConstraint(
+            "(role_type = 'BETA' AND strategy IS NOT NULL)"
+            " OR (role_type <> 'BETA' AND strategy IS NULL)",
+            name="strategy_iff_beta",
+        ),
+        {"comment": "Roles of a blueprint: who acts at each step (ALPHA..TAU)."},
+    )
+
+    role_id: Mapped[uuid.UUID] = uuid_pk("Primary key of the role.")
+    workflow_id: Mapped[uuid.UUID] = _workflow_fk()
+    name: Mapped[str] = mapped_column(String(200), comment="Role name, unique in its workflow.")
+    description: Mapped[str | None] = text_column("What the role does.")
+    ai_context: Mapped[Any | None] = ai_context_column()
+    role_type: Mapped[RoleType] = enum_column(
+        RoleType, "role_type", "Functional type: ALPHA, BETA, OMEGA, EPSILON or TAU."
+    )
+    strategy: Mapped[DecompositionStrategy | None] = enum_column(
+        DecompositionStrategy,
+        "strategy",
+        "Decomposition strategy; required for BETA roles, absent otherwise.",
+        nullable=True,
+    )
+    child_workflow_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUIDType(),
+        ForeignKey("Template_Workflows.workflow_id", ondelete="RESTRICT"),
+        nullable=True,
+        index=True,
+        comment="Child blueprint this role delegates to (recursive gateway), if any.",
+    )
+
+    workflow: Mapped[TemplateWorkflowRow] = relationship(
+        back_populates="roles", foreign_keys=[workflow_id]
+    )
+    child_workflow: Mapped[TemplateWorkflowRow | None] = relationship(
+        back_populates="parent_roles", foreign_keys=[child_workflow_id]
+    )
+    components: Mapped[list[TemplateComponentRow]] = relationship(back_populates="role")
+
+
+class TemplateInteractionRow(TemplateBase):
+    __tablename__ = "Template_Interactions"
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "name"),
+        CheckConstraint(
+            "stale_token_limit_seconds IS NULL OR stale_token_limit_seconds > 0",
+            name="stale_limit_positive",
+        ),
+        {"comment": "Interactions (queues) where units of work wait between roles."},
+    )
+
+    interaction_id: Mapped[uuid.UUID] = uuid_pk("Primary key of the interaction.")
+    workflow_id: Mapped[uuid.UUID] = _workflow_fk()
+    name: Mapped[str] = mapped_column(
+        String(200), comment="Interaction name, unique in its workflow."
+    )
+    description: Mapped[str | None] = text_column("What waits in this interaction.")
+    ai_context: Mapped[Any | None] = ai_context_column()
+    stale_token_limit_seconds: Mapped[int | None] = mapped_column(
+        Integer, nullable=True, comment="Seconds a unit of work may wait before it is stale."
+    )
+
+    workflow: Mapped[TemplateWorkflowRow] = relationship(back_populates="interactions")
+    components: Mapped[list[TemplateComponentRow]] = relationship(back_populates="interaction")
+
+
+class TemplateComponentRow(TemplateBase):
+    __tablename__ = "Template_Components"
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "name"),
+        {"comment": "Components: directed links between a role and an interaction."},
+    )
+
+    component_id: Mapped[uuid.UUID] = uuid_pk("Primary key of the component.")
+    workflow_id: Mapped[uuid.UUID] = _workflow_fk()
+    interaction_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDType(),
+        ForeignKey("Template_Interactions.interaction_id", ondelete="CASCADE"),
+        index=True,
+        comment="Interaction at one end of the link.",
+    )
+    role_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDType(),
+        ForeignKey("Template_Roles.role_id", ondelete="CASCADE"),
+        index=True,
+        comment="Role at the other end of the link.",
+    )
+    direction: Mapped[ComponentDirection] = enum_column(
+        ComponentDirection,
+        "direction",
+        "INBOUND (interaction to role) or OUTBOUND (role to interaction).",
+    )
+    name: Mapped[str] = mapped_column(
+        String(200), comment="Component name, unique in its workflow."
+    )
+    description: Mapped[str | None] = text_column("What flows along this link.")
+    ai_context: Mapped[Any | None] = ai_context_column()
+
+    workflow: Mapped[TemplateWorkflowRow] = relationship(back_populates="components")
+    role: Mapped[TemplateRoleRow] = relationship(back_populates="components")
+    interaction: Mapped[TemplateInteractionRow] = relationship(back_populates="components")
+    guardians: Mapped[list[TemplateGuardianRow]] = relationship(
+        back_populates="component", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class TemplateGuardianRow(TemplateBase):
+    __tablename__ = "Template_Guardians"
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "name"),
+        {"comment": "Guardians: checks that gate or route work along a component."},
+    )
+
+    guardian_id: Mapped[uuid.UUID] = uuid_pk("Primary key of the guardian.")
+    workflow_id: Mapped[uuid.UUID] = _workflow_fk()
+    component_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDType(),
+        ForeignKey("Template_Components.component_id", ondelete="CASCADE"),
+        index=True,
+        comment="Component this guardian watches.",
+    )
+    name: Mapped[str] = mapped_column(String(200), comment="Guardian name, unique in its workflow.")
+    description: Mapped[str | None] = text_column("What the guardian checks.")
+    ai_context: Mapped[Any | None] = ai_context_column()
+    type: Mapped[GuardianType] = enum_column(
+        GuardianType, "guardian_type", "Guardian kind: CERBERUS, PASS_THRU, CRITERIA_GATE, ..."
+    )
+    config: Mapped[Any | None] = mapped_column(
+        JSONType, nullable=True, comment="Guardian settings, e.g. criteria or interaction_policy."
+    )
+
+    workflow: Mapped[TemplateWorkflowRow] = relationship(back_populates="guardians")
+    component: Mapped[TemplateComponentRow] = relationship(back_populates="guardians")

@@ -1,0 +1,86 @@
+"""Shared fixtures: real databases of both dialects, opened tiers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from storage.engines import Tiers
+from tests.databases import PostgresFactory, SqliteFactory, TierUrls, postgres_url
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+EXAMPLES = SHARED / "examples"
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(scope="session")
+def sqlite_factory(tmp_path_factory: pytest.TempPathFactory) -> SqliteFactory:
+    return SqliteFactory(tmp_path_factory.mktemp("tiers"))
+
+
+@pytest.fixture(scope="session")
+async def postgres_factory() -> AsyncIterator[PostgresFactory]:
+    url = postgres_url()
+    if url is None:
+        pytest.skip("CHAMELEON_TEST_POSTGRES_URL is not set")
+    factory = PostgresFactory(url)
+    try:
+        await factory.setup()
+    except Exception as exc:  # unreachable: fail loudly, never skip (CI relies on it)
+        pytest.fail(f"PostgreSQL at CHAMELEON_TEST_POSTGRES_URL is unreachable: {exc}")
+    factory.migrate_golden()
+    yield factory
+    await factory.teardown()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_factory(request: pytest.FixtureRequest) -> SqliteFactory | PostgresFactory:
+    """Where fresh databases come from, for the parametrised backend."""
+    name = "sqlite_factory" if request.param == "sqlite" else "postgres_factory"
+    factory: SqliteFactory | PostgresFactory = request.getfixturevalue(name)
+    return factory
+
+
+@pytest.fixture
+async def db_urls(db_factory: SqliteFactory | PostgresFactory) -> AsyncIterator[TierUrls]:
+    """URLs of two freshly migrated tiers on the parametrised backend."""
+    urls = await db_factory.create()
+    yield urls
+    await db_factory.drop(urls)
+
+
+@pytest.fixture
+async def empty_db_urls(db_factory: SqliteFactory | PostgresFactory) -> AsyncIterator[TierUrls]:
+    """URLs of two empty databases (no schema yet) on the parametrised backend."""
+    urls = await db_factory.create(migrated=False)
+    yield urls
+    await db_factory.drop(urls)
+
+
+@pytest.fixture
+async def tiers(db_urls: TierUrls) -> AsyncIterator[Tiers]:
+    opened = Tiers.open(db_urls.template, db_urls.instance)
+    yield opened
+    await opened.dispose()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without a PostgreSQL URL, leave the PostgreSQL half out instead of listing skips."""
+    if postgres_url() is not None:
+        return
+    kept = [item for item in items if item.get_closest_marker("postgres") is None]
+    deselected = [item for item in items if item.get_closest_marker("postgres") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    url = postgres_url()
+    return f"PostgreSQL tests: {'on (' + url + ')' if url else 'off (CHAMELEON_TEST_POSTGRES_URL unset)'}"
