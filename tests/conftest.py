@@ -83,4 +83,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_report_header(config: pytest.Config) -> str:
     url = postgres_url()
-    return f"PostgreSQL tests: {'on (' + url + ')' if url else 'off (CHAMELEON_TEST_POSTGRES_URL unset)'}"
+    if url is None:
+        return "PostgreSQL tests: off (CHAMELEON_TEST_POSTGRES_URL is not set)"
+    return f"PostgreSQL tests: on ({url})"
