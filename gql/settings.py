@@ -25,7 +25,10 @@ class Settings(BaseSettings):
     introspection: bool = True
     cors_origins: list[str] = Field(default_factory=list)
     max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5_000
     max_page_size: int = 500
+    max_body_bytes: int = 6_000_000
 
     event_bus: Literal["memory", "postgres"] = "memory"
     telemetry_buffer_size: int = 10_000

@@ -12,6 +12,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from migrations.env_common import version_table
 from storage.engines import create_tier_engine
@@ -54,17 +55,23 @@ def head_revisions(tier: str) -> set[str]:
     return set(script.get_heads())
 
 
-async def current_revisions(tier: str, url: str) -> set[str]:
+async def revisions_on(engine: AsyncEngine, tier: str) -> set[str]:
+    """The revisions a tier's database is at, read through an open engine."""
+
     def read(connection: Connection) -> set[str]:
         context = MigrationContext.configure(
             connection, opts={"version_table": version_table(tier)}
         )
         return set(context.get_current_heads())
 
+    async with engine.connect() as connection:
+        return await connection.run_sync(read)
+
+
+async def current_revisions(tier: str, url: str) -> set[str]:
     engine = create_tier_engine(url)
     try:
-        async with engine.connect() as connection:
-            return await connection.run_sync(read)
+        return await revisions_on(engine, tier)
     finally:
         await engine.dispose()
 

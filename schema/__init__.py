@@ -1,0 +1,1 @@
+"""The assembled GraphQL schema."""

@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
+from starlette.applications import Starlette
 
+from gql.app import create_app
+from gql.settings import Settings
 from storage.engines import Tiers
+from tests.client import GraphQLClient
 from tests.databases import PostgresFactory, SqliteFactory, TierUrls, postgres_url
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -86,3 +91,20 @@ def pytest_report_header(config: pytest.Config) -> str:
     if url is None:
         return "PostgreSQL tests: off (CHAMELEON_TEST_POSTGRES_URL is not set)"
     return f"PostgreSQL tests: on ({url})"
+
+
+@pytest.fixture
+async def app(db_urls: TierUrls) -> AsyncIterator[Starlette]:
+    """The real ASGI app on fresh databases, its lifespan running."""
+    application = create_app(
+        Settings(template_db_url=db_urls.template, instance_db_url=db_urls.instance)
+    )
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[GraphQLClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield GraphQLClient(http)

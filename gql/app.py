@@ -1,0 +1,123 @@
+"""The Starlette application: GraphQL over HTTP and WebSockets, health, readiness, metrics."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+
+from gql.http import GraphQLHTTP
+from gql.masking import MaskUnexpectedErrors
+from gql.metrics import Metrics
+from gql.settings import Settings
+from migrations import runner
+from resolvers.context import RequestContext
+from schema.assemble import build_schema
+from storage.engines import Tiers
+
+log = logging.getLogger("chameleon")
+
+
+def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Per-operation extensions only (per-field hooks cost too much on large results);
+    factories, so every operation gets fresh extension objects."""
+    extensions: list[Callable[[], SchemaExtension]] = [
+        MaskUnexpectedErrors,
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+    ]
+    if not settings.introspection:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return extensions
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Builds the app; engines are opened in the lifespan, not here."""
+    settings = settings or Settings()
+    metrics = Metrics()
+    schema = build_schema(schema_extensions(settings))
+    state: dict[str, Tiers] = {}
+
+    async def make_context(request: Request) -> RequestContext:
+        return RequestContext(tiers=state["tiers"], max_page_size=settings.max_page_size)
+
+    graphql = GraphQLHTTP(
+        schema,
+        make_context,
+        metrics,
+        graphiql=settings.graphiql,
+        max_body_bytes=settings.max_body_bytes,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        tiers = Tiers.open(
+            settings.template_db_url, settings.instance_db_url, echo=settings.sql_echo
+        )
+        metrics.watch_engine("template", tiers.template.engine)
+        metrics.watch_engine("instance", tiers.instance.engine)
+        state["tiers"] = app.state.tiers = tiers
+        try:
+            yield
+        finally:
+            await tiers.dispose()
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def ready(request: Request) -> Response:
+        problems = {}
+        for name in runner.TIERS:
+            tier = getattr(state["tiers"], name)
+            try:
+                current = await runner.revisions_on(tier.engine, name)
+            except Exception as error:  # readiness reports any failure, whatever its kind
+                problems[name] = f"unreachable: {type(error).__name__}"
+                continue
+            if current != runner.head_revisions(name):
+                problems[name] = "schema is not at the newest revision: run `chameleon migrate`"
+        if problems:
+            return JSONResponse({"status": "unavailable", "tiers": problems}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    async def prometheus(request: Request) -> Response:
+        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+            Route("/health", health),
+            Route("/ready", ready),
+            Route("/metrics", prometheus),
+        ],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["*"],
+            )
+        ],
+        lifespan=lifespan,
+    )
+    app.state.metrics = metrics
+    app.state.schema = schema
+    app.state.settings = settings
+    return app

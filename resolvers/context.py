@@ -1,0 +1,97 @@
+"""The per-request context: lazily opened read connections per tier, loaders, caller."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Executable, Result
+from sqlalchemy.ext.asyncio import AsyncConnection
+from strawberry.dataloader import DataLoader
+
+from storage.engines import Tier, Tiers
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking. Only the anonymous caller exists today (SPEC 8); loaders take it already."""
+
+    kind: str = "anonymous"
+    instance_ids: frozenset[uuid.UUID] | None = None  # None: every instance
+
+    def may_read(self, instance_id: uuid.UUID) -> bool:
+        return self.instance_ids is None or instance_id in self.instance_ids
+
+
+class TierReader:
+    """One read connection to one tier, opened on first use and shared by the request's loaders.
+
+    Loaders of different fields dispatch concurrently; a connection runs one statement at a
+    time, so statements queue on a lock (SQLite would serialise them anyway).
+    """
+
+    def __init__(self, tier: Tier) -> None:
+        self.tier = tier
+        self._connection: AsyncConnection | None = None
+        self._lock = asyncio.Lock()
+
+    async def execute(self, statement: Executable) -> Result[Any]:
+        async with self._lock:
+            if self._connection is None:
+                self._connection = await self.tier.engine.connect()
+            return await self._connection.execute(statement)
+
+    @property
+    def opened(self) -> bool:
+        return self._connection is not None
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._connection is not None:
+                await self._connection.close()
+                self._connection = None
+
+
+@dataclass
+class RequestContext:
+    """Built once per request (HTTP or WebSocket operation) in `get_context`."""
+
+    tiers: Tiers
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    caller: Caller = field(default_factory=Caller)
+    max_page_size: int = 500
+    extras: dict[str, Any] = field(default_factory=dict)
+    _readers: dict[str, TierReader] = field(default_factory=dict)
+    _loaders: dict[Any, DataLoader[Any, Any]] = field(default_factory=dict)
+
+    def reader(self, tier_name: str) -> TierReader:
+        reader = self._readers.get(tier_name)
+        if reader is None:
+            tier = self.tiers.template if tier_name == "template" else self.tiers.instance
+            reader = self._readers[tier_name] = TierReader(tier)
+        return reader
+
+    def loader(self, key: Any, load_fn: Callable[[list[K]], Any]) -> DataLoader[K, V]:
+        """The request's loader for `key`, created with `load_fn` on first use."""
+        loader = self._loaders.get(key)
+        if loader is None:
+            loader = self._loaders[key] = DataLoader(load_fn=load_fn)
+        return loader
+
+    def opened_tiers(self) -> Sequence[str]:
+        return [name for name, reader in self._readers.items() if reader.opened]
+
+    async def after_write(self) -> None:
+        """Forget what was read so far, so a payload read after a mutation sees the change."""
+        self._loaders.clear()
+        await self.close()
+
+    async def close(self) -> None:
+        for reader in self._readers.values():
+            await reader.close()

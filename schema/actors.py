@@ -1,0 +1,86 @@
+"""Actors of an instance, their role assignments and role memory."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+
+from resolvers.loaders import by_id, list_by
+from schema.base import Info, Row, id_field
+from schema.enums import ActorType, AssignmentStatus, MemoryScope
+from storage.enums import MemoryScope as Scope
+from storage.models import ActorRow, AssignmentRow, InstanceRow, LocalRoleRow
+
+if TYPE_CHECKING:
+    from schema.instances import Instance, LocalRole
+
+InstanceT = Annotated["Instance", strawberry.lazy("schema.instances")]
+RoleT = Annotated["LocalRole", strawberry.lazy("schema.instances")]
+
+
+@strawberry.type(description="A person, AI agent or system acting within an instance.")
+class Actor:
+    id: strawberry.ID = id_field("actor_id")
+    identity_key: str
+    name: str
+    description: str | None
+    ai_context: JSON | None
+    type: ActorType
+    capabilities: JSON | None
+
+    @strawberry.field
+    async def instance(self, root: Row, info: Info) -> InstanceT:
+        return await by_id(info.context, InstanceRow).load(root.instance_id)
+
+    @strawberry.field
+    async def assignments(self, root: Row, info: Info) -> list[RoleAssignment]:
+        loader = list_by(info.context, AssignmentRow, "actor_id", order_by=("status",))
+        return await loader.load(root.actor_id)
+
+    @strawberry.field(description="Roles the actor is actively assigned to.")
+    async def roles(self, root: Row, info: Info) -> list[RoleT]:
+        loader = list_by(info.context, AssignmentRow, "actor_id", order_by=("status",))
+        assignments = await loader.load(root.actor_id)
+        active = [a.role_id for a in assignments if a.status.value == "ACTIVE"]
+        return await by_id(info.context, LocalRoleRow).load_many(active)
+
+
+@strawberry.type(description="An actor's permission to act in a role; revoked ones are kept.")
+class RoleAssignment:
+    id: strawberry.ID = id_field("assignment_id")
+    status: AssignmentStatus
+
+    @strawberry.field
+    async def actor(self, root: Row, info: Info) -> Actor:
+        return await by_id(info.context, ActorRow).load(root.actor_id)
+
+    @strawberry.field
+    async def role(self, root: Row, info: Info) -> RoleT:
+        return await by_id(info.context, LocalRoleRow).load(root.role_id)
+
+
+@strawberry.type(description="One remembered value of a role: global blueprint or personal.")
+class RoleMemory:
+    id: strawberry.ID = id_field("memory_id")
+    key: str
+    value: JSON | None
+    is_toxic: bool
+    created_at: datetime
+    last_accessed_at: datetime | None
+
+    @strawberry.field
+    def scope(self, root: Row) -> MemoryScope:
+        return Scope.GLOBAL if root.actor_id is None else Scope.PERSONAL
+
+    @strawberry.field
+    async def role(self, root: Row, info: Info) -> RoleT:
+        return await by_id(info.context, LocalRoleRow).load(root.role_id)
+
+    @strawberry.field
+    async def actor(self, root: Row, info: Info) -> Actor | None:
+        if root.actor_id is None:
+            return None
+        return await by_id(info.context, ActorRow).load(root.actor_id)

@@ -1,0 +1,150 @@
+"""Template-tier types: workflow blueprints and their elements."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from resolvers.loaders import by_id, list_by
+from schema.base import Connection, Info, Row, id_field
+from schema.enums import ComponentDirection, DecompositionStrategy, GuardianType, RoleType
+from storage.models import (
+    TemplateComponentRow,
+    TemplateGuardianRow,
+    TemplateInteractionRow,
+    TemplateRoleRow,
+    TemplateWorkflowRow,
+)
+
+
+async def _workflow(info: Info, root: Any) -> Any:
+    return await by_id(info.context, TemplateWorkflowRow).load(root.workflow_id)
+
+
+@strawberry.type(description="A workflow blueprint (one version of it).")
+class TemplateWorkflow:
+    id: strawberry.ID = id_field("workflow_id")
+    name: str
+    description: str | None
+    ai_context: JSON | None
+    version: int
+    schema_json: JSON | None = strawberry.field(description="The full graph as imported.")
+    created_at: datetime
+
+    @strawberry.field
+    async def roles(self, root: Row, info: Info) -> list[TemplateRole]:
+        return await list_by(info.context, TemplateRoleRow, "workflow_id").load(root.workflow_id)
+
+    @strawberry.field
+    async def interactions(self, root: Row, info: Info) -> list[TemplateInteraction]:
+        loader = list_by(info.context, TemplateInteractionRow, "workflow_id")
+        return await loader.load(root.workflow_id)
+
+    @strawberry.field
+    async def components(self, root: Row, info: Info) -> list[TemplateComponent]:
+        loader = list_by(info.context, TemplateComponentRow, "workflow_id")
+        return await loader.load(root.workflow_id)
+
+    @strawberry.field
+    async def guardians(self, root: Row, info: Info) -> list[TemplateGuardian]:
+        loader = list_by(info.context, TemplateGuardianRow, "workflow_id")
+        return await loader.load(root.workflow_id)
+
+    @strawberry.field(description="Roles of other blueprints that delegate to this one.")
+    async def parent_roles(self, root: Row, info: Info) -> list[TemplateRole]:
+        loader = list_by(info.context, TemplateRoleRow, "child_workflow_id")
+        return await loader.load(root.workflow_id)
+
+
+@strawberry.type(description="A role of a blueprint.")
+class TemplateRole:
+    id: strawberry.ID = id_field("role_id")
+    name: str
+    description: str | None
+    ai_context: JSON | None
+    role_type: RoleType
+    strategy: DecompositionStrategy | None
+
+    @strawberry.field
+    async def workflow(self, root: Row, info: Info) -> TemplateWorkflow:
+        return await _workflow(info, root)
+
+    @strawberry.field(description="The blueprint this gateway role delegates to, if any.")
+    async def child_workflow(self, root: Row, info: Info) -> TemplateWorkflow | None:
+        if root.child_workflow_id is None:
+            return None
+        return await by_id(info.context, TemplateWorkflowRow).load(root.child_workflow_id)
+
+    @strawberry.field
+    async def components(self, root: Row, info: Info) -> list[TemplateComponent]:
+        return await list_by(info.context, TemplateComponentRow, "role_id").load(root.role_id)
+
+
+@strawberry.type(description="An interaction (queue) of a blueprint.")
+class TemplateInteraction:
+    id: strawberry.ID = id_field("interaction_id")
+    name: str
+    description: str | None
+    ai_context: JSON | None
+    stale_token_limit_seconds: int | None
+
+    @strawberry.field
+    async def workflow(self, root: Row, info: Info) -> TemplateWorkflow:
+        return await _workflow(info, root)
+
+    @strawberry.field
+    async def components(self, root: Row, info: Info) -> list[TemplateComponent]:
+        loader = list_by(info.context, TemplateComponentRow, "interaction_id")
+        return await loader.load(root.interaction_id)
+
+
+@strawberry.type(description="A directed link between a role and an interaction.")
+class TemplateComponent:
+    id: strawberry.ID = id_field("component_id")
+    name: str
+    description: str | None
+    ai_context: JSON | None
+    direction: ComponentDirection
+
+    @strawberry.field
+    async def workflow(self, root: Row, info: Info) -> TemplateWorkflow:
+        return await _workflow(info, root)
+
+    @strawberry.field
+    async def role(self, root: Row, info: Info) -> TemplateRole:
+        return await by_id(info.context, TemplateRoleRow).load(root.role_id)
+
+    @strawberry.field
+    async def interaction(self, root: Row, info: Info) -> TemplateInteraction:
+        return await by_id(info.context, TemplateInteractionRow).load(root.interaction_id)
+
+    @strawberry.field
+    async def guardians(self, root: Row, info: Info) -> list[TemplateGuardian]:
+        loader = list_by(info.context, TemplateGuardianRow, "component_id")
+        return await loader.load(root.component_id)
+
+
+@strawberry.type(description="A check on a component: a gate, a routing filter, a sync point.")
+class TemplateGuardian:
+    id: strawberry.ID = id_field("guardian_id")
+    name: str
+    description: str | None
+    ai_context: JSON | None
+    type: GuardianType
+    config: JSON | None
+
+    @strawberry.field
+    async def workflow(self, root: Row, info: Info) -> TemplateWorkflow:
+        return await _workflow(info, root)
+
+    @strawberry.field
+    async def component(self, root: Row, info: Info) -> TemplateComponent:
+        return await by_id(info.context, TemplateComponentRow).load(root.component_id)
+
+
+@strawberry.type
+class TemplateWorkflowConnection(Connection[TemplateWorkflow]):
+    pass

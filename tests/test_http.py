@@ -1,0 +1,127 @@
+"""GraphQL over HTTP: status codes and media types follow the GraphQL-over-HTTP spec."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.client import GraphQLClient
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+QUERY = "{ templates { totalCount } }"
+
+
+async def test_post_answers_json_by_default(client: GraphQLClient) -> None:
+    response = await client.post(QUERY)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"data": {"templates": {"totalCount": 0}}}
+
+
+async def test_graphql_response_media_type_when_accepted(client: GraphQLClient) -> None:
+    response = await client.post(QUERY, accept=GRAPHQL_RESPONSE)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+
+
+async def test_get_serves_queries(client: GraphQLClient) -> None:
+    response = await client.http.get("/graphql", params={"query": QUERY})
+    assert response.status_code == 200
+    assert response.json()["data"]["templates"]["totalCount"] == 0
+
+
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [(GRAPHQL_RESPONSE, 400), ("application/json", 200), (None, 200)],
+)
+async def test_invalid_document_status_depends_on_media_type(
+    client: GraphQLClient, accept: str | None, status: int
+) -> None:
+    headers = {} if accept is None else {"accept": accept}
+    for document in (
+        "{ templates { nope } }",
+        "{ templates {",
+        "query Q($n: Int!) { templates(first: $n) { totalCount } }",
+    ):
+        response = await client.post(document, **headers)
+        assert response.status_code == status, (document, response.text)
+        body = response.json()
+        assert "data" not in body
+        assert body["errors"][0]["message"]
+
+
+async def test_variable_coercion_failure_is_a_request_error(client: GraphQLClient) -> None:
+    query = "query Q($n: Int) { templates(first: $n) { totalCount } }"
+    response = await client.http.post(
+        "/graphql",
+        json={"query": query, "variables": {"n": "ten"}},
+        headers={"accept": GRAPHQL_RESPONSE},
+    )
+    assert response.status_code == 400
+    assert "data" not in response.json()
+
+
+async def test_malformed_requests(client: GraphQLClient) -> None:
+    http = client.http
+    cases = [
+        (
+            http.post("/graphql", content=b"{nope", headers={"content-type": "application/json"}),
+            400,
+        ),
+        (http.post("/graphql", json=[{"query": QUERY}]), 400),
+        (http.post("/graphql", json={"query": 5}), 400),
+        (http.post("/graphql", json={"variables": {}}), 400),
+        (http.post("/graphql", json={"query": QUERY, "variables": [1]}), 400),
+        (http.post("/graphql", content=QUERY, headers={"content-type": "text/plain"}), 415),
+        (http.put("/graphql", json={"query": QUERY}), 405),
+        (http.post("/graphql", json={"query": QUERY}, headers={"accept": "text/csv"}), 406),
+    ]
+    for request, status in cases:
+        response = await request
+        assert response.status_code == status, response.text
+        assert response.json()["errors"][0]["message"]
+
+
+async def test_mutation_over_get_is_refused_with_405(client: GraphQLClient) -> None:
+    response = await client.http.get("/graphql", params={"query": "mutation { __typename }"})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+
+
+async def test_unknown_and_malformed_ids_are_clear_errors(client: GraphQLClient) -> None:
+    unknown = str(uuid.uuid4())
+    errors = await client.errors("query($id: ID!) { template(id: $id) { name } }", {"id": unknown})
+    assert errors[0]["message"] == f"no template with id {unknown}"
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+    errors = await client.errors('{ instance(id: "not-a-uuid") { name } }')
+    assert "not a valid id" in errors[0]["message"]
+    assert "Traceback" not in str(errors)
+
+
+async def test_unknown_enum_value_is_a_validation_error(client: GraphQLClient) -> None:
+    response = await client.post("{ instances(status: BOGUS) { totalCount } }")
+    assert response.status_code == 200
+    assert "BOGUS" in response.json()["errors"][0]["message"]
+
+
+async def test_page_size_limit_and_bad_cursor(client: GraphQLClient) -> None:
+    errors = await client.errors("{ templates(first: 501) { totalCount } }")
+    assert "at most 500" in errors[0]["message"]
+    errors = await client.errors('{ templates(after: "garbage") { totalCount } }')
+    assert "not a cursor" in errors[0]["message"]
+
+
+async def test_graphiql_in_a_browser(client: GraphQLClient) -> None:
+    response = await client.http.get("/graphql", headers={"accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+async def test_health_ready_metrics(client: GraphQLClient) -> None:
+    assert (await client.http.get("/health")).json() == {"status": "ok"}
+    assert (await client.http.get("/ready")).json() == {"status": "ready"}
+    await client.post(QUERY)
+    metrics = (await client.http.get("/metrics")).text
+    assert "chameleon_sql_statements_total" in metrics
+    assert "chameleon_graphql_request_seconds_bucket" in metrics
