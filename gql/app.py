@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -13,7 +14,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -25,11 +27,12 @@ from strawberry.extensions import (
 from gql.http import GraphQLHTTP
 from gql.masking import MaskUnexpectedErrors
 from gql.metrics import Metrics
+from gql.server_state import ServerState
 from gql.settings import Settings
+from gql.websockets import GraphQLWebSockets
 from migrations import runner
 from resolvers.context import RequestContext
 from schema.assemble import build_schema
-from storage.engines import Tiers
 
 log = logging.getLogger("chameleon")
 
@@ -53,10 +56,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     metrics = Metrics()
     schema = build_schema(schema_extensions(settings))
-    state: dict[str, Tiers] = {}
+    state = ServerState()
 
-    async def make_context(request: Request) -> RequestContext:
-        return RequestContext(tiers=state["tiers"], max_page_size=settings.max_page_size)
+    async def make_context(request: Request | WebSocket) -> RequestContext:
+        return RequestContext(
+            tiers=state.tiers,
+            events=state.bus,
+            telemetry=state.telemetry,
+            max_page_size=settings.max_page_size,
+        )
 
     graphql = GraphQLHTTP(
         schema,
@@ -66,18 +74,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_body_bytes=settings.max_body_bytes,
     )
 
+    websockets = GraphQLWebSockets(schema, make_context)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        tiers = Tiers.open(
-            settings.template_db_url, settings.instance_db_url, echo=settings.sql_echo
-        )
-        metrics.watch_engine("template", tiers.template.engine)
-        metrics.watch_engine("instance", tiers.instance.engine)
-        state["tiers"] = app.state.tiers = tiers
+        await state.open(settings, metrics)
+        app.state.tiers = state.tiers
+        app.state.bus = state.bus
+        app.state.telemetry = state.telemetry
         try:
             yield
         finally:
-            await tiers.dispose()
+            await state.end_subscriptions()
+            await asyncio.sleep(0)  # let each subscription send its `complete` message
+            await websockets.close_all()
+            await state.close()
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -85,7 +96,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def ready(request: Request) -> Response:
         problems = {}
         for name in runner.TIERS:
-            tier = getattr(state["tiers"], name)
+            tier = getattr(state.tiers, name)
             try:
                 current = await runner.revisions_on(tier.engine, name)
             except Exception as error:  # readiness reports any failure, whatever its kind
@@ -103,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+            WebSocketRoute("/graphql", websockets),
             Route("/health", health),
             Route("/ready", ready),
             Route("/metrics", prometheus),

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 6_000_000
 
     event_bus: Literal["memory", "postgres"] = "memory"
+    subscriber_queue_size: int = 1_000
     telemetry_buffer_size: int = 10_000
     telemetry_batch_size: int = 1_000
     telemetry_flush_interval_s: float = 0.5

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Executable, Result
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
 from storage.engines import Tier, Tiers
+from storage.events import Event
+from storage.telemetry import TelemetryEntry
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -58,11 +61,27 @@ class TierReader:
                 self._connection = None
 
 
+class EventSource(Protocol):
+    """What resolvers need of the event bus (implemented in `gql.events`)."""
+
+    async def publish(self, event: Event) -> None: ...
+
+    def subscribe(self, instance_id: uuid.UUID) -> AbstractAsyncContextManager[Any]: ...
+
+
+class TelemetrySink(Protocol):
+    """What resolvers need of the telemetry buffer (`storage.telemetry.TelemetryBuffer`)."""
+
+    def record(self, entry: TelemetryEntry) -> bool: ...
+
+
 @dataclass
 class RequestContext:
-    """Built once per request (HTTP or WebSocket operation) in `get_context`."""
+    """Built once per request (HTTP) or connection (WebSocket) in the app's context factory."""
 
     tiers: Tiers
+    events: EventSource
+    telemetry: TelemetrySink
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     caller: Caller = field(default_factory=Caller)
     max_page_size: int = 500
@@ -87,8 +106,12 @@ class RequestContext:
     def opened_tiers(self) -> Sequence[str]:
         return [name for name, reader in self._readers.items() if reader.opened]
 
-    async def after_write(self) -> None:
-        """Forget what was read so far, so a payload read after a mutation sees the change."""
+    async def forget_reads(self) -> None:
+        """Drop cached loads and read snapshots: the next read sees the newest committed state.
+
+        Called after every write (so a payload shows the change) and before each
+        subscription event (a WebSocket context lives as long as its connection).
+        """
         self._loaders.clear()
         await self.close()
 

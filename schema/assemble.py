@@ -7,10 +7,14 @@ from collections.abc import Callable, Sequence
 import strawberry
 from strawberry.extensions import SchemaExtension
 
+from schema.mutation import Mutation
 from schema.query import Query
+from schema.subscription import Subscription
 
 ExtensionFactory = Callable[[], SchemaExtension]
 
 
 def build_schema(extensions: Sequence[ExtensionFactory] = ()) -> strawberry.Schema:
-    return strawberry.Schema(query=Query, extensions=list(extensions))
+    return strawberry.Schema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=list(extensions)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,15 +20,18 @@ SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",
-    "PRAGMA busy_timeout=10000",
 )
+DEFAULT_LOCK_WAIT_MS = 10_000
 
 
-def _apply_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    for pragma in SQLITE_PRAGMAS:
-        cursor.execute(pragma)
-    cursor.close()
+def _sqlite_pragmas(lock_wait_ms: int) -> Callable[[Any, Any], None]:
+    def apply(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in (*SQLITE_PRAGMAS, f"PRAGMA busy_timeout={int(lock_wait_ms)}"):
+            cursor.execute(pragma)
+        cursor.close()
+
+    return apply
 
 
 def ensure_sqlite_dir(url: str) -> None:
@@ -37,14 +41,30 @@ def ensure_sqlite_dir(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def create_tier_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An engine with the dialect's settings of SPEC 3.1 applied on every connection."""
+def create_tier_engine(
+    url: str, *, echo: bool = False, lock_wait_ms: int = DEFAULT_LOCK_WAIT_MS
+) -> AsyncEngine:
+    """An engine with the dialect's settings of SPEC 3.1 applied on every connection.
+
+    `lock_wait_ms` bounds how long a statement waits for another writer's lock (SQLite's
+    busy timeout; PostgreSQL's lock_timeout when set below the default).
+    """
     ensure_sqlite_dir(url)
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_async_engine(url, echo=echo)
-        event.listen(engine.sync_engine, "connect", _apply_sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(lock_wait_ms))
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    connect_args: dict[str, Any] = {}
+    if lock_wait_ms != DEFAULT_LOCK_WAIT_MS:
+        connect_args = {"server_settings": {"lock_timeout": str(int(lock_wait_ms))}}
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        connect_args=connect_args,
+    )
 
 
 @dataclass(slots=True)
@@ -56,8 +76,8 @@ class Tier:
     sessions: async_sessionmaker[AsyncSession]
 
     @classmethod
-    def open(cls, name: str, url: str, *, echo: bool = False) -> Tier:
-        engine = create_tier_engine(url, echo=echo)
+    def open(cls, name: str, url: str, *, echo: bool = False, **engine_options: Any) -> Tier:
+        engine = create_tier_engine(url, echo=echo, **engine_options)
         return cls(name, engine, async_sessionmaker(engine, expire_on_commit=False))
 
     @property

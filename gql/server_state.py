@@ -1,0 +1,70 @@
+"""What one server process holds while it runs: engines, event bus, telemetry buffer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gql.events import MemoryBus, PostgresBus, create_bus
+from gql.metrics import Metrics
+from gql.settings import Settings
+from storage.engines import Tiers
+from storage.telemetry import TelemetryBuffer
+
+
+@dataclass
+class ServerState:
+    """Opened in the lifespan, in dependency order, and closed in reverse."""
+
+    _tiers: Tiers | None = None
+    _bus: MemoryBus | PostgresBus | None = None
+    _telemetry: TelemetryBuffer | None = None
+    closing: bool = field(default=False)
+
+    @property
+    def tiers(self) -> Tiers:
+        assert self._tiers is not None, "server not started"
+        return self._tiers
+
+    @property
+    def bus(self) -> MemoryBus | PostgresBus:
+        assert self._bus is not None, "server not started"
+        return self._bus
+
+    @property
+    def telemetry(self) -> TelemetryBuffer:
+        assert self._telemetry is not None, "server not started"
+        return self._telemetry
+
+    async def open(self, settings: Settings, metrics: Metrics) -> None:
+        tiers = Tiers.open(
+            settings.template_db_url, settings.instance_db_url, echo=settings.sql_echo
+        )
+        metrics.watch_engine("template", tiers.template.engine)
+        metrics.watch_engine("instance", tiers.instance.engine)
+        self._tiers = tiers
+        bus = create_bus(settings.event_bus, tiers.instance, settings.subscriber_queue_size)
+        await bus.start()
+        self._bus = bus
+        telemetry = TelemetryBuffer(
+            tiers.instance,
+            capacity=settings.telemetry_buffer_size,
+            batch_size=settings.telemetry_batch_size,
+            flush_interval_s=settings.telemetry_flush_interval_s,
+        )
+        telemetry.start()
+        self._telemetry = telemetry
+        metrics.telemetry_buffer_depth.set_function(lambda: telemetry.depth)
+        metrics.subscribers.set_function(lambda: bus.count)
+
+    async def end_subscriptions(self) -> None:
+        """First step of a graceful stop: every subscription completes."""
+        self.closing = True
+        if self._bus is not None:
+            await self._bus.stop()
+
+    async def close(self) -> None:
+        """Last step: every accepted telemetry entry is written, then engines are disposed."""
+        if self._telemetry is not None:
+            await self._telemetry.stop()
+        if self._tiers is not None:
+            await self._tiers.dispose()

@@ -1,0 +1,67 @@
+"""GraphQL over WebSockets (graphql-transport-ws and legacy graphql-ws), served by Strawberry."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.types import Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry import Schema
+from strawberry.asgi import GraphQL
+
+from resolvers.context import RequestContext
+
+GOING_AWAY = 1001
+
+
+class GraphQLWebSockets(GraphQL):  # type: ignore[type-arg]
+    """Strawberry's ASGI view for the WebSocket transports, with our context and a clean stop.
+
+    On shutdown every open connection is closed with 1001 (going away) once its
+    subscriptions have completed, so clients reconnect elsewhere instead of hanging.
+    """
+
+    def __init__(
+        self,
+        schema: Schema,
+        make_context: Callable[[Request | WebSocket], Awaitable[RequestContext]],
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide=None,
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=100,
+        )
+        self._make_context = make_context
+        self._open: set[Send] = set()
+
+    async def get_context(self, request: Any, response: Any = None) -> RequestContext:
+        return await self._make_context(request)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await super().__call__(scope, receive, send)
+            return
+        closed = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal closed
+            if closed:
+                return
+            if message["type"] == "websocket.close":
+                closed = True
+                self._open.discard(tracked_send)
+            await send(message)
+
+        self._open.add(tracked_send)
+        try:
+            await super().__call__(scope, receive, tracked_send)
+        finally:
+            self._open.discard(tracked_send)
+
+    async def close_all(self) -> None:
+        for send in list(self._open):
+            await send({"type": "websocket.close", "code": GOING_AWAY, "reason": "server stopping"})

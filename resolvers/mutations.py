@@ -1,0 +1,375 @@
+"""How every mutation runs a service: ids parsed, domain errors turned into payload errors."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from resolvers.context import RequestContext
+from storage import actors, instantiation, telemetry_checks, template_import, transitions, uows
+from storage.errors import DomainError, ErrorCode, Problem
+from storage.events import Event
+from storage.instantiation import ActorSpec
+from storage.telemetry import TelemetryEntry
+from storage.template_document import (
+    ComponentSpec,
+    GuardianSpec,
+    InteractionSpec,
+    RoleSpec,
+    TemplateSpec,
+)
+
+T = TypeVar("T")
+Outcome = tuple[T | None, list[Problem]]
+
+
+def input_id(value: Any, field: str) -> uuid.UUID:
+    """The UUID of an input field, or a VALIDATION_FAILED domain error naming the field."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise DomainError.single(
+            ErrorCode.VALIDATION_FAILED,
+            f"{field}: {value!r} is not a valid id (expected a UUID)",
+            ("input", field),
+        ) from None
+
+
+def optional_input_id(value: Any, field: str) -> uuid.UUID | None:
+    return None if value is None else input_id(value, field)
+
+
+def json_object(value: Any, field: str) -> dict[str, Any] | None:
+    """An attributes-style input: a JSON object or nothing."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise DomainError.single(
+            ErrorCode.VALIDATION_FAILED,
+            f"{field}: expected a JSON object of key to value, got {type(value).__name__}",
+            ("input", field),
+        )
+    return value
+
+
+async def run(
+    ctx: RequestContext, action: Callable[[], Awaitable[T]]
+) -> tuple[T | None, list[Problem]]:
+    """Runs one service call; expected failures come back as problems, never as exceptions.
+
+    After a write the request's read connections and loader caches are dropped, so the
+    payload is read from the committed state.
+    """
+    try:
+        result = await action()
+    except DomainError as error:
+        return None, list(error.problems)
+    await ctx.forget_reads()
+    return result, []
+
+
+# --- the mutations -------------------------------------------------------------------------
+# Each takes the request context and the mutation's input object (read by attribute: the
+# input types live in `schema`, which depends on this module, not the other way round).
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionIds:
+    uow_id: uuid.UUID
+    history_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class DecomposeIds:
+    parent_id: uuid.UUID
+    child_ids: list[uuid.UUID]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyOutcome:
+    uow_id: uuid.UUID
+    intact: bool
+
+
+async def import_template(ctx: RequestContext, yaml: str) -> Outcome[uuid.UUID]:
+    row, problems = await run(
+        ctx, lambda: template_import.import_template_yaml(ctx.tiers.template, text=yaml)
+    )
+    return (row.workflow_id if row is not None else None), problems
+
+
+async def create_template(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
+    async def action() -> Any:
+        spec = template_spec(data)
+        return await template_import.import_template_spec(ctx.tiers.template, spec=spec)
+
+    row, problems = await run(ctx, action)
+    return (row.workflow_id if row is not None else None), problems
+
+
+def template_spec(data: Any) -> TemplateSpec:
+    """The typed `TemplateInput` as the same spec a YAML document parses into."""
+    return TemplateSpec(
+        name=data.name,
+        version=data.version,
+        description=data.description,
+        ai_context=data.ai_context,
+        roles=tuple(
+            RoleSpec(
+                name=r.name,
+                role_type=r.role_type,
+                strategy=r.strategy,
+                description=r.description,
+                ai_context=r.ai_context,
+                child_workflow=r.child_workflow,
+                child_workflow_version=r.child_workflow_version,
+            )
+            for r in data.roles
+        ),
+        interactions=tuple(
+            InteractionSpec(
+                name=i.name,
+                description=i.description,
+                ai_context=i.ai_context,
+                stale_token_limit_seconds=i.stale_token_limit_seconds,
+            )
+            for i in data.interactions
+        ),
+        components=tuple(
+            ComponentSpec(
+                name=c.name,
+                role=c.role,
+                interaction=c.interaction,
+                direction=c.direction,
+                description=c.description,
+                ai_context=c.ai_context,
+                guardians=tuple(
+                    GuardianSpec(
+                        name=g.name,
+                        type=g.type,
+                        description=g.description,
+                        ai_context=g.ai_context,
+                        config=g.config or {},
+                    )
+                    for g in c.guardians
+                ),
+            )
+            for c in data.components
+        ),
+    )
+
+
+async def instantiate(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
+    async def action() -> Any:
+        actors = [
+            ActorSpec(
+                name=a.name,
+                identity_key=a.identity_key,
+                type=a.type,
+                description=a.description,
+                capabilities=a.capabilities,
+                roles=list(a.roles),
+            )
+            for a in data.actors or ()
+        ]
+        return await instantiation.instantiate(
+            ctx.tiers,
+            template_id=optional_input_id(data.template_id, "templateId"),
+            template_name=data.template_name,
+            template_version=data.template_version,
+            name=data.name,
+            description=data.description,
+            actors=actors,
+        )
+
+    row, problems = await run(ctx, action)
+    return (row.instance_id if row is not None else None), problems
+
+
+async def set_instance_status(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
+    row, problems = await run(
+        ctx,
+        lambda: actors.set_instance_status(
+            ctx.tiers.instance,
+            instance_id=input_id(data.instance_id, "instanceId"),
+            status=data.status,
+        ),
+    )
+    return (row.instance_id if row is not None else None), problems
+
+
+async def register_actor(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
+    row, problems = await run(
+        ctx,
+        lambda: actors.register_actor(
+            ctx.tiers.instance,
+            instance_id=input_id(data.instance_id, "instanceId"),
+            name=data.name,
+            identity_key=data.identity_key,
+            type=data.type,
+            description=data.description,
+            capabilities=data.capabilities,
+        ),
+    )
+    return (row.actor_id if row is not None else None), problems
+
+
+async def assign_role(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
+    row, problems = await run(
+        ctx,
+        lambda: actors.assign_role(
+            ctx.tiers.instance,
+            actor_id=input_id(data.actor_id, "actorId"),
+            role_id=input_id(data.role_id, "roleId"),
+        ),
+    )
+    return (row.assignment_id if row is not None else None), problems
+
+
+async def revoke_assignment(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
+    row, problems = await run(
+        ctx,
+        lambda: actors.revoke_assignment(
+            ctx.tiers.instance,
+            assignment_id=input_id(data.assignment_id, "assignmentId"),
+        ),
+    )
+    return (row.assignment_id if row is not None else None), problems
+
+
+async def put_role_memory(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
+    row, problems = await run(
+        ctx,
+        lambda: actors.put_role_memory(
+            ctx.tiers.instance,
+            role_id=input_id(data.role_id, "roleId"),
+            actor_id=optional_input_id(data.actor_id, "actorId"),
+            key=data.key,
+            value=data.value,
+        ),
+    )
+    return (row.memory_id if row is not None else None), problems
+
+
+async def _published(ctx: RequestContext, results: list[Any]) -> None:
+    """After commit: one event per transition (a rolled-back change never gets here)."""
+    for result in results:
+        await ctx.events.publish(Event.of_log(result.log, result.history))
+
+
+async def start_work(ctx: RequestContext, data: Any) -> Outcome[TransitionIds]:
+    result, problems = await run(
+        ctx,
+        lambda: uows.start_work(
+            ctx.tiers.instance,
+            instance_id=input_id(data.instance_id, "instanceId"),
+            workflow_id=optional_input_id(data.workflow_id, "workflowId"),
+            actor_id=optional_input_id(data.actor_id, "actorId"),
+            attributes=json_object(data.attributes, "attributes"),
+            reasoning=data.reasoning,
+        ),
+    )
+    if result is None:
+        return None, problems
+    await _published(ctx, [result])
+    return TransitionIds(result.uow.uow_id, result.history.history_id), problems
+
+
+async def transition_uow(ctx: RequestContext, data: Any) -> Outcome[TransitionIds]:
+    result, problems = await run(
+        ctx,
+        lambda: transitions.transition_uow(
+            ctx.tiers.instance,
+            uow_id=input_id(data.uow_id, "uowId"),
+            to_status=data.to_status,
+            to_interaction_id=optional_input_id(data.to_interaction_id, "toInteractionId"),
+            actor_id=optional_input_id(data.actor_id, "actorId"),
+            reasoning=data.reasoning,
+            metadata=data.metadata,
+            attributes=json_object(data.attributes, "attributes"),
+            expected_version=data.expected_version,
+            expected_state_hash=data.expected_state_hash,
+        ),
+    )
+    if result is None:
+        return None, problems
+    await _published(ctx, [result])
+    return TransitionIds(result.uow.uow_id, result.history.history_id), problems
+
+
+async def decompose(ctx: RequestContext, data: Any) -> Outcome[DecomposeIds]:
+    children = [json_object(child, f"children[{n}]") or {} for n, child in enumerate(data.children)]
+    result, problems = await run(
+        ctx,
+        lambda: uows.decompose(
+            ctx.tiers.instance,
+            parent_id=input_id(data.parent_id, "parentId"),
+            actor_id=optional_input_id(data.actor_id, "actorId"),
+            children=children,
+            inherit=data.inherit,
+            reasoning=data.reasoning,
+        ),
+    )
+    if result is None:
+        return None, problems
+    await _published(ctx, list(result.children))
+    return DecomposeIds(result.parent.uow_id, [c.uow.uow_id for c in result.children]), problems
+
+
+async def heartbeat(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
+    row, problems = await run(
+        ctx,
+        lambda: uows.heartbeat(
+            ctx.tiers.instance,
+            uow_id=input_id(data.uow_id, "uowId"),
+            actor_id=input_id(data.actor_id, "actorId"),
+        ),
+    )
+    return (row.uow_id if row is not None else None), problems
+
+
+async def verify_uow_state(ctx: RequestContext, data: Any) -> Outcome[VerifyOutcome]:
+    result, problems = await run(
+        ctx,
+        lambda: uows.verify_uow_state(
+            ctx.tiers.instance,
+            uow_id=input_id(data.uow_id, "uowId"),
+        ),
+    )
+    if result is None:
+        return None, problems
+    if result.history is not None and result.log is not None:
+        await _published(ctx, [result])
+    return VerifyOutcome(result.uow.uow_id, result.intact), problems
+
+
+async def record_telemetry(ctx: RequestContext, data: Any) -> Outcome[bool]:
+    """Checks the ids (a bad one would poison the flush), then hands the entry to the buffer."""
+
+    async def action() -> bool:
+        entry = TelemetryEntry(
+            instance_id=input_id(data.instance_id, "instanceId"),
+            uow_id=optional_input_id(data.uow_id, "uowId"),
+            actor_id=optional_input_id(data.actor_id, "actorId"),
+            role_id=optional_input_id(data.role_id, "roleId"),
+            interaction_id=optional_input_id(data.interaction_id, "interactionId"),
+            log_type=data.log_type,
+            details=data.details,
+            error=data.error,
+        )
+        await telemetry_checks.check_entry(ctx.tiers.instance, entry)
+        if not ctx.telemetry.record(entry):
+            raise DomainError.single(
+                ErrorCode.BACKPRESSURE,
+                "the telemetry buffer is full; retry shortly",
+                ("input",),
+            )
+        await ctx.events.publish(Event.of_entry(entry))
+        return True
+
+    try:
+        return await action(), []
+    except DomainError as error:
+        return False, list(error.problems)

@@ -1,0 +1,133 @@
+"""The Mutation root (SPEC 5): thin resolvers that parse input, call one service, and answer
+with a payload whose `errors` hold every expected failure."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import mutations as m
+from schema.base import Info
+from schema.errors import user_errors
+from schema.inputs import (
+    AssignRoleInput,
+    DecomposeInput,
+    HeartbeatInput,
+    ImportTemplateInput,
+    InstantiateInput,
+    PutRoleMemoryInput,
+    RecordTelemetryInput,
+    RegisterActorInput,
+    RevokeAssignmentInput,
+    SetInstanceStatusInput,
+    StartWorkInput,
+    TemplateInput,
+    TransitionUowInput,
+    VerifyUowStateInput,
+)
+from schema.payloads import (
+    ActorPayload,
+    AssignmentPayload,
+    DecomposePayload,
+    InstancePayload,
+    RecordTelemetryPayload,
+    RoleMemoryPayload,
+    TemplatePayload,
+    TransitionUowPayload,
+    UowPayload,
+    VerifyUowStatePayload,
+)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Import a template from its YAML document (all or nothing).")
+    async def import_template(self, info: Info, input: ImportTemplateInput) -> TemplatePayload:
+        row, problems = await m.import_template(info.context, input.yaml)
+        return TemplatePayload(template_id=row, errors=user_errors(problems))
+
+    @strawberry.mutation(description="Create a template from typed input, validated as on import.")
+    async def create_template(self, info: Info, input: TemplateInput) -> TemplatePayload:
+        row, problems = await m.create_template(info.context, input)
+        return TemplatePayload(template_id=row, errors=user_errors(problems))
+
+    @strawberry.mutation(
+        description="Deep-copy a template and its child templates into a new instance."
+    )
+    async def instantiate(self, info: Info, input: InstantiateInput) -> InstancePayload:
+        key, problems = await m.instantiate(info.context, input)
+        return InstancePayload(instance_id=key, errors=user_errors(problems))
+
+    @strawberry.mutation
+    async def set_instance_status(
+        self, info: Info, input: SetInstanceStatusInput
+    ) -> InstancePayload:
+        key, problems = await m.set_instance_status(info.context, input)
+        return InstancePayload(instance_id=key, errors=user_errors(problems))
+
+    @strawberry.mutation
+    async def register_actor(self, info: Info, input: RegisterActorInput) -> ActorPayload:
+        key, problems = await m.register_actor(info.context, input)
+        return ActorPayload(actor_id=key, errors=user_errors(problems))
+
+    @strawberry.mutation
+    async def assign_role(self, info: Info, input: AssignRoleInput) -> AssignmentPayload:
+        key, problems = await m.assign_role(info.context, input)
+        return AssignmentPayload(assignment_id=key, errors=user_errors(problems))
+
+    @strawberry.mutation(description="Revoke an assignment; the row is kept, marked REVOKED.")
+    async def revoke_assignment(
+        self, info: Info, input: RevokeAssignmentInput
+    ) -> AssignmentPayload:
+        key, problems = await m.revoke_assignment(info.context, input)
+        return AssignmentPayload(assignment_id=key, errors=user_errors(problems))
+
+    @strawberry.mutation(description="Set a role memory value (global, or one actor's playbook).")
+    async def put_role_memory(self, info: Info, input: PutRoleMemoryInput) -> RoleMemoryPayload:
+        key, problems = await m.put_role_memory(info.context, input)
+        return RoleMemoryPayload(memory_id=key, errors=user_errors(problems))
+
+    @strawberry.mutation(description="Genesis: create a base unit of work in a workflow.")
+    async def start_work(self, info: Info, input: StartWorkInput) -> UowPayload:
+        result, problems = await m.start_work(info.context, input)
+        return UowPayload(uow_id=result and result.uow_id, errors=user_errors(problems))
+
+    @strawberry.mutation(description="Change a unit of work's status, location or attributes.")
+    async def transition_uow(self, info: Info, input: TransitionUowInput) -> TransitionUowPayload:
+        result, problems = await m.transition_uow(info.context, input)
+        return TransitionUowPayload(
+            uow_id=result and result.uow_id,
+            history_id=result and result.history_id,
+            errors=user_errors(problems),
+        )
+
+    @strawberry.mutation(description="Split a unit of work into child units of work.")
+    async def decompose(self, info: Info, input: DecomposeInput) -> DecomposePayload:
+        result, problems = await m.decompose(info.context, input)
+        return DecomposePayload(
+            parent_id=result and result.parent_id,
+            child_ids=result.child_ids if result else [],
+            errors=user_errors(problems),
+        )
+
+    @strawberry.mutation(description="Tell the engine the actor holding a unit of work is alive.")
+    async def heartbeat(self, info: Info, input: HeartbeatInput) -> UowPayload:
+        key, problems = await m.heartbeat(info.context, input)
+        return UowPayload(uow_id=key, errors=user_errors(problems))
+
+    @strawberry.mutation(description="Recompute the state hash; a mismatch is a security breach.")
+    async def verify_uow_state(
+        self, info: Info, input: VerifyUowStateInput
+    ) -> VerifyUowStatePayload:
+        result, problems = await m.verify_uow_state(info.context, input)
+        return VerifyUowStatePayload(
+            uow_id=result and result.uow_id,
+            intact=result and result.intact,
+            errors=user_errors(problems),
+        )
+
+    @strawberry.mutation(description="Record a telemetry entry without waiting for the database.")
+    async def record_telemetry(
+        self, info: Info, input: RecordTelemetryInput
+    ) -> RecordTelemetryPayload:
+        accepted, problems = await m.record_telemetry(info.context, input)
+        return RecordTelemetryPayload(accepted=bool(accepted), errors=user_errors(problems))

@@ -1,0 +1,99 @@
+"""The Subscription root: live telemetry and transitions of one instance."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from resolvers.errors import not_found, optional_uuid, parse_uuid
+from resolvers.loaders import by_id
+from schema.base import Info
+from schema.enums import LogType
+from schema.uows import UowHistoryEntry
+from storage.enums import LogType as Kind
+from storage.events import Event
+from storage.models import InstanceRow
+
+
+def _id(value: uuid.UUID | None) -> strawberry.ID | None:
+    return None if value is None else strawberry.ID(str(value))
+
+
+@strawberry.type(description="An interaction log entry of an instance, as it happens.")
+class TelemetryEvent:
+    log_id: strawberry.ID | None = strawberry.field(description="Null until the entry is written.")
+    instance_id: strawberry.ID
+    uow_id: strawberry.ID | None
+    actor_id: strawberry.ID | None
+    role_id: strawberry.ID | None
+    interaction_id: strawberry.ID | None
+    log_type: LogType
+    timestamp: datetime
+    details: JSON | None
+    error: JSON | None
+    transition: UowHistoryEntry | None = strawberry.field(
+        description="The history entry, for STATE_TRANSITION events."
+    )
+    dropped: int = strawberry.field(
+        description="Events this subscriber lost to overflow since its previous event."
+    )
+
+    @classmethod
+    def of(cls, event: Event, dropped: int) -> TelemetryEvent:
+        return cls(
+            log_id=None if event.log_id is None else strawberry.ID(str(event.log_id)),
+            instance_id=strawberry.ID(str(event.instance_id)),
+            uow_id=_id(event.uow_id),
+            actor_id=_id(event.actor_id),
+            role_id=_id(event.role_id),
+            interaction_id=_id(event.interaction_id),
+            log_type=event.log_type,
+            timestamp=event.timestamp,
+            details=event.details,
+            error=event.error,
+            transition=event.transition,  # a row-like record: UowHistoryEntry reads it
+            dropped=dropped,
+        )
+
+
+async def _events(
+    info: Info, instance_id: strawberry.ID, uow_id: strawberry.ID | None
+) -> AsyncGenerator[tuple[Event, int], None]:
+    """The instance's events (of one UOW, if given); an unknown instance is an error."""
+    instance = parse_uuid(instance_id, "instanceId")
+    uow = optional_uuid(uow_id, "uowId")
+    if await by_id(info.context, InstanceRow).load(instance) is None:
+        raise not_found("instance", instance_id)
+    async with info.context.events.subscribe(instance) as subscription:
+        async for event, dropped in subscription:
+            if uow is None or event.uow_id == uow:
+                await info.context.forget_reads()
+                yield event, dropped
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Every log entry of an instance, transitions included.")
+    async def telemetry(
+        self,
+        info: Info,
+        instance_id: strawberry.ID,
+        uow_id: strawberry.ID | None = None,
+        log_types: list[LogType] | None = None,
+    ) -> AsyncGenerator[TelemetryEvent, None]:
+        wanted = set(log_types or ())
+        async for event, dropped in _events(info, instance_id, uow_id):
+            if not wanted or event.log_type in wanted:
+                yield TelemetryEvent.of(event, dropped)
+
+    @strawberry.subscription(description="Each committed transition of an instance's UOWs.")
+    async def uow_transitions(
+        self, info: Info, instance_id: strawberry.ID, uow_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[UowHistoryEntry, None]:
+        async for event, _ in _events(info, instance_id, uow_id):
+            if event.log_type == Kind.STATE_TRANSITION and event.transition is not None:
+                yield event.transition

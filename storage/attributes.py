@@ -1,0 +1,77 @@
+"""Versioned UOW attributes (SPEC 4.4): appended, never overwritten; current = newest version."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.errors import DomainError, ErrorCode
+from storage.models import UowAttributeRow
+
+
+def newest_versions(uow_ids: Sequence[uuid.UUID]) -> Select[Any]:
+    """The newest row of each (uow, key): one statement for any number of units of work."""
+    table = UowAttributeRow.__table__
+    rank = func.row_number().over(
+        partition_by=(table.c.uow_id, table.c.key), order_by=table.c.version.desc()
+    )
+    ranked = select(table, rank.label("_rank")).where(table.c.uow_id.in_(uow_ids)).subquery()
+    return select(ranked).where(ranked.c._rank == 1).order_by(ranked.c.uow_id, ranked.c.key)
+
+
+async def current_attributes(session: AsyncSession, uow_id: uuid.UUID) -> dict[str, Any]:
+    rows = await session.execute(newest_versions([uow_id]))
+    return {row.key: row.value for row in rows}
+
+
+async def current_versions(session: AsyncSession, uow_id: uuid.UUID) -> dict[str, int]:
+    rows = await session.execute(newest_versions([uow_id]))
+    return {row.key: row.version for row in rows}
+
+
+def checked_attributes(value: Any, field: str = "attributes") -> dict[str, Any]:
+    """A JSON object of key -> value, or VALIDATION_FAILED naming the field."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and k for k in value):
+        raise DomainError.single(
+            ErrorCode.VALIDATION_FAILED,
+            f"{field}: expected a JSON object with non-empty string keys",
+            ("input", field),
+        )
+    return dict(value)
+
+
+async def append_attributes(
+    session: AsyncSession,
+    *,
+    uow_id: uuid.UUID,
+    instance_id: uuid.UUID,
+    changes: Mapping[str, Any],
+    actor_id: uuid.UUID | None,
+    reasoning: str | None,
+    base_versions: Mapping[str, int],
+) -> None:
+    """One new version per changed key (version 1 for a new key), in one INSERT."""
+    if not changes:
+        return
+    await session.execute(
+        insert(UowAttributeRow),
+        [
+            {
+                "attribute_id": uuid.uuid4(),
+                "uow_id": uow_id,
+                "instance_id": instance_id,
+                "key": key,
+                "value": value,
+                "version": base_versions.get(key, 0) + 1,
+                "actor_id": actor_id,
+                "reasoning": reasoning,
+            }
+            for key, value in changes.items()
+        ],
+    )

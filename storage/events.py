@@ -1,0 +1,133 @@
+"""Events as subscribers see them: an interaction log entry, with its history entry for
+state transitions. Plain records (no transport) so services, resolvers and buses share them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from storage.enums import LogType, UowStatus
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRecord:
+    """A UnitsOfWorkHistory row carried inside an event (same attribute names as the row)."""
+
+    history_id: uuid.UUID
+    instance_id: uuid.UUID
+    uow_id: uuid.UUID
+    previous_status: UowStatus | None
+    new_status: UowStatus
+    previous_state_hash: str | None
+    new_state_hash: str
+    previous_interaction_id: uuid.UUID | None
+    new_interaction_id: uuid.UUID
+    actor_id: uuid.UUID | None
+    transition_timestamp: datetime
+    reasoning: str | None
+    transition_metadata: Any
+
+    @classmethod
+    def of(cls, row: Any) -> HistoryRecord:
+        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One interaction log entry as subscribers see it; `transition` for STATE_TRANSITION."""
+
+    instance_id: uuid.UUID
+    log_type: LogType
+    timestamp: datetime
+    log_id: int | None = None
+    uow_id: uuid.UUID | None = None
+    actor_id: uuid.UUID | None = None
+    role_id: uuid.UUID | None = None
+    interaction_id: uuid.UUID | None = None
+    details: Any = None
+    error: Any = None
+    transition: HistoryRecord | None = None
+
+    @classmethod
+    def of_log(cls, row: Any, transition: Any = None) -> Event:
+        return cls(
+            instance_id=row.instance_id,
+            log_type=row.log_type,
+            timestamp=row.timestamp,
+            log_id=row.log_id,
+            uow_id=row.uow_id,
+            actor_id=row.actor_id,
+            role_id=row.role_id,
+            interaction_id=row.interaction_id,
+            details=row.event_details,
+            error=row.error_metadata,
+            transition=None if transition is None else HistoryRecord.of(transition),
+        )
+
+    def encode(self) -> str:
+        return json.dumps(asdict(self), default=_json_default, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, text: str) -> Event:
+        raw = json.loads(text)
+        transition = raw.pop("transition")
+        return cls(
+            **_typed(cls, raw),
+            transition=None
+            if transition is None
+            else HistoryRecord(**_typed(HistoryRecord, transition)),
+        )
+
+    @classmethod
+    def of_entry(cls, entry: Any) -> Event:
+        """A telemetry entry accepted by the buffer but not yet written (no log id yet)."""
+        return cls(
+            instance_id=entry.instance_id,
+            log_type=entry.log_type,
+            timestamp=entry.timestamp,
+            uow_id=entry.uow_id,
+            actor_id=entry.actor_id,
+            role_id=entry.role_id,
+            interaction_id=entry.interaction_id,
+            details=entry.details,
+            error=entry.error,
+        )
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, LogType | UowStatus):
+        return value.value
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+_PARSERS: dict[str, Any] = {
+    "instance_id": uuid.UUID,
+    "uow_id": uuid.UUID,
+    "actor_id": uuid.UUID,
+    "role_id": uuid.UUID,
+    "interaction_id": uuid.UUID,
+    "history_id": uuid.UUID,
+    "previous_interaction_id": uuid.UUID,
+    "new_interaction_id": uuid.UUID,
+    "timestamp": datetime.fromisoformat,
+    "transition_timestamp": datetime.fromisoformat,
+    "log_type": LogType,
+    "previous_status": UowStatus,
+    "new_status": UowStatus,
+}
+
+
+def _typed(cls: type, raw: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(cls)} - {"transition"}
+    return {
+        name: (_PARSERS[name](value) if value is not None and name in _PARSERS else value)
+        for name, value in raw.items()
+        if name in names
+    }

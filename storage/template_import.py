@@ -1,0 +1,312 @@
+"""Template import (SPEC 4.2): validated, then written all-or-nothing in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.engines import Tier
+from storage.errors import DomainError, ErrorCode, Problem
+from storage.models import (
+    TemplateComponentRow,
+    TemplateGuardianRow,
+    TemplateInteractionRow,
+    TemplateRoleRow,
+    TemplateWorkflowRow,
+)
+from storage.template_document import TemplateSpec, parse_template_yaml, template_schema_json
+from storage.template_rules import validate_template
+
+
+async def import_template_yaml(tier: Tier, *, text: str) -> TemplateWorkflowRow:
+    """Parse, validate and store a YAML template; child templates must already exist."""
+    return await import_template_spec(tier, spec=parse_template_yaml(text))
+
+
+async def import_template_spec(tier: Tier, *, spec: TemplateSpec) -> TemplateWorkflowRow:
+    """Validate and store a template given as a spec (typed GraphQL input, parsed YAML)."""
+    problems = validate_template(spec)
+    try:
+        async with tier.sessions.begin() as session:
+            children, db_problems = await _resolve_children(session, spec)
+            problems += db_problems
+            if problems:
+                raise DomainError(problems)
+            return await _write(session, spec, children)
+    except IntegrityError:  # another import of the same name and version won the race
+        raise DomainError([_conflict(spec)]) from None
+
+
+def _conflict(spec: TemplateSpec) -> Problem:
+    return Problem(
+        ErrorCode.CONFLICT,
+        f"template {spec.name!r} version {spec.version} already exists; import a new version",
+        ("workflow", "version"),
+    )
+
+
+async def _find(
+    session: AsyncSession, name: str, version: int | None
+) -> TemplateWorkflowRow | None:
+    query = select(TemplateWorkflowRow).where(TemplateWorkflowRow.name == name)
+    if version is None:
+        query = query.order_by(TemplateWorkflowRow.version.desc()).limit(1)
+    else:
+        query = query.where(TemplateWorkflowRow.version == version)
+    return (await session.scalars(query)).first()
+
+
+async def _resolve_children(
+    session: AsyncSession, spec: TemplateSpec
+) -> tuple[dict[str, uuid.UUID], list[Problem]]:
+    """Ids of the child templates the roles name, plus problems (missing, duplicate, cycle)."""
+    problems: list[Problem] = []
+    if await _find(session, spec.name, spec.version) is not None:
+        problems.append(_conflict(spec))
+    children: dict[str, uuid.UUID] = {}
+    for role in spec.roles:
+        if role.child_workflow is None or role.child_workflow == spec.name:
+            continue
+        child = await _find(session, role.child_workflow, role.child_workflow_version)
+        if child is None:
+            version = (
+                ""
+                if role.child_workflow_version is None
+                else (f" version {role.child_workflow_version}")
+            )
+            problems.append(
+                Problem(
+                    ErrorCode.VALIDATION_FAILED,
+                    f"role {role.name!r}: child template {role.child_workflow!r}{version} does not "
+                    "exist; import it first",
+                    ("workflow", "roles", role.name, "child_workflow"),
+                )
+            )
+            continue
+        children[role.name] = child.workflow_id
+        chain = await _chain_back_to(session, child.workflow_id, spec.name)
+        if chain:
+            problems.append(
+                Problem(
+                    ErrorCode.RULE_VIOLATION,
+                    f"role {role.name!r}: child chain loops back to {spec.name!r}: "
+                    + " -> ".join([spec.name, *chain]),
+                    ("workflow", "roles", role.name, "child_workflow"),
+                    "cycle",
+                )
+            )
+    return children, problems
+
+
+async def _chain_back_to(session: AsyncSession, start: uuid.UUID, name: str) -> list[str] | None:
+    """The names from `start` down to a template called `name`, if its children lead there.
+
+    One query per level of the child graph, never one per template."""
+    names = dict(
+        (
+            await session.execute(
+                select(TemplateWorkflowRow.workflow_id, TemplateWorkflowRow.name).where(
+                    TemplateWorkflowRow.workflow_id == start
+                )
+            )
+        )
+        .all()
+    )
+    trail: dict[uuid.UUID, list[str]] = {start: [names[start]]}
+    frontier = {start}
+    while frontier:
+        if any(names[w] == name for w in frontier):
+            return next(trail[w] for w in frontier if names[w] == name)
+        rows = (
+            (
+                await session.execute(
+                    select(
+                        TemplateRoleRow.workflow_id,
+                        TemplateWorkflowRow.workflow_id,
+                        TemplateWorkflowRow.name,
+                    )
+                    .join(
+                        TemplateWorkflowRow,
+                        TemplateWorkflowRow.workflow_id == TemplateRoleRow.child_workflow_id,
+                    )
+                    .where(TemplateRoleRow.workflow_id.in_(frontier))
+                )
+            )
+            .all()
+        )
+        next_frontier = set()
+        for parent, child, child_name in rows:
+            if child not in trail:
+                trail[child] = [*trail[parent], child_name]
+                names[child] = child_name
+                next_frontier.add(child)
+        frontier = next_frontier
+    return None
+
+
+async def _write(
+    session: AsyncSession, spec: TemplateSpec, children: dict[str, uuid.UUID]
+) -> TemplateWorkflowRow:
+    workflow = TemplateWorkflowRow(
+        workflow_id=uuid.uuid4(),
+        name=spec.name,
+        version=spec.version,
+        description=spec.description,
+        ai_context=spec.ai_context,
+        schema_json=template_schema_json(spec),
+    )
+    roles = {
+        r.name: TemplateRoleRow(
+            role_id=uuid.uuid4(),
+            workflow_id=workflow.workflow_id,
+            name=r.name,
+            description=r.description,
+            ai_context=r.ai_context,
+            role_type=r.role_type,
+            strategy=r.strategy,
+            child_workflow_id=children.get(r.name),
+        )
+        for r in spec.roles
+    }
+    interactions = {
+        i.name: TemplateInteractionRow(
+            interaction_id=uuid.uuid4(),
+            workflow_id=workflow.workflow_id,
+            name=i.name,
+            description=i.description,
+            ai_context=i.ai_context,
+            stale_token_limit_seconds=i.stale_token_limit_seconds,
+        )
+        for i in spec.interactions
+    }
+    components = []
+    guardians = []
+    for c in spec.components:
+        component = TemplateComponentRow(
+            component_id=uuid.uuid4(),
+            workflow_id=workflow.workflow_id,
+            interaction_id=interactions[c.interaction].interaction_id,
+            role_id=roles[c.role].role_id,
+            direction=c.direction,
+            name=c.name,
+            description=c.description,
+            ai_context=c.ai_context,
+        )
+        components.append(component)
+        guardians += [
+            TemplateGuardianRow(
+                guardian_id=uuid.uuid4(),
+                workflow_id=workflow.workflow_id,
+                component_id=component.component_id,
+                name=g.name,
+                description=g.description,
+                ai_context=g.ai_context,
+                type=g.type,
+                config=g.config,
+            )
+            for g in c.guardians
+        ]
+    # One flush: the unit of work batches each table's rows into multi-row INSERTs.
+    session.add_all([workflow, *roles.values(), *interactions.values(), *components, *guardians])
+    await session.flush()
+    return workflow
+
+
+@dataclass
+class FileResult:
+    path: Path
+    workflow: str | None = None
+    version: int | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class ImportReport:
+    results: list[FileResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(result.ok for result in self.results)
+
+
+async def import_template_files(
+    tier: Tier,
+    *,
+    paths: Sequence[Path],
+    on_progress: Callable[[FileResult], Any] | None = None,
+) -> ImportReport:
+    """Import several files, children before the parents that name them; each file is its
+    own transaction, so a rejected file writes nothing and the others still land."""
+    results: dict[Path, FileResult] = {}
+    specs: dict[Path, TemplateSpec] = {}
+    for path in paths:
+        result = results[path] = FileResult(path)
+        try:
+            specs[path] = parse_template_yaml(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            result.problems.append(Problem(ErrorCode.VALIDATION_FAILED, f"cannot read: {error}"))
+        except UnicodeDecodeError:
+            result.problems.append(Problem(ErrorCode.VALIDATION_FAILED, "not UTF-8 text"))
+        except DomainError as error:
+            result.problems.extend(error.problems)
+    for path in _dependency_order(specs, results):
+        spec = specs[path]
+        try:
+            row = await import_template_spec(tier, spec=spec)
+            results[path].workflow, results[path].version = row.name, row.version
+        except DomainError as error:
+            results[path].problems.extend(error.problems)
+    ordered = [results[path] for path in paths]
+    if on_progress is not None:
+        for result in ordered:
+            on_progress(result)
+    return ImportReport(ordered)
+
+
+def _dependency_order(
+    specs: dict[Path, TemplateSpec], results: dict[Path, FileResult]
+) -> list[Path]:
+    """Files in an order where a file naming a child template comes after the child's file;
+    files caught in a cycle are marked rejected and left out."""
+    by_name = {spec.name: path for path, spec in specs.items()}
+    ordered: list[Path] = []
+    state: dict[Path, str] = {}
+
+    def visit(path: Path, trail: list[str]) -> bool:
+        if state.get(path) == "done":
+            return True
+        if state.get(path) in ("visiting", "failed"):
+            return False
+        state[path] = "visiting"
+        spec = specs[path]
+        for role in spec.roles:
+            child = by_name.get(role.child_workflow or "")
+            if child is not None and child != path and not visit(child, [*trail, spec.name]):
+                results[path].problems.append(
+                    Problem(
+                        ErrorCode.RULE_VIOLATION,
+                        f"child templates loop among the files: {' -> '.join([*trail, spec.name])}",
+                        ("workflow", "roles", role.name, "child_workflow"),
+                        "cycle",
+                    )
+                )
+                state[path] = "failed"
+                return False
+        state[path] = "done"
+        ordered.append(path)
+        return True
+
+    for path in specs:
+        visit(path, [])
+    return ordered
