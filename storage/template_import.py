@@ -116,8 +116,7 @@ async def _chain_back_to(session: AsyncSession, start: uuid.UUID, name: str) -> 
                     TemplateWorkflowRow.workflow_id == start
                 )
             )
-        )
-        .all()
+        ).all()
     )
     trail: dict[uuid.UUID, list[str]] = {start: [names[start]]}
     frontier = {start}
@@ -125,22 +124,19 @@ async def _chain_back_to(session: AsyncSession, start: uuid.UUID, name: str) -> 
         if any(names[w] == name for w in frontier):
             return next(trail[w] for w in frontier if names[w] == name)
         rows = (
-            (
-                await session.execute(
-                    select(
-                        TemplateRoleRow.workflow_id,
-                        TemplateWorkflowRow.workflow_id,
-                        TemplateWorkflowRow.name,
-                    )
-                    .join(
-                        TemplateWorkflowRow,
-                        TemplateWorkflowRow.workflow_id == TemplateRoleRow.child_workflow_id,
-                    )
-                    .where(TemplateRoleRow.workflow_id.in_(frontier))
+            await session.execute(
+                select(
+                    TemplateRoleRow.workflow_id,
+                    TemplateWorkflowRow.workflow_id,
+                    TemplateWorkflowRow.name,
                 )
+                .join(
+                    TemplateWorkflowRow,
+                    TemplateWorkflowRow.workflow_id == TemplateRoleRow.child_workflow_id,
+                )
+                .where(TemplateRoleRow.workflow_id.in_(frontier))
             )
-            .all()
-        )
+        ).all()
         next_frontier = set()
         for parent, child, child_name in rows:
             if child not in trail:

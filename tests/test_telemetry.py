@@ -47,9 +47,7 @@ async def test_batches_respect_the_batch_size(tiers: Tiers) -> None:
     assert [d["n"] for d in await _logged(tiers.instance)] == list(range(10))
 
 
-async def test_a_failed_flush_loses_and_duplicates_nothing(
-    tiers: Tiers, db_urls: TierUrls
-) -> None:
+async def test_a_failed_flush_loses_and_duplicates_nothing(tiers: Tiers, db_urls: TierUrls) -> None:
     seeded = await seed_uow(tiers)
     impatient = Tier.open("instance", db_urls.instance, lock_wait_ms=50)
     try:
@@ -82,9 +80,9 @@ async def test_background_task_flushes_and_stop_drains(tiers: Tiers) -> None:
     await buffer.stop()
     async with tiers.instance.sessions() as session:
         count = await session.scalar(
-            select(func.count()).select_from(InteractionLogRow).where(
-                InteractionLogRow.log_type == LogType.ERROR
-            )
+            select(func.count())
+            .select_from(InteractionLogRow)
+            .where(InteractionLogRow.log_type == LogType.ERROR)
         )
     assert count == 120
     assert buffer.depth == 0
