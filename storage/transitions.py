@@ -263,7 +263,8 @@ async def apply_change(
     await session.execute(
         update(UnitOfWorkRow).where(UnitOfWorkRow.uow_id == uow.uow_id).values(**values)
     )
-    if uow.parent_id is not None and to_status in FINISHED and uow.status not in FINISHED:
+    # (the ORM UPDATE above synchronised `uow`: compare against the status read before it)
+    if uow.parent_id is not None and to_status in FINISHED and previous[0] not in FINISHED:
         await _count_finished_child(session, uow)
     return await record(
         session,

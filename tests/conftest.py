@@ -14,6 +14,7 @@ from gql.settings import Settings
 from storage.engines import Tiers
 from tests.client import GraphQLClient
 from tests.databases import PostgresFactory, SqliteFactory, TierUrls, postgres_url
+from tests.live_server import LiveServer, serve
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 EXAMPLES = SHARED / "examples"
@@ -101,6 +102,22 @@ async def app(db_urls: TierUrls) -> AsyncIterator[Starlette]:
     )
     async with application.router.lifespan_context(application):
         yield application
+
+
+@pytest.fixture
+async def live(db_urls: TierUrls) -> AsyncIterator[LiveServer]:
+    """The real app served by uvicorn on a free local port (real HTTP and WebSockets)."""
+    application = create_app(
+        Settings(template_db_url=db_urls.template, instance_db_url=db_urls.instance)
+    )
+    async with serve(application) as server:
+        yield server
+
+
+@pytest.fixture
+async def live_client(live: LiveServer) -> AsyncIterator[GraphQLClient]:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{live.port}") as http:
+        yield GraphQLClient(http)
 
 
 @pytest.fixture

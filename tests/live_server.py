@@ -1,0 +1,42 @@
+"""The real app behind a real socket: uvicorn serving on 127.0.0.1 inside the test's loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.applications import Starlette
+
+
+@dataclass(frozen=True, slots=True)
+class LiveServer:
+    app: Starlette
+    port: int
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/graphql"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/graphql"
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Starlette) -> AsyncIterator[LiveServer]:
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield LiveServer(app, port)
+    finally:
+        server.should_exit = True
+        await task
