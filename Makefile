@@ -26,6 +26,9 @@ test: lint ## Lint, then the whole suite (PostgreSQL too when CHAMELEON_TEST_POS
 test-postgres: install ## Only the PostgreSQL half of the suite (needs CHAMELEON_TEST_POSTGRES_URL).
 	$(BIN)/pytest -m postgres $(PYTEST_ARGS)
 
+serve: install ## Migrate the embedded tiers, load the demo data once, serve with GraphiQL.
+	$(BIN)/chameleon serve --demo
+
 migrate: install ## Upgrade both tiers to the newest schema.
 	$(BIN)/chameleon migrate
 

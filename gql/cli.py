@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Annotated
 
 import typer
 import uvicorn
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from gql import demo as demo_data
 from gql.settings import Settings
 from migrations import runner
 from schema.assemble import build_schema
+from storage.engines import Tiers
+from storage.template_import import FileResult, import_template_files
 
 app = typer.Typer(
     help="Chameleon GraphQL: the API server of the Chameleon workflow engine.",
@@ -63,6 +71,7 @@ def serve(
     port: int = typer.Option(None, help="Port to listen on (default 8000)."),
     reload: bool = typer.Option(False, help="Restart when the code changes (development)."),
     workers: int = typer.Option(1, min=1, help="Server processes; more than one needs PostgreSQL."),
+    demo: bool = typer.Option(False, help="Load the demo data set first, unless it is there."),
 ) -> None:
     """Serve the GraphQL API (with GraphiQL at /graphql in a browser)."""
     settings = Settings()
@@ -70,6 +79,8 @@ def serve(
         typer.echo("Several workers need PostgreSQL: SQLite has a single writer.", err=True)
         raise typer.Exit(2)
     prepare_databases(settings)
+    if demo:
+        asyncio.run(_load_demo(settings, only_once=True))
     bind_host = host or settings.host
     bind_port = port or settings.port
     typer.echo(f"GraphiQL: http://{bind_host}:{bind_port}/graphql")
@@ -89,3 +100,77 @@ def serve(
 def export_schema() -> None:
     """Print the GraphQL schema (SDL); `gql/schema.graphql` is this output, committed."""
     typer.echo(str(build_schema()))
+
+
+@app.command("import")
+def import_(
+    files: Annotated[
+        list[Path], typer.Argument(exists=True, dir_okay=False, help="Template files.")
+    ],
+) -> None:
+    """Import template files (YAML); children are imported before the templates using them.
+
+    Each file is all or nothing; the exit code is 1 when any file was rejected."""
+    settings = Settings()
+    prepare_databases(settings)
+    console = Console()
+    report = asyncio.run(_import(settings, files))
+    table = Table("file", "result", "details")
+    for result in report.results:
+        if result.ok:
+            table.add_row(
+                str(result.path), "[green]imported", f"{result.workflow} v{result.version}"
+            )
+        else:
+            details = "\n".join(f"{p.rule or p.code.value}: {p.message}" for p in result.problems)
+            table.add_row(str(result.path), "[red]rejected", details)
+    console.print(table)
+    imported = sum(result.ok for result in report.results)
+    console.print(f"{imported} of {len(report.results)} files imported")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+async def _import(settings: Settings, files: list[Path]) -> object:
+    tiers = Tiers.open(settings.template_db_url, settings.instance_db_url)
+    try:
+        with Progress(transient=True) as progress:
+            task = progress.add_task("importing", total=len(files))
+
+            def advance(result: FileResult) -> None:
+                progress.advance(task)
+
+            return await import_template_files(tiers.template, paths=files, on_progress=advance)
+    finally:
+        await tiers.dispose()
+
+
+@app.command()
+def demo(
+    uows: int = typer.Option(300, min=1, help="How many loan applications to create."),
+) -> None:
+    """Load the demo data set: loan templates, one instance, actors and units of work."""
+    settings = Settings()
+    prepare_databases(settings)
+    asyncio.run(_load_demo(settings, only_once=False, uow_count=uows))
+
+
+async def _load_demo(settings: Settings, *, only_once: bool, uow_count: int = 300) -> None:
+    tiers = Tiers.open(settings.template_db_url, settings.instance_db_url)
+    try:
+        if await demo_data.demo_exists(tiers):
+            if not only_once:
+                typer.echo(f"The demo instance {demo_data.INSTANCE!r} exists already.", err=True)
+                raise typer.Exit(1)
+            typer.echo(f"Demo data present (instance {demo_data.INSTANCE!r}).")
+            return
+        with Progress() as progress:
+            task = progress.add_task("loading demo data", total=uow_count)
+            instance_id = await demo_data.load_demo(
+                tiers,
+                uow_count=uow_count,
+                progress=lambda done, total: progress.update(task, completed=done),
+            )
+        typer.echo(f"Demo instance {demo_data.INSTANCE!r}: {instance_id}")
+    finally:
+        await tiers.dispose()
