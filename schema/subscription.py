@@ -63,16 +63,23 @@ class TelemetryEvent:
 async def _events(
     info: Info, instance_id: strawberry.ID, uow_id: strawberry.ID | None
 ) -> AsyncGenerator[tuple[Event, int], None]:
-    """The instance's events (of one UOW, if given); an unknown instance is an error."""
+    """The instance's events (of one UOW, if given); an unknown instance is an error.
+
+    A WebSocket context lives as long as its connection, so no read connection (nor cached
+    load) is kept between events: each event is resolved against the newest state."""
     instance = parse_uuid(instance_id, "instanceId")
     uow = optional_uuid(uow_id, "uowId")
-    if await by_id(info.context, InstanceRow).load(instance) is None:
-        raise not_found("instance", instance_id)
+    try:
+        if await by_id(info.context, InstanceRow).load(instance) is None:
+            raise not_found("instance", instance_id)
+    finally:
+        await info.context.forget_reads()
     async with info.context.events.subscribe(instance) as subscription:
         async for event, dropped in subscription:
             if uow is None or event.uow_id == uow:
-                await info.context.forget_reads()
                 yield event, dropped
+                # The event's fields were resolved; hold no connection while waiting.
+                await info.context.forget_reads()
 
 
 @strawberry.type

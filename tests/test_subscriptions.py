@@ -1,0 +1,155 @@
+"""Subscriptions over real WebSockets, both protocols: transitions, telemetry, filters."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from tests.client import GraphQLClient
+from tests.live_server import LiveServer
+from tests.scenario import TRANSITION, build_scenario, mutate
+from tests.ws_client import LEGACY_WS, TRANSPORT_WS, Subscriber
+
+PROTOCOLS = [TRANSPORT_WS, LEGACY_WS]
+TELEMETRY = """subscription($id: ID!, $uow: ID, $types: [LogType!]) {
+  telemetry(instanceId: $id, uowId: $uow, logTypes: $types) {
+    logId instanceId uowId logType details dropped
+    transition { previousStatus newStatus uow { id status } }
+  }
+}"""
+TRANSITIONS = """subscription($id: ID!) {
+  uowTransitions(instanceId: $id) { previousStatus newStatus newInteraction { name } }
+}"""
+RECORD = """mutation($input: RecordTelemetryInput!) {
+  recordTelemetry(input: $input) { accepted errors { code } }
+}"""
+
+
+async def subscribed(live: LiveServer, count: int = 1) -> None:
+    """Waits until the server has registered `count` subscriptions."""
+    for _ in range(500):
+        if live.app.state.bus.count >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("subscription never registered")
+
+
+def data_of(message: dict, protocol: str) -> dict:
+    assert message["type"] == ("next" if protocol == TRANSPORT_WS else "data"), message
+    assert "errors" not in message["payload"], message
+    return message["payload"]["data"]
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_transition_made_over_http_arrives(
+    live: LiveServer, live_client: GraphQLClient, protocol: str
+) -> None:
+    scenario = await build_scenario(live_client, uows=1, steps=0)
+    async with Subscriber(live.ws_url, protocol) as ws:
+        await ws.subscribe(TELEMETRY, {"id": scenario.instance_id})
+        await subscribed(live)
+        await mutate(
+            live_client, TRANSITION, {"input": {"uowId": scenario.uow_ids[0], "toStatus": "ACTIVE"}}
+        )
+        event = data_of(await ws.next(), protocol)["telemetry"]
+    assert event["logType"] == "STATE_TRANSITION"
+    assert event["uowId"] == scenario.uow_ids[0]
+    assert event["logId"] is not None
+    assert event["dropped"] == 0
+    assert event["transition"]["previousStatus"] == "PENDING"
+    assert event["transition"]["uow"] == {"id": scenario.uow_ids[0], "status": "ACTIVE"}
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_recorded_telemetry_and_filters(
+    live: LiveServer, live_client: GraphQLClient, protocol: str
+) -> None:
+    scenario = await build_scenario(live_client, uows=2, steps=0)
+    first, second = scenario.uow_ids
+    async with Subscriber(live.ws_url, protocol) as ws:
+        await ws.subscribe(
+            TELEMETRY, {"id": scenario.instance_id, "uow": second, "types": ["TELEMETRY"]}
+        )
+        await subscribed(live)
+        # Filtered out: another UOW, and a transition of the watched UOW.
+        await mutate(
+            live_client,
+            RECORD,
+            {"input": {"instanceId": scenario.instance_id, "uowId": first, "logType": "TELEMETRY"}},
+        )
+        await mutate(live_client, TRANSITION, {"input": {"uowId": second, "toStatus": "ACTIVE"}})
+        await mutate(
+            live_client,
+            RECORD,
+            {
+                "input": {
+                    "instanceId": scenario.instance_id,
+                    "uowId": second,
+                    "logType": "TELEMETRY",
+                    "details": {"tokens": 7},
+                }
+            },
+        )
+        event = data_of(await ws.next(), protocol)["telemetry"]
+    assert event["uowId"] == second
+    assert event["details"] == {"tokens": 7}
+    assert event["logId"] is None  # accepted, not yet flushed
+    assert event["transition"] is None
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_uow_transitions_stream(
+    live: LiveServer, live_client: GraphQLClient, protocol: str
+) -> None:
+    scenario = await build_scenario(live_client, uows=1, steps=0)
+    async with Subscriber(live.ws_url, protocol) as ws:
+        await ws.subscribe(TRANSITIONS, {"id": scenario.instance_id})
+        await subscribed(live)
+        for status in ("ACTIVE", "COMPLETED"):
+            await mutate(
+                live_client,
+                TRANSITION,
+                {"input": {"uowId": scenario.uow_ids[0], "toStatus": status}},
+            )
+        events = [data_of(await ws.next(), protocol)["uowTransitions"] for _ in range(2)]
+    assert [(e["previousStatus"], e["newStatus"]) for e in events] == [
+        ("PENDING", "ACTIVE"),
+        ("ACTIVE", "COMPLETED"),
+    ]
+    assert events[0]["newInteraction"]["name"] == "Intake_Queue"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_unknown_instance_is_a_subscription_error(live: LiveServer, protocol: str) -> None:
+    """Not a silent stream: the error arrives, then the subscription is over."""
+    unknown = str(uuid.uuid4())
+    async with Subscriber(live.ws_url, protocol) as ws:
+        await ws.subscribe(TELEMETRY, {"id": unknown})
+        message = await ws.next()
+        final = await ws.next()
+    payload = message["payload"]
+    errors = payload if isinstance(payload, list) else payload.get("errors", [payload])
+    assert f"no instance with id {unknown}" in errors[0]["message"]
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+    assert final["type"] == "complete"
+    assert live.app.state.bus.count == 0
+
+
+async def test_a_failed_transition_publishes_nothing(
+    live: LiveServer, live_client: GraphQLClient
+) -> None:
+    scenario = await build_scenario(live_client, uows=1, steps=0)
+    async with Subscriber(live.ws_url, TRANSPORT_WS) as ws:
+        await ws.subscribe(TRANSITIONS, {"id": scenario.instance_id})
+        await subscribed(live)
+        refused = await live_client.data(
+            TRANSITION, {"input": {"uowId": scenario.uow_ids[0], "toStatus": "COMPLETED"}}
+        )
+        assert refused["transitionUow"]["errors"][0]["code"] == "INVALID_TRANSITION"
+        await mutate(
+            live_client, TRANSITION, {"input": {"uowId": scenario.uow_ids[0], "toStatus": "ACTIVE"}}
+        )
+        event = data_of(await ws.next(), TRANSPORT_WS)["uowTransitions"]
+    assert event["newStatus"] == "ACTIVE"  # the refused change never appeared
