@@ -24,6 +24,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from gql import shutdown
 from gql.http import GraphQLHTTP
 from gql.masking import MaskUnexpectedErrors
 from gql.metrics import Metrics
@@ -82,12 +83,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.tiers = state.tiers
         app.state.bus = state.bus
         app.state.telemetry = state.telemetry
+
+        async def end_websockets() -> None:
+            await state.end_subscriptions()
+            await asyncio.sleep(0.05)  # let each subscription send its `complete` message
+            await websockets.close_all()
+
+        undo_signals = shutdown.install(end_websockets)
         try:
             yield
         finally:
-            await state.end_subscriptions()
-            await asyncio.sleep(0)  # let each subscription send its `complete` message
-            await websockets.close_all()
+            undo_signals()
+            await end_websockets()
             await state.close()
 
     async def health(request: Request) -> Response:

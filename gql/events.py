@@ -135,14 +135,23 @@ class PostgresBus(_Fanout):
         self._listener: asyncpg.Connection | None = None
         self._publisher: asyncpg.Connection | None = None
         self._publish_lock = asyncio.Lock()
+        # Notifications are handled one at a time, in arrival order, even when one of them
+        # must be read back from the database first.
+        self._inbox: asyncio.Queue[str] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._listener = await asyncpg.connect(self._dsn)
         await self._listener.add_listener(CHANNEL, self._heard)
         self._publisher = await asyncpg.connect(self._dsn)
+        self._worker = asyncio.create_task(self._deliver_in_order(), name="event-bus-inbox")
 
     async def stop(self) -> None:
         self.close_all()
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
         for connection in (self._listener, self._publisher):
             if connection is not None:
                 await connection.close()
@@ -159,11 +168,19 @@ class PostgresBus(_Fanout):
             await self._publisher.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
 
     def _heard(self, connection: Any, pid: int, channel: str, payload: str) -> None:
-        raw = json.loads(payload)
-        if "ref" in raw:
-            asyncio.get_running_loop().create_task(self._read_back(int(raw["ref"])))
-            return
-        self.deliver(Event.decode(payload))
+        self._inbox.put_nowait(payload)
+
+    async def _deliver_in_order(self) -> None:
+        while True:
+            payload = await self._inbox.get()
+            try:
+                raw = json.loads(payload)
+                if "ref" in raw:
+                    await self._read_back(int(raw["ref"]))
+                else:
+                    self.deliver(Event.decode(payload))
+            except Exception:  # one bad notification must not stop the bus
+                log.exception("could not deliver an event")
 
     async def _read_back(self, log_id: int) -> None:
         """Rebuild a large event from its stored log row (and its history entry)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from tests.client import GraphQLClient
 from tests.live_server import LiveServer
 from tests.scenario import TRANSITION, build_scenario, mutate
-from tests.ws_client import LEGACY_WS, TRANSPORT_WS, Subscriber
+from tests.ws_client import LEGACY_WS, TRANSPORT_WS, Subscriber, wait_for_subscribers
 
 PROTOCOLS = [TRANSPORT_WS, LEGACY_WS]
 TELEMETRY = """subscription($id: ID!, $uow: ID, $types: [LogType!]) {
@@ -27,15 +26,6 @@ RECORD = """mutation($input: RecordTelemetryInput!) {
 }"""
 
 
-async def subscribed(live: LiveServer, count: int = 1) -> None:
-    """Waits until the server has registered `count` subscriptions."""
-    for _ in range(500):
-        if live.app.state.bus.count >= count:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("subscription never registered")
-
-
 def data_of(message: dict, protocol: str) -> dict:
     assert message["type"] == ("next" if protocol == TRANSPORT_WS else "data"), message
     assert "errors" not in message["payload"], message
@@ -49,7 +39,7 @@ async def test_a_transition_made_over_http_arrives(
     scenario = await build_scenario(live_client, uows=1, steps=0)
     async with Subscriber(live.ws_url, protocol) as ws:
         await ws.subscribe(TELEMETRY, {"id": scenario.instance_id})
-        await subscribed(live)
+        await wait_for_subscribers(live.app)
         await mutate(
             live_client, TRANSITION, {"input": {"uowId": scenario.uow_ids[0], "toStatus": "ACTIVE"}}
         )
@@ -72,7 +62,7 @@ async def test_recorded_telemetry_and_filters(
         await ws.subscribe(
             TELEMETRY, {"id": scenario.instance_id, "uow": second, "types": ["TELEMETRY"]}
         )
-        await subscribed(live)
+        await wait_for_subscribers(live.app)
         # Filtered out: another UOW, and a transition of the watched UOW.
         await mutate(
             live_client,
@@ -106,7 +96,7 @@ async def test_uow_transitions_stream(
     scenario = await build_scenario(live_client, uows=1, steps=0)
     async with Subscriber(live.ws_url, protocol) as ws:
         await ws.subscribe(TRANSITIONS, {"id": scenario.instance_id})
-        await subscribed(live)
+        await wait_for_subscribers(live.app)
         for status in ("ACTIVE", "COMPLETED"):
             await mutate(
                 live_client,
@@ -143,7 +133,7 @@ async def test_a_failed_transition_publishes_nothing(
     scenario = await build_scenario(live_client, uows=1, steps=0)
     async with Subscriber(live.ws_url, TRANSPORT_WS) as ws:
         await ws.subscribe(TRANSITIONS, {"id": scenario.instance_id})
-        await subscribed(live)
+        await wait_for_subscribers(live.app)
         refused = await live_client.data(
             TRANSITION, {"input": {"uowId": scenario.uow_ids[0], "toStatus": "COMPLETED"}}
         )

@@ -44,3 +44,12 @@ class Subscriber:
             message = await self._receive(wait_s)
             if message["type"] != "ka":
                 return message
+
+
+async def wait_for_subscribers(app: Any, count: int = 1) -> None:
+    """Waits until the in-process server has registered `count` subscriptions."""
+    for _ in range(500):
+        if app.state.bus.count >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("subscription never registered")

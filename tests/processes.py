@@ -1,0 +1,91 @@
+"""`chameleon serve` in a child process, as an operator would run it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from tests.databases import TierUrls
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen[str]
+    port: int
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/graphql"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/graphql"
+
+    def terminate(self, timeout: float = 30) -> int:
+        """SIGTERM, then wait for a graceful exit; returns the exit code."""
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+
+@contextmanager
+def running_server(urls: TierUrls, **settings: str) -> Iterator[ServerProcess]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "CHAMELEON_TEMPLATE_DB_URL": urls.template,
+        "CHAMELEON_INSTANCE_DB_URL": urls.instance,
+        **{f"CHAMELEON_{key.upper()}": value for key, value in settings.items()},
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gql", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    server = ServerProcess(process, port)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read() if process.stdout else ""
+                raise AssertionError(f"server did not start:\n{output}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+async def wait_for_subscribers(port: int, count: int = 1) -> None:
+    """Waits until the server process reports `count` open subscriptions in /metrics."""
+    async with httpx.AsyncClient() as http:
+        for _ in range(300):
+            metrics = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+            line = next(x for x in metrics.splitlines() if x.startswith("chameleon_subscribers "))
+            if float(line.split()[1]) >= count:
+                return
+            await asyncio.sleep(0.02)
+    raise AssertionError("subscription never registered")
