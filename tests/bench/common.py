@@ -1,0 +1,110 @@
+"""Shared pieces of the benchmarks: fresh data dirs, a server process, timing helpers."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from migrations import runner
+from tests.processes import free_port
+
+
+@dataclass(frozen=True)
+class Urls:
+    template: str
+    instance: str
+
+
+def fresh_sqlite(root: Path) -> Urls:
+    urls = Urls(
+        f"sqlite+aiosqlite:///{root / 'templates.db'}",
+        f"sqlite+aiosqlite:///{root / 'instances.db'}",
+    )
+    runner.upgrade_all(urls.template, urls.instance)
+    return urls
+
+
+@contextmanager
+def temporary_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="chameleon-bench-") as path:
+        yield Path(path)
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/graphql"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/graphql"
+
+
+@contextmanager
+def server(urls: Urls, **settings: str) -> Iterator[Server]:
+    """`chameleon serve` in its own process (one worker), as in production."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "CHAMELEON_TEMPLATE_DB_URL": urls.template,
+        "CHAMELEON_INSTANCE_DB_URL": urls.instance,
+        **{f"CHAMELEON_{k.upper()}": v for k, v in settings.items()},
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gql", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_up(port, process)
+        yield Server(process, port)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def wait_until_up(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("server exited during start-up")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not start")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def sql_statements(port: int) -> float:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    return sum(
+        float(line.split()[-1])
+        for line in text.splitlines()
+        if line.startswith("chameleon_sql_statements_total")
+    )
