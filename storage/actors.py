@@ -63,7 +63,7 @@ async def register_actor(
     capabilities: Any = None,
 ) -> ActorRow:
     try:
-        async with tier.sessions.begin() as session:
+        async with tier.writing() as session:
             instance = await _instance(session, instance_id)
             if instance.status == InstanceStatus.ARCHIVED:
                 raise DomainError.single(
@@ -92,7 +92,7 @@ async def register_actor(
 
 
 async def assign_role(tier: Tier, *, actor_id: uuid.UUID, role_id: uuid.UUID) -> AssignmentRow:
-    async with tier.sessions.begin() as session:
+    async with tier.writing() as session:
         actor = await _actor(session, actor_id)
         if await _role_instance(session, role_id) != actor.instance_id:
             raise DomainError.single(
@@ -122,7 +122,7 @@ async def assign_role(tier: Tier, *, actor_id: uuid.UUID, role_id: uuid.UUID) ->
 
 async def revoke_assignment(tier: Tier, *, assignment_id: uuid.UUID) -> AssignmentRow:
     """The row stays (the history of who could act is kept); its status becomes REVOKED."""
-    async with tier.sessions.begin() as session:
+    async with tier.writing() as session:
         assignment = await session.get(AssignmentRow, assignment_id)
         if assignment is None:
             raise _missing("assignment", assignment_id, "assignmentId")
@@ -138,7 +138,7 @@ async def put_role_memory(
         raise DomainError.single(
             ErrorCode.VALIDATION_FAILED, "key: a memory key must not be empty", ("input", "key")
         )
-    async with tier.sessions.begin() as session:
+    async with tier.writing() as session:
         instance_id = await _role_instance(session, role_id)
         if actor_id is not None and (await _actor(session, actor_id)).instance_id != instance_id:
             raise DomainError.single(
@@ -172,7 +172,7 @@ async def set_instance_status(
     tier: Tier, *, instance_id: uuid.UUID, status: InstanceStatus
 ) -> InstanceRow:
     """ACTIVE and PAUSED switch freely; ARCHIVED is final."""
-    async with tier.sessions.begin() as session:
+    async with tier.writing() as session:
         instance = await _instance(session, instance_id)
         if instance.status == InstanceStatus.ARCHIVED and status != InstanceStatus.ARCHIVED:
             raise DomainError.single(

@@ -89,7 +89,7 @@ async def instantiate(
         master = await _master(session, template_id, template_name, template_version)
         blueprint = await _read_blueprint(session, master, max_depth)
     try:
-        async with tiers.instance.sessions.begin() as session:
+        async with tiers.instance.writing() as session:
             return await _copy(session, blueprint, master.workflow_id, name, description, actors)
     except IntegrityError:
         raise _fail(

@@ -105,7 +105,7 @@ class TelemetryBuffer:
             batch = [self._queue[i] for i in range(min(self.batch_size, len(self._queue)))]
             if not batch:
                 return 0
-            async with self.tier.sessions.begin() as session:
+            async with self.tier.writing() as session:
                 await session.execute(insert(InteractionLogRow), [e.row() for e in batch])
             # Only now, after the commit, do the entries leave the queue.
             for _ in batch:

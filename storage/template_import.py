@@ -34,7 +34,7 @@ async def import_template_spec(tier: Tier, *, spec: TemplateSpec) -> TemplateWor
     """Validate and store a template given as a spec (typed GraphQL input, parsed YAML)."""
     problems = validate_template(spec)
     try:
-        async with tier.sessions.begin() as session:
+        async with tier.writing() as session:
             children, db_problems = await _resolve_children(session, spec)
             problems += db_problems
             if problems:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, exists, insert, literal, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.attributes import append_attributes, checked_attributes, current_versions
-from storage.attributes import current_attributes as read_attributes
+from storage.attributes import append_attributes, checked_attributes, newest_versions
 from storage.engines import Tier
 from storage.enums import (
     AssignmentStatus,
@@ -58,13 +58,19 @@ FINISHED = frozenset({S.COMPLETED, S.FAILED})
 TERMINAL = frozenset({S.COMPLETED, S.ARCHIVED, S.FAILED_SECURITY_BREACH})
 
 
+UOW = cast(Table, UnitOfWorkRow.__table__)
+HISTORY = cast(Table, UowHistoryRow.__table__)
+LOGS = cast(Table, InteractionLogRow.__table__)
+
+
 @dataclass(frozen=True, slots=True)
 class TransitionResult:
-    """What one committed change wrote; the caller publishes it after the commit."""
+    """What one committed change wrote, as row-like records (attribute names = columns); the
+    caller publishes it after the commit."""
 
-    uow: UnitOfWorkRow
-    history: UowHistoryRow
-    log: InteractionLogRow
+    uow: Any
+    history: Any
+    log: Any
 
 
 def _stale(message: str) -> DomainError:
@@ -93,7 +99,7 @@ async def transition_uow(
     if to_status == S.FAILED_SECURITY_BREACH:
         raise _refused("FAILED_SECURITY_BREACH is reached only through verifyUowState")
     try:
-        async with tier.sessions.begin() as session:
+        async with tier.writing() as session:
             uow = await claim(session, uow_id, expected_version)
             if expected_state_hash is not None and expected_state_hash != uow.content_hash:
                 raise DomainError.single(
@@ -102,7 +108,6 @@ async def transition_uow(
                     f"not the expected {expected_state_hash}",
                     ("input", "expectedStateHash"),
                 )
-            target = to_status or uow.status
             if to_status is not None:
                 await _check_move(session, uow, to_status)
             elif uow.status in TERMINAL:
@@ -110,7 +115,7 @@ async def transition_uow(
             return await apply_change(
                 session,
                 uow,
-                to_status=target,
+                to_status=to_status or uow.status,
                 to_interaction_id=to_interaction_id,
                 actor_id=actor_id,
                 reasoning=reasoning,
@@ -125,49 +130,53 @@ async def transition_uow(
         raise
 
 
-async def claim(
-    session: AsyncSession, uow_id: uuid.UUID, expected_version: int | None
-) -> UnitOfWorkRow:
-    """Bump the row's version first (see the module docstring); returns the claimed row."""
-    condition = [UnitOfWorkRow.uow_id == uow_id]
+async def claim(session: AsyncSession, uow_id: uuid.UUID, expected_version: int | None) -> Any:
+    """Bump the row's version first (see the module docstring) and return the row as it was,
+    with its new version. One statement on the normal path: the instance must be ACTIVE."""
+    instance = InstanceRow.__table__
+    conditions = [
+        UOW.c.uow_id == uow_id,
+        exists().where(
+            instance.c.instance_id == UOW.c.instance_id,
+            instance.c.status == InstanceStatus.ACTIVE,
+        ),
+    ]
     if expected_version is not None:
-        condition.append(UnitOfWorkRow.version == expected_version)
-    claimed = await session.execute(
-        update(UnitOfWorkRow)
-        .where(*condition)
-        .values(version=UnitOfWorkRow.version + 1)
-        .returning(UnitOfWorkRow.uow_id)
-    )
-    if claimed.first() is None:
-        current = await session.scalar(
-            select(UnitOfWorkRow.version).where(UnitOfWorkRow.uow_id == uow_id)
+        conditions.append(UOW.c.version == expected_version)
+    claimed = (
+        await session.execute(
+            update(UOW).where(*conditions).values(version=UOW.c.version + 1).returning(*UOW.c)
         )
-        if current is None:
-            raise DomainError.single(
-                ErrorCode.NOT_FOUND, f"no unit of work with id {uow_id}", ("input", "uowId")
-            )
-        raise _stale(f"unit of work {uow_id} is at version {current}, not {expected_version}")
-    uow = await session.get(UnitOfWorkRow, uow_id, populate_existing=True)
-    assert uow is not None
-    status = await session.scalar(
-        select(InstanceRow.status).where(InstanceRow.instance_id == uow.instance_id)
-    )
-    if status != InstanceStatus.ACTIVE:
+    ).first()
+    if claimed is not None:
+        return claimed
+    found = (
+        await session.execute(
+            select(UOW.c.version, instance.c.status)
+            .join(instance, instance.c.instance_id == UOW.c.instance_id)
+            .where(UOW.c.uow_id == uow_id)
+        )
+    ).first()
+    if found is None:
+        raise DomainError.single(
+            ErrorCode.NOT_FOUND, f"no unit of work with id {uow_id}", ("input", "uowId")
+        )
+    if found.status != InstanceStatus.ACTIVE:
         raise DomainError.single(
             ErrorCode.INSTANCE_NOT_ACTIVE,
-            f"instance {uow.instance_id} is {status.value if status else 'missing'}; "
+            f"the instance of unit of work {uow_id} is {found.status.value}; "
             "its units of work cannot change",
             ("input", "uowId"),
         )
-    return uow
+    raise _stale(f"unit of work {uow_id} is at version {found.version}, not {expected_version}")
 
 
-async def _check_move(session: AsyncSession, uow: UnitOfWorkRow, to_status: UowStatus) -> None:
+async def _check_move(session: AsyncSession, uow: Any, to_status: UowStatus) -> None:
     if uow.status == S.PAUSED:
         before = await session.scalar(
-            select(UowHistoryRow.previous_status)
-            .where(UowHistoryRow.uow_id == uow.uow_id, UowHistoryRow.new_status == S.PAUSED)
-            .order_by(UowHistoryRow.transition_timestamp.desc())
+            select(HISTORY.c.previous_status)
+            .where(HISTORY.c.uow_id == uow.uow_id, HISTORY.c.new_status == S.PAUSED)
+            .order_by(HISTORY.c.transition_timestamp.desc())
             .limit(1)
         )
         if to_status != before:
@@ -182,31 +191,35 @@ async def _holding_role(
     session: AsyncSession, interaction_id: uuid.UUID, actor_id: uuid.UUID | None
 ) -> uuid.UUID | None:
     """The role an ACTIVE unit of work is checked out under: the consumer of its interaction
-    that the actor is assigned to, or the only consumer when there is one."""
-    consumers = list(
-        await session.scalars(
-            select(LocalComponentRow.role_id).where(
-                LocalComponentRow.interaction_id == interaction_id,
-                LocalComponentRow.direction == ComponentDirection.INBOUND,
-            )
-        )
+    that the actor is assigned to, or the only consumer when there is one (one statement)."""
+    components = LocalComponentRow.__table__
+    assignments = AssignmentRow.__table__
+    assigned = assignments.c.assignment_id.is_not(None) if actor_id is not None else literal(False)
+    join = components.outerjoin(
+        assignments,
+        (assignments.c.role_id == components.c.role_id)
+        & (assignments.c.actor_id == actor_id)
+        & (assignments.c.status == AssignmentStatus.ACTIVE),
     )
-    if actor_id is not None and consumers:
-        assigned = await session.scalar(
-            select(AssignmentRow.role_id).where(
-                AssignmentRow.actor_id == actor_id,
-                AssignmentRow.role_id.in_(consumers),
-                AssignmentRow.status == AssignmentStatus.ACTIVE,
+    rows = (
+        await session.execute(
+            select(components.c.role_id, assigned.label("assigned"))
+            .select_from(join)
+            .where(
+                components.c.interaction_id == interaction_id,
+                components.c.direction == ComponentDirection.INBOUND,
             )
         )
-        if assigned is not None:
-            return assigned
-    return consumers[0] if len(consumers) == 1 else None
+    ).all()
+    for row in rows:
+        if row.assigned:
+            return cast(uuid.UUID, row.role_id)
+    return cast(uuid.UUID, rows[0].role_id) if len(rows) == 1 else None
 
 
 async def apply_change(
     session: AsyncSession,
-    uow: UnitOfWorkRow,
+    uow: Any,
     *,
     to_status: UowStatus,
     to_interaction_id: uuid.UUID | None,
@@ -230,25 +243,30 @@ async def apply_change(
                 ("input", "toInteractionId"),
             )
         interaction_id = to_interaction_id
-    await append_attributes(
-        session,
-        uow_id=uow.uow_id,
-        instance_id=uow.instance_id,
-        changes=changes,
-        actor_id=actor_id,
-        reasoning=reasoning,
-        base_versions=await current_versions(session, uow.uow_id) if changes else {},
-    )
-    new_hash = (
-        state_hash(await read_attributes(session, uow.uow_id)) if changes else (uow.content_hash)
-    )
+    content_hash = uow.content_hash
+    if changes:
+        newest = {row.key: row for row in await session.execute(newest_versions([uow.uow_id]))}
+        await append_attributes(
+            session,
+            uow_id=uow.uow_id,
+            instance_id=uow.instance_id,
+            changes=changes,
+            actor_id=actor_id,
+            reasoning=reasoning,
+            base_versions={key: row.version for key, row in newest.items()},
+        )
+        current = {key: row.value for key, row in newest.items()} | changes
+        content_hash = state_hash(current)
     now = utcnow()
-    previous = (uow.status, uow.content_hash, uow.current_interaction_id)
     values: dict[str, Any] = {
         "status": to_status,
         "current_interaction_id": interaction_id,
-        "content_hash": new_hash,
+        "content_hash": content_hash,
         "updated_at": now,
+        "locked_by_actor_id": uow.locked_by_actor_id,
+        "current_role_id": uow.current_role_id,
+        "last_heartbeat_at": uow.last_heartbeat_at,
+        "retry_count": uow.retry_count,
     }
     if to_status == S.ACTIVE:
         if uow.status != S.ACTIVE:
@@ -256,40 +274,38 @@ async def apply_change(
             values["locked_by_actor_id"] = actor_id
             values["current_role_id"] = await _holding_role(session, interaction_id, actor_id)
         if uow.status == S.ZOMBIED_SOFT:
-            values["retry_count"] = UnitOfWorkRow.retry_count + 1
+            values["retry_count"] = uow.retry_count + 1
     else:
         values["locked_by_actor_id"] = None
         values["current_role_id"] = None
-    await session.execute(
-        update(UnitOfWorkRow).where(UnitOfWorkRow.uow_id == uow.uow_id).values(**values)
-    )
-    # (the ORM UPDATE above synchronised `uow`: compare against the status read before it)
-    if uow.parent_id is not None and to_status in FINISHED and previous[0] not in FINISHED:
+    await session.execute(update(UOW).where(UOW.c.uow_id == uow.uow_id).values(**values))
+    if uow.parent_id is not None and to_status in FINISHED and uow.status not in FINISHED:
         await _count_finished_child(session, uow)
+    after = SimpleNamespace(**{**uow._asdict(), **values})
     return await record(
         session,
-        uow,
-        previous=previous,
+        after,
+        previous=(uow.status, uow.content_hash, uow.current_interaction_id),
         actor_id=actor_id,
         reasoning=reasoning,
         metadata=metadata,
     )
 
 
-async def _count_finished_child(session: AsyncSession, child: UnitOfWorkRow) -> None:
+async def _count_finished_child(session: AsyncSession, child: Any) -> None:
     """A child's first arrival at COMPLETED or FAILED counts once on its parent."""
     finished_before = await session.scalar(
-        select(UowHistoryRow.history_id)
-        .where(UowHistoryRow.uow_id == child.uow_id, UowHistoryRow.new_status.in_(FINISHED))
+        select(HISTORY.c.history_id)
+        .where(HISTORY.c.uow_id == child.uow_id, HISTORY.c.new_status.in_(FINISHED))
         .limit(1)
     )
     if finished_before is None:
         await session.execute(
-            update(UnitOfWorkRow)
-            .where(UnitOfWorkRow.uow_id == child.parent_id)
+            update(UOW)
+            .where(UOW.c.uow_id == child.parent_id)
             .values(
-                finished_child_count=UnitOfWorkRow.finished_child_count + 1,
-                version=UnitOfWorkRow.version + 1,
+                finished_child_count=UOW.c.finished_child_count + 1,
+                version=UOW.c.version + 1,
                 updated_at=utcnow(),
             )
         )
@@ -297,59 +313,49 @@ async def _count_finished_child(session: AsyncSession, child: UnitOfWorkRow) -> 
 
 async def record(
     session: AsyncSession,
-    uow: UnitOfWorkRow,
+    uow: Any,
     *,
     previous: tuple[UowStatus | None, str | None, uuid.UUID | None],
     actor_id: uuid.UUID | None,
     reasoning: str | None,
     metadata: Any,
 ) -> TransitionResult:
-    """The history row and the STATE_TRANSITION log row of a change (genesis included)."""
-    fresh = await session.get(UnitOfWorkRow, uow.uow_id, populate_existing=True)
-    assert fresh is not None
+    """The history row and the STATE_TRANSITION log row of a change (genesis included);
+    `uow` is the row as it now stands."""
     previous_status, previous_hash, previous_interaction = previous
-    history_id = uuid.uuid4()
-    await session.execute(
-        insert(UowHistoryRow).values(
-            history_id=history_id,
-            instance_id=fresh.instance_id,
-            uow_id=fresh.uow_id,
-            previous_status=previous_status,
-            new_status=fresh.status,
-            previous_state_hash=previous_hash,
-            new_state_hash=fresh.content_hash,
-            previous_interaction_id=previous_interaction,
-            new_interaction_id=fresh.current_interaction_id,
-            actor_id=actor_id,
-            transition_timestamp=fresh.updated_at,
-            reasoning=reasoning,
-            transition_metadata=metadata,
-        )
-    )
-    details = {
-        "history_id": str(history_id),
-        "from": previous_status.value if previous_status else None,
-        "to": fresh.status.value,
-        "from_interaction_id": str(previous_interaction) if previous_interaction else None,
-        "to_interaction_id": str(fresh.current_interaction_id),
-        "version": fresh.version,
+    history = {
+        "history_id": uuid.uuid4(),
+        "instance_id": uow.instance_id,
+        "uow_id": uow.uow_id,
+        "previous_status": previous_status,
+        "new_status": uow.status,
+        "previous_state_hash": previous_hash,
+        "new_state_hash": uow.content_hash,
+        "previous_interaction_id": previous_interaction,
+        "new_interaction_id": uow.current_interaction_id,
+        "actor_id": actor_id,
+        "transition_timestamp": uow.updated_at,
+        "reasoning": reasoning,
+        "transition_metadata": metadata,
     }
-    log_id = await session.scalar(
-        insert(InteractionLogRow)
-        .values(
-            instance_id=fresh.instance_id,
-            uow_id=fresh.uow_id,
-            actor_id=actor_id,
-            role_id=fresh.current_role_id,
-            interaction_id=fresh.current_interaction_id,
-            timestamp=fresh.updated_at,
-            log_type=LogType.STATE_TRANSITION,
-            event_details=details,
-        )
-        .returning(InteractionLogRow.log_id)
-    )
-    history = await session.get(UowHistoryRow, history_id)
-    log = await session.get(InteractionLogRow, log_id)
-    assert history is not None
-    assert log is not None
-    return TransitionResult(fresh, history, log)
+    await session.execute(insert(HISTORY).values(history))
+    log = {
+        "instance_id": uow.instance_id,
+        "uow_id": uow.uow_id,
+        "actor_id": actor_id,
+        "role_id": uow.current_role_id,
+        "interaction_id": uow.current_interaction_id,
+        "timestamp": uow.updated_at,
+        "log_type": LogType.STATE_TRANSITION,
+        "event_details": {
+            "history_id": str(history["history_id"]),
+            "from": previous_status.value if previous_status else None,
+            "to": uow.status.value,
+            "from_interaction_id": str(previous_interaction) if previous_interaction else None,
+            "to_interaction_id": str(uow.current_interaction_id),
+            "version": uow.version,
+        },
+        "error_metadata": None,
+    }
+    log["log_id"] = await session.scalar(insert(LOGS).values(log).returning(LOGS.c.log_id))
+    return TransitionResult(uow, SimpleNamespace(**history), SimpleNamespace(**log))

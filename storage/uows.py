@@ -149,7 +149,7 @@ async def start_work(
 ) -> TransitionResult:
     """Genesis (SPEC 4.4): a base unit of work where the workflow's ALPHA role puts work."""
     values = checked_attributes(attributes)
-    async with tier.sessions.begin() as session:
+    async with tier.writing() as session:
         await _active_instance(session, instance_id)
         query = select(LocalWorkflowRow).where(LocalWorkflowRow.instance_id == instance_id)
         if workflow_id is None:
@@ -187,7 +187,7 @@ async def decompose(
         raise DomainError.single(
             ErrorCode.VALIDATION_FAILED, "children: give at least one child", ("input", "children")
         )
-    async with tier.sessions.begin() as session:
+    async with tier.writing() as session:
         parent = await claim(session, parent_id, None)
         if parent.status in TERMINAL:
             raise DomainError.single(
@@ -232,7 +232,7 @@ async def decompose(
 
 async def heartbeat(tier: Tier, *, uow_id: uuid.UUID, actor_id: uuid.UUID) -> UnitOfWorkRow:
     """Liveness of the actor holding an ACTIVE unit of work; not a lifecycle change."""
-    async with tier.sessions.begin() as session:
+    async with tier.writing() as session:
         refreshed = await session.execute(
             update(UnitOfWorkRow)
             .where(
@@ -269,7 +269,7 @@ async def verify_uow_state(tier: Tier, *, uow_id: uuid.UUID) -> VerifyResult:
 
     This is the only way into FAILED_SECURITY_BREACH. Work already at rest (COMPLETED,
     ARCHIVED, already breached) is reported but not moved."""
-    async with tier.sessions.begin() as session:
+    async with tier.writing() as session:
         uow = await session.get(UnitOfWorkRow, uow_id)
         if uow is None:
             raise _missing("unit of work", uow_id, "uowId")
