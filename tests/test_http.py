@@ -125,3 +125,15 @@ async def test_health_ready_metrics(client: GraphQLClient) -> None:
     metrics = (await client.http.get("/metrics")).text
     assert "chameleon_sql_statements_total" in metrics
     assert "chameleon_graphql_request_seconds_bucket" in metrics
+
+
+async def test_over_deep_and_alias_flood_queries_are_refused(client: GraphQLClient) -> None:
+    deep = "{ templates { edges { node { roles { workflow { roles { workflow { roles { workflow {"
+    deep += " roles { workflow { roles { workflow { name } } } } } } } } } } } } } }"
+    response = await client.post(deep, accept=GRAPHQL_RESPONSE)
+    assert response.status_code == 400
+    assert "exceeds maximum operation depth" in response.json()["errors"][0]["message"]
+    aliases = "{ " + " ".join(f"a{n}: templates {{ totalCount }}" for n in range(40)) + " }"
+    response = await client.post(aliases, accept=GRAPHQL_RESPONSE)
+    assert response.status_code == 400
+    assert "alias" in response.json()["errors"][0]["message"].lower()
