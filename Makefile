@@ -29,6 +29,9 @@ test-postgres: install ## Only the PostgreSQL half of the suite (needs CHAMELEON
 serve: install ## Migrate the embedded tiers, load the demo data once, serve with GraphiQL.
 	$(BIN)/chameleon serve --demo
 
+bench: install ## Benchmarks (own data, baselines in the same run); writes .bench/results.json.
+	$(BIN)/python -m tests.bench
+
 migrate: install ## Upgrade both tiers to the newest schema.
 	$(BIN)/chameleon migrate
 

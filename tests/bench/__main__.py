@@ -1,0 +1,65 @@
+"""`make bench`: run every benchmark, print a table, write `.bench/results.json`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.bench import cold_start, fanout, nested_read, telemetry, transitions
+
+TARGETS = {
+    ("nested_read", "ratio_to_raw_sql"): ("<=", 5),
+    ("transitions_per_s", "sqlite"): (">=", 500),
+    ("telemetry", "record_per_s"): (">=", 100_000),
+    ("telemetry", "flush_rows_per_s"): (">=", 20_000),
+    ("fanout", "p99_ms"): ("<=", 100),
+}
+
+
+def _verdict(value: Any, rule: tuple[str, float]) -> str:
+    if value is None:
+        return "n/a"
+    op, limit = rule
+    ok = value <= limit if op == "<=" else value >= limit
+    return f"{'met' if ok else 'MISSED'} ({op} {limit})"
+
+
+def main() -> None:
+    results: dict[str, Any] = {}
+    steps = [
+        ("nested_read", lambda: asyncio.run(nested_read.measure())),
+        ("transitions_per_s", lambda: asyncio.run(transitions.measure())),
+        ("telemetry", lambda: asyncio.run(telemetry.measure())),
+        ("fanout", lambda: asyncio.run(fanout.measure())),
+        ("cold_start_s", lambda: cold_start.measure()["cold_start_s"]),
+    ]
+    for name, run in steps:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        results[name] = run()
+    results["machine"] = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+    out = Path(".bench")
+    out.mkdir(exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"{'benchmark':<34} {'value':>14}  target")
+    for name, value in results.items():
+        if name == "machine":
+            continue
+        items = value.items() if isinstance(value, dict) else [("", value)]
+        for key, figure in items:
+            rule = TARGETS.get((name, key))
+            label = f"{name}.{key}" if key else name
+            print(f"{label:<34} {figure!s:>14}  {_verdict(figure, rule) if rule else ''}")
+    print("written to .bench/results.json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Cold start: from process start to the first answered query on a fresh SQLite data dir
+(includes creating and migrating both tiers)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+
+from tests.bench.common import median, temporary_dir
+from tests.processes import free_port
+
+RUNS = 3
+
+
+def _once() -> float:
+    with temporary_dir() as root:
+        port = free_port()
+        env = {**os.environ, "CHAMELEON_DATA_DIR": str(root / "data")}
+        env.pop("CHAMELEON_TEMPLATE_DB_URL", None)
+        env.pop("CHAMELEON_INSTANCE_DB_URL", None)
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gql", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            while True:
+                try:
+                    response = httpx.post(
+                        f"http://127.0.0.1:{port}/graphql",
+                        json={"query": "{ templates { totalCount } }"},
+                        timeout=1,
+                    )
+                    if response.status_code == 200:
+                        return time.perf_counter() - started
+                except httpx.HTTPError:
+                    pass
+                if process.poll() is not None:
+                    raise RuntimeError("server exited during start-up")
+                time.sleep(0.01)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def measure() -> dict[str, Any]:
+    return {"cold_start_s": round(median([_once() for _ in range(RUNS)]), 2)}
+
+
+if __name__ == "__main__":
+    print(measure())
