@@ -16,9 +16,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 
 from storage.engines import Tier
 from storage.enums import LogType
@@ -26,6 +26,7 @@ from storage.models import InteractionLogRow
 from storage.types import utcnow
 
 log = logging.getLogger("chameleon.telemetry")
+LOG_TABLE = cast(Table, InteractionLogRow.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +107,9 @@ class TelemetryBuffer:
             if not batch:
                 return 0
             async with self.tier.writing() as session:
-                await session.execute(insert(InteractionLogRow), [e.row() for e in batch])
+                # A Core insert of the table (not the ORM entity): no per-row ORM work.
+                connection = await session.connection()
+                await connection.execute(insert(LOG_TABLE), [e.row() for e in batch])
             # Only now, after the commit, do the entries leave the queue.
             for _ in batch:
                 self._queue.popleft()
