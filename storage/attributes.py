@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import DomainError, ErrorCode
 from storage.models import UowAttributeRow
+
+ATTRIBUTES = cast(Table, UowAttributeRow.__table__)
 
 
 def newest_versions(uow_ids: Sequence[uuid.UUID]) -> Select[Any]:
@@ -60,7 +62,7 @@ async def append_attributes(
     if not changes:
         return
     await session.execute(
-        insert(UowAttributeRow),
+        insert(ATTRIBUTES),
         [
             {
                 "attribute_id": uuid.uuid4(),

@@ -313,7 +313,9 @@ async def _copy(
     tables += [(ActorRow, actor_rows), (AssignmentRow, assignment_rows)]
     for model, rows in tables:
         if rows:
-            await session.execute(insert(model), rows)
+            # The table, not the ORM entity: the ORM splits a bulk insert wherever the set of
+            # NULL columns changes from one row to the next; the table takes one executemany.
+            await session.execute(insert(model.__table__), rows)
     instance = await session.get(InstanceRow, instance_id)
     assert instance is not None
     return instance

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
 import pytest
 
+from gql.app import create_app
+from gql.settings import Settings
 from tests.client import GraphQLClient
+from tests.databases import TierUrls
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 QUERY = "{ templates { totalCount } }"
@@ -137,3 +141,22 @@ async def test_over_deep_and_alias_flood_queries_are_refused(client: GraphQLClie
     response = await client.post(aliases, accept=GRAPHQL_RESPONSE)
     assert response.status_code == 400
     assert "alias" in response.json()["errors"][0]["message"].lower()
+
+
+async def test_introspection_can_be_switched_off(db_urls: TierUrls) -> None:
+    settings = Settings(
+        template_db_url=db_urls.template,
+        instance_db_url=db_urls.instance,
+        introspection=False,
+        graphiql=False,
+    )
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            response = await http.post(
+                "/graphql", json={"query": "{ __schema { types { name } } }"}
+            )
+            assert "introspection" in response.json()["errors"][0]["message"].lower()
+            page = await http.get("/graphql", headers={"accept": "text/html"})
+            assert "graphiql" not in page.text.lower()
