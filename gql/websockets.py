@@ -37,9 +37,28 @@ class GraphQLWebSockets(GraphQL):  # type: ignore[type-arg]
         )
         self._make_context = make_context
         self._open: set[Send] = set()
+        self._frames: dict[tuple[int, Any, Any], tuple[Any, str | bytes]] = {}
 
     async def get_context(self, request: Any, response: Any = None) -> RequestContext:
         return await self._make_context(request)
+
+    def encode_json(self, data: object) -> str | bytes:
+        """Encode each shared result once: subscribers of one shared subscription receive the
+        same `data` object, and most clients use the same operation id, so their frames are
+        identical. The cache holds the data objects it keys on, so an id is never reused
+        while its entry lives."""
+        payload = data.get("payload") if isinstance(data, dict) else None
+        if not isinstance(payload, dict) or set(payload) != {"data"}:
+            return super().encode_json(data)
+        key = (id(payload["data"]), data.get("id"), data.get("type"))
+        cached = self._frames.get(key)
+        if cached is not None and cached[0] is payload["data"]:
+            return cached[1]
+        frame = super().encode_json(data)
+        self._frames[key] = (payload["data"], frame)
+        if len(self._frames) > 64:
+            self._frames.pop(next(iter(self._frames)))
+        return frame
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":

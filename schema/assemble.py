@@ -9,12 +9,13 @@ from strawberry.extensions import SchemaExtension
 
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.sharing import SharingSchema
 from schema.subscription import Subscription
 
 ExtensionFactory = Callable[[], SchemaExtension]
 
 
 def build_schema(extensions: Sequence[ExtensionFactory] = ()) -> strawberry.Schema:
-    return strawberry.Schema(
+    return SharingSchema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=list(extensions)
     )

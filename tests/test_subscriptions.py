@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -143,3 +144,34 @@ async def test_a_failed_transition_publishes_nothing(
         )
         event = data_of(await ws.next(), TRANSPORT_WS)["uowTransitions"]
     assert event["newStatus"] == "ACTIVE"  # the refused change never appeared
+
+
+async def test_identical_subscriptions_share_one_stream(
+    live: LiveServer, live_client: GraphQLClient
+) -> None:
+    scenario = await build_scenario(live_client, uows=2, steps=0)
+    first, second = scenario.uow_ids
+    async with (
+        Subscriber(live.ws_url, TRANSPORT_WS) as one,
+        Subscriber(live.ws_url, LEGACY_WS) as two,
+        Subscriber(live.ws_url, TRANSPORT_WS) as only_second,
+    ):
+        await one.subscribe(TRANSITIONS, {"id": scenario.instance_id})
+        await two.subscribe(TRANSITIONS, {"id": scenario.instance_id})
+        await only_second.subscribe(TELEMETRY, {"id": scenario.instance_id, "uow": second})
+        # The two identical subscriptions run once on the bus; the filtered one on its own.
+        await wait_for_subscribers(live.app, 2)
+        assert live.app.state.bus.count == 2
+        await mutate(live_client, TRANSITION, {"input": {"uowId": first, "toStatus": "ACTIVE"}})
+        await mutate(live_client, TRANSITION, {"input": {"uowId": second, "toStatus": "FAILED"}})
+        seen_one = [data_of(await one.next(), TRANSPORT_WS)["uowTransitions"] for _ in range(2)]
+        seen_two = [data_of(await two.next(), LEGACY_WS)["uowTransitions"] for _ in range(2)]
+        filtered = data_of(await only_second.next(), TRANSPORT_WS)["telemetry"]
+    assert seen_one == seen_two
+    assert [e["newStatus"] for e in seen_one] == ["ACTIVE", "FAILED"]
+    assert filtered["uowId"] == second
+    for _ in range(500):  # every stream ends when its last subscriber leaves
+        if live.app.state.bus.count == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert live.app.state.bus.count == 0

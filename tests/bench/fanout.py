@@ -50,15 +50,16 @@ async def _subscriber(
         counter[0] += 1
         if counter[0] == SUBSCRIBERS:
             ready.set()
-        received = 0
-        while received < EVENTS:
-            message = json.loads(await ws.recv())
-            arrived = time.time()
-            if message.get("type") != "next":
-                continue
+        # Note the arrival time first and parse afterwards, so that the client's own JSON
+        # work does not delay the timestamps of the frames queued behind it.
+        frames: list[tuple[float, str | bytes]] = []
+        while len(frames) < EVENTS:
+            frame = await ws.recv()
+            frames.append((time.time(), frame))
+        for arrived, frame in frames:
+            message = json.loads(frame)
             stamp = message["payload"]["data"]["uowTransitions"]["transitionTimestamp"]
             latencies.append((arrived - datetime.fromisoformat(stamp).timestamp()) * 1000)
-            received += 1
     done.set()
 
 
