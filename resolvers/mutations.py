@@ -76,12 +76,6 @@ async def run(
 
 
 @dataclass(frozen=True, slots=True)
-class TransitionIds:
-    uow_id: uuid.UUID
-    history_id: uuid.UUID | None
-
-
-@dataclass(frozen=True, slots=True)
 class DecomposeIds:
     parent_id: uuid.UUID
     child_ids: list[uuid.UUID]
@@ -259,7 +253,7 @@ async def _published(ctx: RequestContext, results: list[Any]) -> None:
         await ctx.events.publish(Event.of_log(result.log, result.history))
 
 
-async def start_work(ctx: RequestContext, data: Any) -> Outcome[TransitionIds]:
+async def start_work(ctx: RequestContext, data: Any) -> Outcome[Any]:
     result, problems = await run(
         ctx,
         lambda: uows.start_work(
@@ -274,10 +268,10 @@ async def start_work(ctx: RequestContext, data: Any) -> Outcome[TransitionIds]:
     if result is None:
         return None, problems
     await _published(ctx, [result])
-    return TransitionIds(result.uow.uow_id, result.history.history_id), problems
+    return result, problems
 
 
-async def transition_uow(ctx: RequestContext, data: Any) -> Outcome[TransitionIds]:
+async def transition_uow(ctx: RequestContext, data: Any) -> Outcome[Any]:
     result, problems = await run(
         ctx,
         lambda: transitions.transition_uow(
@@ -296,7 +290,7 @@ async def transition_uow(ctx: RequestContext, data: Any) -> Outcome[TransitionId
     if result is None:
         return None, problems
     await _published(ctx, [result])
-    return TransitionIds(result.uow.uow_id, result.history.history_id), problems
+    return result, problems
 
 
 async def decompose(ctx: RequestContext, data: Any) -> Outcome[DecomposeIds]:

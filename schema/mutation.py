@@ -87,18 +87,14 @@ class Mutation:
         return RoleMemoryPayload(memory_id=key, errors=user_errors(problems))
 
     @strawberry.mutation(description="Genesis: create a base unit of work in a workflow.")
-    async def start_work(self, info: Info, input: StartWorkInput) -> UowPayload:
+    async def start_work(self, info: Info, input: StartWorkInput) -> TransitionUowPayload:
         result, problems = await m.start_work(info.context, input)
-        return UowPayload(uow_id=result and result.uow_id, errors=user_errors(problems))
+        return TransitionUowPayload(written=result, errors=user_errors(problems))
 
     @strawberry.mutation(description="Change a unit of work's status, location or attributes.")
     async def transition_uow(self, info: Info, input: TransitionUowInput) -> TransitionUowPayload:
         result, problems = await m.transition_uow(info.context, input)
-        return TransitionUowPayload(
-            uow_id=result and result.uow_id,
-            history_id=result and result.history_id,
-            errors=user_errors(problems),
-        )
+        return TransitionUowPayload(written=result, errors=user_errors(problems))
 
     @strawberry.mutation(description="Split a unit of work into child units of work.")
     async def decompose(self, info: Info, input: DecomposeInput) -> DecomposePayload:

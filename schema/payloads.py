@@ -22,7 +22,6 @@ from storage.models import (
     RoleMemoryRow,
     TemplateWorkflowRow,
     UnitOfWorkRow,
-    UowHistoryRow,
 )
 
 Id = strawberry.Private[uuid.UUID | None]
@@ -93,12 +92,20 @@ class UowPayload:
 
 
 @strawberry.type
-class TransitionUowPayload(UowPayload):
-    history_id: Id = None
+class TransitionUowPayload:
+    """The rows the change wrote come straight from the service (they are what was
+    committed), which saves reading them back on the hottest write path."""
+
+    written: strawberry.Private[Any] = None
+    errors: list[UserError]
+
+    @strawberry.field
+    def uow(self) -> UnitOfWork | None:
+        return None if self.written is None else self.written.uow
 
     @strawberry.field(description="The history entry the change appended.")
-    async def history_entry(self, info: Info) -> UowHistoryEntry | None:
-        return await _load(info, UowHistoryRow, self.history_id)
+    def history_entry(self) -> UowHistoryEntry | None:
+        return None if self.written is None else self.written.history
 
 
 @strawberry.type

@@ -7,12 +7,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.errors import DomainError, ErrorCode
 from storage.models import UowAttributeRow
 
 ATTRIBUTES = cast(Table, UowAttributeRow.__table__)
+# Write paths run Core statements on either an ORM session or its bare connection.
+Executor = AsyncSession | AsyncConnection
 
 
 def newest_versions(uow_ids: Sequence[uuid.UUID]) -> Select[Any]:
@@ -49,7 +51,7 @@ def checked_attributes(value: Any, field: str = "attributes") -> dict[str, Any]:
 
 
 async def append_attributes(
-    session: AsyncSession,
+    session: Executor,
     *,
     uow_id: uuid.UUID,
     instance_id: uuid.UUID,

@@ -15,9 +15,8 @@ from typing import Any, cast
 
 from sqlalchemy import Table, exists, insert, literal, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.attributes import append_attributes, checked_attributes, newest_versions
+from storage.attributes import Executor, append_attributes, checked_attributes, newest_versions
 from storage.engines import Tier
 from storage.enums import (
     AssignmentStatus,
@@ -99,7 +98,9 @@ async def transition_uow(
     if to_status == S.FAILED_SECURITY_BREACH:
         raise _refused("FAILED_SECURITY_BREACH is reached only through verifyUowState")
     try:
-        async with tier.writing() as session:
+        async with tier.writing() as orm_session:
+            # Core statements only: run them on the connection, without the ORM layer.
+            session = await orm_session.connection()
             uow = await claim(session, uow_id, expected_version)
             if expected_state_hash is not None and expected_state_hash != uow.content_hash:
                 raise DomainError.single(
@@ -130,7 +131,7 @@ async def transition_uow(
         raise
 
 
-async def claim(session: AsyncSession, uow_id: uuid.UUID, expected_version: int | None) -> Any:
+async def claim(session: Executor, uow_id: uuid.UUID, expected_version: int | None) -> Any:
     """Bump the row's version first (see the module docstring) and return the row as it was,
     with its new version. One statement on the normal path: the instance must be ACTIVE."""
     instance = InstanceRow.__table__
@@ -171,7 +172,7 @@ async def claim(session: AsyncSession, uow_id: uuid.UUID, expected_version: int 
     raise _stale(f"unit of work {uow_id} is at version {found.version}, not {expected_version}")
 
 
-async def _check_move(session: AsyncSession, uow: Any, to_status: UowStatus) -> None:
+async def _check_move(session: Executor, uow: Any, to_status: UowStatus) -> None:
     if uow.status == S.PAUSED:
         before = await session.scalar(
             select(HISTORY.c.previous_status)
@@ -188,7 +189,7 @@ async def _check_move(session: AsyncSession, uow: Any, to_status: UowStatus) -> 
 
 
 async def _holding_role(
-    session: AsyncSession, interaction_id: uuid.UUID, actor_id: uuid.UUID | None
+    session: Executor, interaction_id: uuid.UUID, actor_id: uuid.UUID | None
 ) -> uuid.UUID | None:
     """The role an ACTIVE unit of work is checked out under: the consumer of its interaction
     that the actor is assigned to, or the only consumer when there is one (one statement)."""
@@ -218,7 +219,7 @@ async def _holding_role(
 
 
 async def apply_change(
-    session: AsyncSession,
+    session: Executor,
     uow: Any,
     *,
     to_status: UowStatus,
@@ -292,7 +293,7 @@ async def apply_change(
     )
 
 
-async def _count_finished_child(session: AsyncSession, child: Any) -> None:
+async def _count_finished_child(session: Executor, child: Any) -> None:
     """A child's first arrival at COMPLETED or FAILED counts once on its parent."""
     finished_before = await session.scalar(
         select(HISTORY.c.history_id)
@@ -312,7 +313,7 @@ async def _count_finished_child(session: AsyncSession, child: Any) -> None:
 
 
 async def record(
-    session: AsyncSession,
+    session: Executor,
     uow: Any,
     *,
     previous: tuple[UowStatus | None, str | None, uuid.UUID | None],
