@@ -70,6 +70,14 @@ async def run(
     return result, []
 
 
+async def run_for_id(
+    ctx: RequestContext, action: Callable[[], Awaitable[Any]], column: str
+) -> Outcome[uuid.UUID]:
+    """`run`, answering with the id (column `column`) of the row the service returned."""
+    row, problems = await run(ctx, action)
+    return (getattr(row, column) if row is not None else None), problems
+
+
 # --- the mutations -------------------------------------------------------------------------
 # Each takes the request context and the mutation's input object (read by attribute: the
 # input types live in `schema`, which depends on this module, not the other way round).
@@ -88,10 +96,11 @@ class VerifyOutcome:
 
 
 async def import_template(ctx: RequestContext, yaml: str) -> Outcome[uuid.UUID]:
-    row, problems = await run(
-        ctx, lambda: template_import.import_template_yaml(ctx.tiers.template, text=yaml)
+    return await run_for_id(
+        ctx,
+        lambda: template_import.import_template_yaml(ctx.tiers.template, text=yaml),
+        "workflow_id",
     )
-    return (row.workflow_id if row is not None else None), problems
 
 
 async def create_template(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
@@ -99,8 +108,7 @@ async def create_template(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
         spec = template_spec(data)
         return await template_import.import_template_spec(ctx.tiers.template, spec=spec)
 
-    row, problems = await run(ctx, action)
-    return (row.workflow_id if row is not None else None), problems
+    return await run_for_id(ctx, action, "workflow_id")
 
 
 def template_spec(data: Any) -> TemplateSpec:
@@ -178,24 +186,23 @@ async def instantiate(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
             actors=actors,
         )
 
-    row, problems = await run(ctx, action)
-    return (row.instance_id if row is not None else None), problems
+    return await run_for_id(ctx, action, "instance_id")
 
 
 async def set_instance_status(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    row, problems = await run(
+    return await run_for_id(
         ctx,
         lambda: actors.set_instance_status(
             ctx.tiers.instance,
             instance_id=input_id(data.instance_id, "instanceId"),
             status=data.status,
         ),
+        "instance_id",
     )
-    return (row.instance_id if row is not None else None), problems
 
 
 async def register_actor(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    row, problems = await run(
+    return await run_for_id(
         ctx,
         lambda: actors.register_actor(
             ctx.tiers.instance,
@@ -206,35 +213,35 @@ async def register_actor(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
             description=data.description,
             capabilities=data.capabilities,
         ),
+        "actor_id",
     )
-    return (row.actor_id if row is not None else None), problems
 
 
 async def assign_role(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    row, problems = await run(
+    return await run_for_id(
         ctx,
         lambda: actors.assign_role(
             ctx.tiers.instance,
             actor_id=input_id(data.actor_id, "actorId"),
             role_id=input_id(data.role_id, "roleId"),
         ),
+        "assignment_id",
     )
-    return (row.assignment_id if row is not None else None), problems
 
 
 async def revoke_assignment(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    row, problems = await run(
+    return await run_for_id(
         ctx,
         lambda: actors.revoke_assignment(
             ctx.tiers.instance,
             assignment_id=input_id(data.assignment_id, "assignmentId"),
         ),
+        "assignment_id",
     )
-    return (row.assignment_id if row is not None else None), problems
 
 
 async def put_role_memory(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    row, problems = await run(
+    return await run_for_id(
         ctx,
         lambda: actors.put_role_memory(
             ctx.tiers.instance,
@@ -243,8 +250,8 @@ async def put_role_memory(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
             key=data.key,
             value=data.value,
         ),
+        "memory_id",
     )
-    return (row.memory_id if row is not None else None), problems
 
 
 async def _published(ctx: RequestContext, results: list[Any]) -> None:
@@ -313,15 +320,15 @@ async def decompose(ctx: RequestContext, data: Any) -> Outcome[DecomposeIds]:
 
 
 async def heartbeat(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    row, problems = await run(
+    return await run_for_id(
         ctx,
         lambda: uows.heartbeat(
             ctx.tiers.instance,
             uow_id=input_id(data.uow_id, "uowId"),
             actor_id=input_id(data.actor_id, "actorId"),
         ),
+        "uow_id",
     )
-    return (row.uow_id if row is not None else None), problems
 
 
 async def verify_uow_state(ctx: RequestContext, data: Any) -> Outcome[VerifyOutcome]:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -43,6 +44,21 @@ class ServerProcess:
         return self.process.wait(timeout=timeout)
 
 
+def wait_until_up(port: int, process: subprocess.Popen[Any], timeout: float = 60) -> None:
+    """Polls /health until the server answers; fails with its output if it died."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            output = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"server did not start:\n{output}")
+        time.sleep(0.05)
+
+
 @contextmanager
 def running_server(urls: TierUrls, **settings: str) -> Iterator[ServerProcess]:
     port = free_port()
@@ -61,17 +77,7 @@ def running_server(urls: TierUrls, **settings: str) -> Iterator[ServerProcess]:
     )
     server = ServerProcess(process, port)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read() if process.stdout else ""
-                raise AssertionError(f"server did not start:\n{output}")
-            time.sleep(0.1)
+        wait_until_up(port, process)
         yield server
     finally:
         if process.poll() is None:

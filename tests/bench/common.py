@@ -7,7 +7,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from migrations import runner
-from tests.processes import free_port
+from tests.processes import free_port, wait_until_up
 
 
 @dataclass(frozen=True)
@@ -76,19 +75,6 @@ def server(urls: Urls, **settings: str) -> Iterator[Server]:
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-def wait_until_up(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("server exited during start-up")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise RuntimeError("server did not start")
 
 
 def percentile(values: list[float], fraction: float) -> float:
