@@ -11,6 +11,7 @@ from gql.app import create_app
 from gql.settings import Settings
 from tests.client import GraphQLClient
 from tests.databases import TierUrls
+from tests.raw_sql import RawConnection
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 QUERY = "{ templates { totalCount } }"
@@ -160,3 +161,24 @@ async def test_introspection_can_be_switched_off(db_urls: TierUrls) -> None:
             assert "introspection" in response.json()["errors"][0]["message"].lower()
             page = await http.get("/graphql", headers={"accept": "text/html"})
             assert "graphiql" not in page.text.lower()
+
+
+async def test_unexpected_errors_are_masked_with_a_request_id(
+    client: GraphQLClient, db_urls: TierUrls, caplog: pytest.LogCaptureFixture
+) -> None:
+    guide = await client.data(
+        '{ schemaGuide(tier: INSTANCE, table: "UnitsOfWork") { columnName } }'
+    )
+    assert {"columnName": "content_hash"} in guide["schemaGuide"]
+    async with RawConnection(db_urls) as raw:  # break the database under the running server
+        await raw.execute("DROP VIEW v_ai_schema_guide")
+    response = await client.post("{ schemaGuide(tier: INSTANCE) { columnName } }")
+    assert response.status_code == 200
+    error = response.json()["errors"][0]
+    assert error["message"].startswith("Internal error (request id ")
+    assert error["extensions"]["code"] == "INTERNAL_ERROR"
+    body = response.text.lower()
+    assert "v_ai_schema_guide" not in body
+    assert "select" not in body
+    assert "traceback" not in body
+    assert error["extensions"]["requestId"] in caplog.text  # logged in full, findable by id
