@@ -16,8 +16,6 @@ from typing import Any
 
 import httpx
 
-from tests.databases import TierUrls
-
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -60,7 +58,13 @@ def wait_until_up(port: int, process: subprocess.Popen[Any], timeout: float = 60
 
 
 @contextmanager
-def running_server(urls: TierUrls, **settings: str) -> Iterator[ServerProcess]:
+def running_server(
+    urls: Any, *, capture_output: bool = True, **settings: str
+) -> Iterator[ServerProcess]:
+    """`chameleon serve` on a free port with the given tiers and CHAMELEON_* settings.
+
+    `capture_output=False` sends the server's log to /dev/null: a long benchmark would
+    otherwise fill the pipe and stall the server."""
     port = free_port()
     env = {
         **os.environ,
@@ -68,10 +72,11 @@ def running_server(urls: TierUrls, **settings: str) -> Iterator[ServerProcess]:
         "CHAMELEON_INSTANCE_DB_URL": urls.instance,
         **{f"CHAMELEON_{key.upper()}": value for key, value in settings.items()},
     }
+    output = subprocess.PIPE if capture_output else subprocess.DEVNULL
     process = subprocess.Popen(
         [sys.executable, "-m", "gql", "serve", "--port", str(port)],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -81,8 +86,12 @@ def running_server(urls: TierUrls, **settings: str) -> Iterator[ServerProcess]:
         yield server
     finally:
         if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
 
 async def wait_for_subscribers(port: int, count: int = 1) -> None:

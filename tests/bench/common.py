@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from migrations import runner
-from tests.processes import free_port, wait_until_up
+from tests.processes import ServerProcess, running_server
 
 
 @dataclass(frozen=True)
@@ -39,42 +36,11 @@ def temporary_dir() -> Iterator[Path]:
         yield Path(path)
 
 
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/graphql"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/graphql"
-
-
 @contextmanager
-def server(urls: Urls, **settings: str) -> Iterator[Server]:
+def server(urls: Urls, **settings: str) -> Iterator[ServerProcess]:
     """`chameleon serve` in its own process (one worker), as in production."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "CHAMELEON_TEMPLATE_DB_URL": urls.template,
-        "CHAMELEON_INSTANCE_DB_URL": urls.instance,
-        **{f"CHAMELEON_{k.upper()}": v for k, v in settings.items()},
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gql", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_up(port, process)
-        yield Server(process, port)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with running_server(urls, capture_output=False, **settings) as running:
+        yield running
 
 
 def percentile(values: list[float], fraction: float) -> float:

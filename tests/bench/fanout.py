@@ -96,7 +96,7 @@ async def measure() -> dict[str, Any]:
                 moves = ["ACTIVE", "PENDING"] * EVENTS
                 for status in moves[:EVENTS]:
                     response = await http.post(
-                        running.url,
+                        running.http_url,
                         json={"query": MOVE, "variables": {"id": str(uow_id), "to": status}},
                     )
                     assert response.json()["data"]["transitionUow"]["errors"] == []

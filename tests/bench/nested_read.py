@@ -157,15 +157,15 @@ async def measure() -> dict[str, Any]:
         with server(urls) as running:
             async with httpx.AsyncClient(timeout=60) as http:
                 body = {"query": QUERY, "variables": {"id": str(instance_id)}}
-                response = await http.post(running.url, json=body)
+                response = await http.post(running.http_url, json=body)
                 assert "errors" not in response.json(), response.text
                 before = sql_statements(running.port)
-                await http.post(running.url, json=body)
+                await http.post(running.http_url, json=body)
                 statements = sql_statements(running.port) - before
                 graphql_ms = []
                 for _ in range(RUNS):
                     started = time.perf_counter()
-                    response = await http.post(running.url, json=body)
+                    response = await http.post(running.http_url, json=body)
                     response.raise_for_status()
                     graphql_ms.append((time.perf_counter() - started) * 1000)
     graphql, raw = median(graphql_ms), median(raw_ms)

@@ -61,7 +61,7 @@ async def _rate(urls: Urls) -> float:
     finally:
         await tiers.dispose()
     with server(urls) as running:
-        return await _drive(running.url, uow_ids)
+        return await _drive(running.http_url, uow_ids)
 
 
 @asynccontextmanager
