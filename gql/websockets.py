@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry import Schema
 from strawberry.asgi import GraphQL
@@ -64,23 +65,17 @@ class GraphQLWebSockets(GraphQL):  # type: ignore[type-arg]
         if scope["type"] != "websocket":
             await super().__call__(scope, receive, send)
             return
-        closed = False
-
-        async def tracked_send(message: Message) -> None:
-            nonlocal closed
-            if closed:
-                return
-            if message["type"] == "websocket.close":
-                closed = True
-                self._open.discard(tracked_send)
-            await send(message)
-
-        self._open.add(tracked_send)
+        # Remember the connection's `send` (not wrapped: every frame passes through it).
+        self._open.add(send)
         try:
-            await super().__call__(scope, receive, tracked_send)
+            await super().__call__(scope, receive, send)
         finally:
-            self._open.discard(tracked_send)
+            self._open.discard(send)
 
     async def close_all(self) -> None:
         for send in list(self._open):
-            await send({"type": "websocket.close", "code": GOING_AWAY, "reason": "server stopping"})
+            # A connection Strawberry closed a moment ago refuses a second close: fine.
+            with contextlib.suppress(Exception):
+                await send(
+                    {"type": "websocket.close", "code": GOING_AWAY, "reason": "server stopping"}
+                )
