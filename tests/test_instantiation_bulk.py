@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import yaml
@@ -12,11 +11,11 @@ from storage.engines import Tiers
 from storage.instantiation import instantiate
 from storage.models import LocalRoleRow, LocalWorkflowRow
 from storage.template_import import import_template_yaml
-from tests.test_rules import VALID
+from tests.test_template_document import base
 
 
 def _template(name: str, children: list[str], extra_interactions: int) -> str:
-    document: dict[str, Any] = copy.deepcopy(VALID)
+    document: dict[str, Any] = base()
     workflow = document["workflow"]
     workflow["name"] = name
     for n, child in enumerate(children):
@@ -32,7 +31,7 @@ def _template(name: str, children: list[str], extra_interactions: int) -> str:
             {
                 "name": f"Gate_{n}_In",
                 "role": f"Gate_{n}",
-                "interaction": "In",
+                "interaction": "Inbox",
                 "direction": "INBOUND",
             }
         )
@@ -40,7 +39,7 @@ def _template(name: str, children: list[str], extra_interactions: int) -> str:
             {
                 "name": f"Gate_{n}_Out",
                 "role": f"Gate_{n}",
-                "interaction": "Out",
+                "interaction": "Done",
                 "direction": "OUTBOUND",
             }
         )
