@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Engine, event
+
+from storage.engines import Tier
 
 
 class StatementCount:
-    """Statements issued on behalf of one request (a mutable box, shared across greenlets)."""
+    """Statements issued on behalf of one request (a mutable box, shared across greenlets and
+    the SQLite writer thread)."""
 
     __slots__ = ("value",)
 
@@ -63,8 +65,11 @@ class Metrics:
         )
         self.subscribers = Gauge("chameleon_subscribers", "Open GraphQL subscriptions.", registry=r)
 
-    def watch_engine(self, tier: str, engine: AsyncEngine) -> None:
-        """Count every statement the engine sends, overall and for the current request."""
+    def watch_tier(self, tier: Tier) -> None:
+        """Count every statement the tier's engines send, overall and for the current request."""
+        tier.watch_engines(lambda engine: self._watch_engine(tier.name, engine))
+
+    def _watch_engine(self, tier: str, engine: Engine) -> None:
         counter = self.sql_statements.labels(tier=tier)
 
         def count(*_: Any) -> None:
@@ -73,4 +78,4 @@ class Metrics:
             if box is not None:
                 box.value += 1
 
-        event.listen(engine.sync_engine, "before_cursor_execute", count)
+        event.listen(engine, "before_cursor_execute", count)

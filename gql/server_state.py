@@ -39,8 +39,8 @@ class ServerState:
         tiers = Tiers.open(
             settings.template_db_url, settings.instance_db_url, echo=settings.sql_echo
         )
-        metrics.watch_engine("template", tiers.template.engine)
-        metrics.watch_engine("instance", tiers.instance.engine)
+        metrics.watch_tier(tiers.template)
+        metrics.watch_tier(tiers.instance)
         self._tiers = tiers
         bus = create_bus(settings.event_bus, tiers.instance, settings.subscriber_queue_size)
         await bus.start()

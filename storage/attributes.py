@@ -6,15 +6,16 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import Connection, Select, Table, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from storage.errors import DomainError, ErrorCode
 from storage.models import UowAttributeRow
 
 ATTRIBUTES = cast(Table, UowAttributeRow.__table__)
-# Write paths run Core statements on either an ORM session or its bare connection.
-Executor = AsyncSession | AsyncConnection
+# Write paths are synchronous Core (see Tier.write), on a connection or an ORM session.
+Executor = Session | Connection
 
 
 def newest_versions(uow_ids: Sequence[uuid.UUID]) -> Select[Any]:
@@ -32,11 +33,6 @@ async def current_attributes(session: AsyncSession, uow_id: uuid.UUID) -> dict[s
     return {row.key: row.value for row in rows}
 
 
-async def current_versions(session: AsyncSession, uow_id: uuid.UUID) -> dict[str, int]:
-    rows = await session.execute(newest_versions([uow_id]))
-    return {row.key: row.version for row in rows}
-
-
 def checked_attributes(value: Any, field: str = "attributes") -> dict[str, Any]:
     """A JSON object of key -> value, or VALIDATION_FAILED naming the field."""
     if value is None:
@@ -50,7 +46,7 @@ def checked_attributes(value: Any, field: str = "attributes") -> dict[str, Any]:
     return dict(value)
 
 
-async def append_attributes(
+def append_attributes(
     session: Executor,
     *,
     uow_id: uuid.UUID,
@@ -63,7 +59,7 @@ async def append_attributes(
     """One new version per changed key (version 1 for a new key), in one INSERT."""
     if not changes:
         return
-    await session.execute(
+    session.execute(
         insert(ATTRIBUTES),
         [
             {

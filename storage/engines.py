@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,6 +26,9 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
 )
 DEFAULT_LOCK_WAIT_MS = 10_000
+T = TypeVar("T")
+# Called when an engine is created, so that metrics can watch every engine a tier opens.
+EngineWatcher = Callable[[Engine], None]
 
 
 def _sqlite_pragmas(lock_wait_ms: int) -> Callable[[Any, Any], None]:
@@ -38,9 +43,45 @@ def _sqlite_pragmas(lock_wait_ms: int) -> Callable[[Any, Any], None]:
 
 def ensure_sqlite_dir(url: str) -> None:
     """Create the parent directory of a SQLite file URL so a fresh machine just works."""
+    if is_sqlite_file(url):
+        Path(str(make_url(url).database)).parent.mkdir(parents=True, exist_ok=True)
+
+
+def is_sqlite_file(url: str | URL) -> bool:
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+
+
+class SQLiteWriter:
+    """One thread with a synchronous connection to a SQLite file, for write transactions.
+
+    Through aiosqlite every statement is a round trip between the event loop and a worker
+    thread, and a writer holding SQLite's single write lock waits for the loop between its
+    statements. Here a whole transaction runs in one hop, so the lock is held only while
+    SQLite works. Created on first use; readers keep the async engine (WAL lets them run
+    beside the writer).
+    """
+
+    def __init__(self, url: str, lock_wait_ms: int, echo: bool) -> None:
+        sync_url = make_url(url).set(drivername="sqlite+pysqlite")
+        self.engine = create_engine(sync_url, echo=echo, pool_size=1, max_overflow=0)
+        event.listen(self.engine, "connect", _sqlite_pragmas(lock_wait_ms))
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+
+    async def run(self, body: Callable[[Connection], T]) -> T:
+        # The caller's context travels along: per-request statement counting relies on it.
+        context = contextvars.copy_context()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, context.run, self._transaction, body)
+
+    def _transaction(self, body: Callable[[Connection], T]) -> T:
+        with self.engine.begin() as connection:
+            return body(connection)
+
+    async def dispose(self) -> None:
+        # Connections belong to the writer thread: close them there.
+        await asyncio.get_running_loop().run_in_executor(self._thread, self.engine.dispose)
+        self._thread.shutdown(wait=True)
 
 
 def create_tier_engine(
@@ -77,6 +118,42 @@ class Tier:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    lock_wait_ms: int = DEFAULT_LOCK_WAIT_MS
+    watchers: list[EngineWatcher] = field(default_factory=list)
+    _writer: SQLiteWriter | None = None
+
+    async def write(self, body: Callable[[Connection], T]) -> T:
+        """Run `body` (synchronous Core on a Connection) in one write transaction, committed
+        when it returns and rolled back when it raises.
+
+        On a SQLite file it runs on the tier's writer thread (see SQLiteWriter); elsewhere
+        on a pooled async connection through SQLAlchemy's greenlet bridge."""
+        if is_sqlite_file(self.engine.url):
+            async with self.write_lock:
+                return await self._sqlite_writer().run(body)
+        async with self.engine.begin() as connection:
+            return await connection.run_sync(body)
+
+    def _sqlite_writer(self) -> SQLiteWriter:
+        if self._writer is None:
+            url = self.engine.url.render_as_string(hide_password=False)
+            self._writer = SQLiteWriter(url, self.lock_wait_ms, self.engine.echo)
+            for watch in self.watchers:
+                watch(self._writer.engine)
+        return self._writer
+
+    def watch_engines(self, watch: EngineWatcher) -> None:
+        """Call `watch` with every synchronous engine of this tier, now and when created."""
+        self.watchers.append(watch)
+        watch(self.engine.sync_engine)
+        if self._writer is not None:
+            watch(self._writer.engine)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self._writer is not None:
+            await self._writer.dispose()
+            self._writer = None
 
     @contextlib.asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:
@@ -95,7 +172,9 @@ class Tier:
     @classmethod
     def open(cls, name: str, url: str, *, echo: bool = False, **engine_options: Any) -> Tier:
         engine = create_tier_engine(url, echo=echo, **engine_options)
-        return cls(name, engine, async_sessionmaker(engine, expire_on_commit=False))
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        lock_wait_ms = engine_options.get("lock_wait_ms", DEFAULT_LOCK_WAIT_MS)
+        return cls(name, engine, sessions, lock_wait_ms=lock_wait_ms)
 
     @property
     def dialect(self) -> str:
@@ -117,5 +196,5 @@ class Tiers:
         )
 
     async def dispose(self) -> None:
-        await self.template.engine.dispose()
-        await self.instance.engine.dispose()
+        await self.template.dispose()
+        await self.instance.dispose()

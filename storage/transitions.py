@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Table, exists, insert, literal, select, update
+from sqlalchemy import Connection, Table, exists, insert, literal, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from storage.attributes import Executor, append_attributes, checked_attributes, newest_versions
@@ -97,32 +97,33 @@ async def transition_uow(
     changes = checked_attributes(attributes)
     if to_status == S.FAILED_SECURITY_BREACH:
         raise _refused("FAILED_SECURITY_BREACH is reached only through verifyUowState")
-    try:
-        async with tier.writing() as orm_session:
-            # Core statements only: run them on the connection, without the ORM layer.
-            session = await orm_session.connection()
-            uow = await claim(session, uow_id, expected_version)
-            if expected_state_hash is not None and expected_state_hash != uow.content_hash:
-                raise DomainError.single(
-                    ErrorCode.STALE_STATE,
-                    f"unit of work {uow_id} has state hash {uow.content_hash}, "
-                    f"not the expected {expected_state_hash}",
-                    ("input", "expectedStateHash"),
-                )
-            if to_status is not None:
-                await _check_move(session, uow, to_status)
-            elif uow.status in TERMINAL:
-                raise _refused(f"a {uow.status.value} unit of work cannot change any more")
-            return await apply_change(
-                session,
-                uow,
-                to_status=to_status or uow.status,
-                to_interaction_id=to_interaction_id,
-                actor_id=actor_id,
-                reasoning=reasoning,
-                metadata=metadata,
-                changes=changes,
+
+    def change(connection: Connection) -> TransitionResult:
+        uow = claim(connection, uow_id, expected_version)
+        if expected_state_hash is not None and expected_state_hash != uow.content_hash:
+            raise DomainError.single(
+                ErrorCode.STALE_STATE,
+                f"unit of work {uow_id} has state hash {uow.content_hash}, "
+                f"not the expected {expected_state_hash}",
+                ("input", "expectedStateHash"),
             )
+        if to_status is not None:
+            _check_move(connection, uow, to_status)
+        elif uow.status in TERMINAL:
+            raise _refused(f"a {uow.status.value} unit of work cannot change any more")
+        return apply_change(
+            connection,
+            uow,
+            to_status=to_status or uow.status,
+            to_interaction_id=to_interaction_id,
+            actor_id=actor_id,
+            reasoning=reasoning,
+            metadata=metadata,
+            changes=changes,
+        )
+
+    try:
+        return await tier.write(change)
     except IntegrityError as error:
         raise _stale(f"unit of work {uow_id} was changed concurrently; read it again") from error
     except DBAPIError as error:
@@ -131,7 +132,7 @@ async def transition_uow(
         raise
 
 
-async def claim(session: Executor, uow_id: uuid.UUID, expected_version: int | None) -> Any:
+def claim(session: Executor, uow_id: uuid.UUID, expected_version: int | None) -> Any:
     """Bump the row's version first (see the module docstring) and return the row as it was,
     with its new version. One statement on the normal path: the instance must be ACTIVE."""
     instance = InstanceRow.__table__
@@ -145,14 +146,14 @@ async def claim(session: Executor, uow_id: uuid.UUID, expected_version: int | No
     if expected_version is not None:
         conditions.append(UOW.c.version == expected_version)
     claimed = (
-        await session.execute(
+        session.execute(
             update(UOW).where(*conditions).values(version=UOW.c.version + 1).returning(*UOW.c)
         )
     ).first()
     if claimed is not None:
         return claimed
     found = (
-        await session.execute(
+        session.execute(
             select(UOW.c.version, instance.c.status)
             .join(instance, instance.c.instance_id == UOW.c.instance_id)
             .where(UOW.c.uow_id == uow_id)
@@ -172,9 +173,9 @@ async def claim(session: Executor, uow_id: uuid.UUID, expected_version: int | No
     raise _stale(f"unit of work {uow_id} is at version {found.version}, not {expected_version}")
 
 
-async def _check_move(session: Executor, uow: Any, to_status: UowStatus) -> None:
+def _check_move(session: Executor, uow: Any, to_status: UowStatus) -> None:
     if uow.status == S.PAUSED:
-        before = await session.scalar(
+        before = session.scalar(
             select(HISTORY.c.previous_status)
             .where(HISTORY.c.uow_id == uow.uow_id, HISTORY.c.new_status == S.PAUSED)
             .order_by(HISTORY.c.transition_timestamp.desc())
@@ -188,7 +189,7 @@ async def _check_move(session: Executor, uow: Any, to_status: UowStatus) -> None
         raise _refused(f"{uow.status.value} -> {to_status.value} is not an allowed transition")
 
 
-async def _holding_role(
+def _holding_role(
     session: Executor, interaction_id: uuid.UUID, actor_id: uuid.UUID | None
 ) -> uuid.UUID | None:
     """The role an ACTIVE unit of work is checked out under: the consumer of its interaction
@@ -203,7 +204,7 @@ async def _holding_role(
         & (assignments.c.status == AssignmentStatus.ACTIVE),
     )
     rows = (
-        await session.execute(
+        session.execute(
             select(components.c.role_id, assigned.label("assigned"))
             .select_from(join)
             .where(
@@ -218,7 +219,7 @@ async def _holding_role(
     return cast(uuid.UUID, rows[0].role_id) if len(rows) == 1 else None
 
 
-async def apply_change(
+def apply_change(
     session: Executor,
     uow: Any,
     *,
@@ -232,7 +233,7 @@ async def apply_change(
     """Attributes, hash, row, history, log and parent counter of one claimed change."""
     interaction_id = uow.current_interaction_id
     if to_interaction_id is not None and to_interaction_id != interaction_id:
-        workflow = await session.scalar(
+        workflow = session.scalar(
             select(LocalInteractionRow.local_workflow_id).where(
                 LocalInteractionRow.interaction_id == to_interaction_id
             )
@@ -246,8 +247,8 @@ async def apply_change(
         interaction_id = to_interaction_id
     content_hash = uow.content_hash
     if changes:
-        newest = {row.key: row for row in await session.execute(newest_versions([uow.uow_id]))}
-        await append_attributes(
+        newest = {row.key: row for row in session.execute(newest_versions([uow.uow_id]))}
+        append_attributes(
             session,
             uow_id=uow.uow_id,
             instance_id=uow.instance_id,
@@ -273,17 +274,17 @@ async def apply_change(
         if uow.status != S.ACTIVE:
             values["last_heartbeat_at"] = now
             values["locked_by_actor_id"] = actor_id
-            values["current_role_id"] = await _holding_role(session, interaction_id, actor_id)
+            values["current_role_id"] = _holding_role(session, interaction_id, actor_id)
         if uow.status == S.ZOMBIED_SOFT:
             values["retry_count"] = uow.retry_count + 1
     else:
         values["locked_by_actor_id"] = None
         values["current_role_id"] = None
-    await session.execute(update(UOW).where(UOW.c.uow_id == uow.uow_id).values(**values))
+    session.execute(update(UOW).where(UOW.c.uow_id == uow.uow_id).values(**values))
     if uow.parent_id is not None and to_status in FINISHED and uow.status not in FINISHED:
-        await _count_finished_child(session, uow)
+        _count_finished_child(session, uow)
     after = SimpleNamespace(**{**uow._asdict(), **values})
-    return await record(
+    return record(
         session,
         after,
         previous=(uow.status, uow.content_hash, uow.current_interaction_id),
@@ -293,15 +294,15 @@ async def apply_change(
     )
 
 
-async def _count_finished_child(session: Executor, child: Any) -> None:
+def _count_finished_child(session: Executor, child: Any) -> None:
     """A child's first arrival at COMPLETED or FAILED counts once on its parent."""
-    finished_before = await session.scalar(
+    finished_before = session.scalar(
         select(HISTORY.c.history_id)
         .where(HISTORY.c.uow_id == child.uow_id, HISTORY.c.new_status.in_(FINISHED))
         .limit(1)
     )
     if finished_before is None:
-        await session.execute(
+        session.execute(
             update(UOW)
             .where(UOW.c.uow_id == child.parent_id)
             .values(
@@ -312,7 +313,7 @@ async def _count_finished_child(session: Executor, child: Any) -> None:
         )
 
 
-async def record(
+def record(
     session: Executor,
     uow: Any,
     *,
@@ -339,7 +340,7 @@ async def record(
         "reasoning": reasoning,
         "transition_metadata": metadata,
     }
-    await session.execute(insert(HISTORY).values(history))
+    session.execute(insert(HISTORY).values(history))
     log = {
         "instance_id": uow.instance_id,
         "uow_id": uow.uow_id,
@@ -358,5 +359,5 @@ async def record(
         },
         "error_metadata": None,
     }
-    log["log_id"] = await session.scalar(insert(LOGS).values(log).returning(LOGS.c.log_id))
+    log["log_id"] = session.scalar(insert(LOGS).values(log).returning(LOGS.c.log_id))
     return TransitionResult(uow, SimpleNamespace(**history), SimpleNamespace(**log))

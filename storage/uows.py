@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from storage.attributes import (
     append_attributes,
@@ -86,8 +88,8 @@ async def _entry_interaction(session: AsyncSession, workflow: LocalWorkflowRow) 
     return interaction
 
 
-async def _create(
-    session: AsyncSession,
+def _create(
+    session: Session,
     *,
     instance_id: uuid.UUID,
     workflow_id: uuid.UUID,
@@ -100,7 +102,7 @@ async def _create(
     """A new PENDING unit of work with version-1 attributes, its history and log rows."""
     uow_id = uuid.uuid4()
     now = utcnow()
-    await session.execute(
+    session.execute(
         insert(UnitOfWorkRow).values(
             uow_id=uow_id,
             instance_id=instance_id,
@@ -117,7 +119,7 @@ async def _create(
             updated_at=now,
         )
     )
-    await append_attributes(
+    append_attributes(
         session,
         uow_id=uow_id,
         instance_id=instance_id,
@@ -126,9 +128,9 @@ async def _create(
         reasoning=reasoning,
         base_versions={},
     )
-    uow = await session.get(UnitOfWorkRow, uow_id)
+    uow = session.get(UnitOfWorkRow, uow_id)
     assert uow is not None
-    return await record(
+    return record(
         session,
         uow,
         previous=(None, None, None),
@@ -159,8 +161,8 @@ async def start_work(
         workflow = (await session.scalars(query)).first()
         if workflow is None:
             raise _missing("workflow", workflow_id or instance_id, "workflowId")
-        return await _create(
-            session,
+        create = partial(
+            _create,
             instance_id=instance_id,
             workflow_id=workflow.local_workflow_id,
             interaction_id=await _entry_interaction(session, workflow),
@@ -169,6 +171,7 @@ async def start_work(
             actor_id=actor_id,
             reasoning=reasoning,
         )
+        return await session.run_sync(create)
 
 
 async def decompose(
@@ -188,7 +191,7 @@ async def decompose(
             ErrorCode.VALIDATION_FAILED, "children: give at least one child", ("input", "children")
         )
     async with tier.writing() as session:
-        parent = await claim(session, parent_id, None)
+        parent = await session.run_sync(claim, parent_id, None)
         if parent.status in TERMINAL:
             raise DomainError.single(
                 ErrorCode.INVALID_TRANSITION,
@@ -207,19 +210,21 @@ async def decompose(
                     ("input", "parentId"),
                 )
         base = await current_attributes(session, parent_id) if inherit else {}
-        created = [
-            await _create(
-                session,
-                instance_id=parent.instance_id,
-                workflow_id=parent.local_workflow_id,
-                interaction_id=parent.current_interaction_id,
-                parent_id=parent_id,
-                attributes={**base, **overlay},
-                actor_id=actor_id,
-                reasoning=reasoning,
-            )
-            for overlay in overlays
-        ]
+        created = await session.run_sync(
+            lambda sync: [
+                _create(
+                    sync,
+                    instance_id=parent.instance_id,
+                    workflow_id=parent.local_workflow_id,
+                    interaction_id=parent.current_interaction_id,
+                    parent_id=parent_id,
+                    attributes={**base, **overlay},
+                    actor_id=actor_id,
+                    reasoning=reasoning,
+                )
+                for overlay in overlays
+            ]
+        )
         await session.execute(
             update(UnitOfWorkRow)
             .where(UnitOfWorkRow.uow_id == parent_id)
@@ -278,17 +283,21 @@ async def verify_uow_state(tier: Tier, *, uow_id: uuid.UUID) -> VerifyResult:
             return VerifyResult(uow, True)
         if uow.status in TERMINAL:
             return VerifyResult(uow, False)
-        claimed = await claim(session, uow_id, uow.version)
-        result = await apply_change(
-            session,
-            claimed,
-            to_status=UowStatus.FAILED_SECURITY_BREACH,
-            to_interaction_id=None,
-            actor_id=None,
-            reasoning="state hash drift: stored attributes no longer match content_hash",
-            metadata={"reason": "hash drift", "stored": uow.content_hash, "computed": computed},
-            changes={},
-        )
+        stored, version = uow.content_hash, uow.version
+
+        def breach(sync: Session) -> TransitionResult:
+            return apply_change(
+                sync,
+                claim(sync, uow_id, version),
+                to_status=UowStatus.FAILED_SECURITY_BREACH,
+                to_interaction_id=None,
+                actor_id=None,
+                reasoning="state hash drift: stored attributes no longer match content_hash",
+                metadata={"reason": "hash drift", "stored": stored, "computed": computed},
+                changes={},
+            )
+
+        result = await session.run_sync(breach)
         await session.execute(
             insert(InteractionLogRow).values(
                 instance_id=uow.instance_id,

@@ -31,7 +31,7 @@ async def _table_names(url: str) -> set[str]:
         async with tier.engine.connect() as conn:
             return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
     finally:
-        await tier.engine.dispose()
+        await tier.dispose()
 
 
 async def trigger_names(urls: TierUrls) -> set[str]:
@@ -82,7 +82,7 @@ async def test_models_and_migrations_agree(db_urls: TierUrls, tier: str) -> None
         async with opened.engine.connect() as conn:
             assert await conn.run_sync(diff) == []
     finally:
-        await opened.engine.dispose()
+        await opened.dispose()
 
 
 async def test_triggers_exist_after_every_revision(empty_db_urls: TierUrls) -> None:

@@ -68,7 +68,7 @@ async def test_a_failed_flush_loses_and_duplicates_nothing(tiers: Tiers, db_urls
         assert buffer.depth == 0
         assert [d["n"] for d in await _logged(tiers.instance)] == list(range(5))
     finally:
-        await impatient.engine.dispose()
+        await impatient.dispose()
 
 
 async def test_background_task_flushes_and_stop_drains(tiers: Tiers) -> None:
