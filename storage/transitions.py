@@ -13,7 +13,20 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, exists, insert, literal, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    FromClause,
+    Select,
+    Table,
+    bindparam,
+    exists,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from storage.attributes import Executor, append_attributes, checked_attributes, newest_versions
@@ -60,6 +73,56 @@ TERMINAL = frozenset({S.COMPLETED, S.ARCHIVED, S.FAILED_SECURITY_BREACH})
 UOW = cast(Table, UnitOfWorkRow.__table__)
 HISTORY = cast(Table, UowHistoryRow.__table__)
 LOGS = cast(Table, InteractionLogRow.__table__)
+INSTANCES = cast(Table, InstanceRow.__table__)
+COMPONENTS = cast(Table, LocalComponentRow.__table__)
+ASSIGNMENTS = cast(Table, AssignmentRow.__table__)
+
+# The statements of every transition are built once, with bound parameters: building a
+# statement and computing its cache key cost more than SQLite's work on it. UPDATE and
+# INSERT take their columns from the keys of the parameters they are executed with.
+_CLAIM = (
+    update(UOW)
+    .where(
+        UOW.c.uow_id == bindparam("b_uow_id"),
+        exists().where(
+            INSTANCES.c.instance_id == UOW.c.instance_id,
+            INSTANCES.c.status == InstanceStatus.ACTIVE,
+        ),
+    )
+    .values(version=UOW.c.version + 1)
+    .returning(*UOW.c)
+)
+_CLAIM_AT_VERSION = _CLAIM.where(UOW.c.version == bindparam("b_expected_version"))
+_SET_UOW = update(UOW).where(UOW.c.uow_id == bindparam("b_uow_id"))
+_INSERT_HISTORY = insert(HISTORY)
+_INSERT_LOG = insert(LOGS).returning(LOGS.c.log_id)
+
+
+def _inbound(assigned: ColumnElement[bool], actor_id: BindParameter[Any] | None) -> Select[Any]:
+    """Consumers of an interaction, each marked when the actor is assigned to its role."""
+    join: FromClause = COMPONENTS
+    if actor_id is not None:
+        join = COMPONENTS.outerjoin(
+            ASSIGNMENTS,
+            (ASSIGNMENTS.c.role_id == COMPONENTS.c.role_id)
+            & (ASSIGNMENTS.c.actor_id == actor_id)
+            & (ASSIGNMENTS.c.status == AssignmentStatus.ACTIVE),
+        )
+    return (
+        select(COMPONENTS.c.role_id, assigned.label("assigned"))
+        .select_from(join)
+        .where(
+            COMPONENTS.c.interaction_id == bindparam("b_interaction_id"),
+            COMPONENTS.c.direction == ComponentDirection.INBOUND,
+        )
+    )
+
+
+_CONSUMERS = _inbound(literal(False), None)
+_CONSUMERS_FOR_ACTOR = _inbound(
+    ASSIGNMENTS.c.assignment_id.is_not(None),
+    bindparam("b_actor_id", type_=ASSIGNMENTS.c.actor_id.type),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,27 +198,17 @@ async def transition_uow(
 def claim(session: Executor, uow_id: uuid.UUID, expected_version: int | None) -> Any:
     """Bump the row's version first (see the module docstring) and return the row as it was,
     with its new version. One statement on the normal path: the instance must be ACTIVE."""
-    instance = InstanceRow.__table__
-    conditions = [
-        UOW.c.uow_id == uow_id,
-        exists().where(
-            instance.c.instance_id == UOW.c.instance_id,
-            instance.c.status == InstanceStatus.ACTIVE,
-        ),
-    ]
-    if expected_version is not None:
-        conditions.append(UOW.c.version == expected_version)
-    claimed = (
-        session.execute(
-            update(UOW).where(*conditions).values(version=UOW.c.version + 1).returning(*UOW.c)
-        )
-    ).first()
+    if expected_version is None:
+        claimed = session.execute(_CLAIM, {"b_uow_id": uow_id}).first()
+    else:
+        params = {"b_uow_id": uow_id, "b_expected_version": expected_version}
+        claimed = session.execute(_CLAIM_AT_VERSION, params).first()
     if claimed is not None:
         return claimed
     found = (
         session.execute(
-            select(UOW.c.version, instance.c.status)
-            .join(instance, instance.c.instance_id == UOW.c.instance_id)
+            select(UOW.c.version, INSTANCES.c.status)
+            .join(INSTANCES, INSTANCES.c.instance_id == UOW.c.instance_id)
             .where(UOW.c.uow_id == uow_id)
         )
     ).first()
@@ -194,25 +247,11 @@ def _holding_role(
 ) -> uuid.UUID | None:
     """The role an ACTIVE unit of work is checked out under: the consumer of its interaction
     that the actor is assigned to, or the only consumer when there is one (one statement)."""
-    components = LocalComponentRow.__table__
-    assignments = AssignmentRow.__table__
-    assigned = assignments.c.assignment_id.is_not(None) if actor_id is not None else literal(False)
-    join = components.outerjoin(
-        assignments,
-        (assignments.c.role_id == components.c.role_id)
-        & (assignments.c.actor_id == actor_id)
-        & (assignments.c.status == AssignmentStatus.ACTIVE),
-    )
-    rows = (
-        session.execute(
-            select(components.c.role_id, assigned.label("assigned"))
-            .select_from(join)
-            .where(
-                components.c.interaction_id == interaction_id,
-                components.c.direction == ComponentDirection.INBOUND,
-            )
-        )
-    ).all()
+    if actor_id is None:
+        rows = session.execute(_CONSUMERS, {"b_interaction_id": interaction_id}).all()
+    else:
+        params = {"b_interaction_id": interaction_id, "b_actor_id": actor_id}
+        rows = session.execute(_CONSUMERS_FOR_ACTOR, params).all()
     for row in rows:
         if row.assigned:
             return cast(uuid.UUID, row.role_id)
@@ -280,7 +319,7 @@ def apply_change(
     else:
         values["locked_by_actor_id"] = None
         values["current_role_id"] = None
-    session.execute(update(UOW).where(UOW.c.uow_id == uow.uow_id).values(**values))
+    session.execute(_SET_UOW, {"b_uow_id": uow.uow_id, **values})
     if uow.parent_id is not None and to_status in FINISHED and uow.status not in FINISHED:
         _count_finished_child(session, uow)
     after = SimpleNamespace(**{**uow._asdict(), **values})
@@ -340,7 +379,7 @@ def record(
         "reasoning": reasoning,
         "transition_metadata": metadata,
     }
-    session.execute(insert(HISTORY).values(history))
+    session.execute(_INSERT_HISTORY, history)
     log = {
         "instance_id": uow.instance_id,
         "uow_id": uow.uow_id,
@@ -359,5 +398,5 @@ def record(
         },
         "error_metadata": None,
     }
-    log["log_id"] = session.scalar(insert(LOGS).values(log).returning(LOGS.c.log_id))
+    log["log_id"] = session.execute(_INSERT_LOG, log).scalar_one()
     return TransitionResult(uow, SimpleNamespace(**history), SimpleNamespace(**log))
