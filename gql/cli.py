@@ -93,6 +93,7 @@ def serve(
         workers=workers,
         log_level="info",
         timeout_graceful_shutdown=10,
+        ws_per_message_deflate=settings.ws_compression,
     )
 
 

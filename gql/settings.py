@@ -32,6 +32,9 @@ class Settings(BaseSettings):
 
     event_bus: Literal["memory", "postgres"] = "memory"
     subscriber_queue_size: int = 1_000
+    # Off by default: subscription frames are small JSON, and compressing each one once per
+    # subscriber was a tenth of the server's fan-out work.
+    ws_compression: bool = False
     telemetry_buffer_size: int = 10_000
     telemetry_batch_size: int = 1_000
     telemetry_flush_interval_s: float = 0.5

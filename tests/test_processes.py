@@ -128,3 +128,18 @@ async def test_events_cross_server_processes(db_urls: TierUrls) -> None:
                 events = [(await ws.next())["payload"]["data"]["telemetry"] for _ in range(2)]
     assert [e["transition"]["newStatus"] for e in events] == ["ACTIVE", "COMPLETED"]
     assert events[0]["transition"]["transitionMetadata"] == big
+
+
+@pytest.mark.parametrize(("setting", "negotiated"), [(None, False), ("true", True)])
+async def test_websocket_compression_is_off_unless_asked_for(
+    db_urls: TierUrls, setting: str | None, negotiated: bool
+) -> None:
+    """Frames are small JSON sent once per subscriber: compressing each costs more than it saves."""
+    settings = {} if setting is None else {"ws_compression": setting}
+    with running_server(db_urls, **settings) as server:
+        # The client offers permessage-deflate; the server's answer decides.
+        async with websockets.connect(
+            server.ws_url, subprotocols=[TRANSPORT_WS], compression="deflate"
+        ) as ws:
+            extensions = ws.response.headers.get("Sec-WebSocket-Extensions") or ""
+    assert ("permessage-deflate" in extensions) is negotiated

@@ -29,9 +29,9 @@ async def _subscriber(
     url: str,
     instance_id: str,
     ready: asyncio.Event,
+    received: asyncio.Event,
     counter: list[int],
     latencies: list[float],
-    done: asyncio.Event,
 ) -> None:
     async with websockets.connect(
         url, subprotocols=["graphql-transport-ws"], open_timeout=60, max_queue=None
@@ -50,17 +50,21 @@ async def _subscriber(
         counter[0] += 1
         if counter[0] == SUBSCRIBERS:
             ready.set()
-        # Note the arrival time first and parse afterwards, so that the client's own JSON
-        # work does not delay the timestamps of the frames queued behind it.
+        # Note the arrival time first; parse and close only once every subscriber has had
+        # every event, so that the load generator's own work (JSON, closing handshakes)
+        # does not delay the frames still on their way to the others.
         frames: list[tuple[float, str | bytes]] = []
         while len(frames) < EVENTS:
             frame = await ws.recv()
             frames.append((time.time(), frame))
+        counter[1] += 1
+        if counter[1] == SUBSCRIBERS:
+            received.set()
+        await received.wait()
         for arrived, frame in frames:
             message = json.loads(frame)
             stamp = message["payload"]["data"]["uowTransitions"]["transitionTimestamp"]
             latencies.append((arrived - datetime.fromisoformat(stamp).timestamp()) * 1000)
-    done.set()
 
 
 async def measure() -> dict[str, Any]:
@@ -75,11 +79,13 @@ async def measure() -> dict[str, Any]:
         finally:
             await tiers.dispose()
         with server(urls) as running:
-            ready, done = asyncio.Event(), asyncio.Event()
-            counter, latencies = [0], []
+            ready, received = asyncio.Event(), asyncio.Event()
+            counter, latencies = [0, 0], []  # subscribed, received everything
             tasks = [
                 asyncio.create_task(
-                    _subscriber(running.ws_url, str(instance_id), ready, counter, latencies, done)
+                    _subscriber(
+                        running.ws_url, str(instance_id), ready, received, counter, latencies
+                    )
                 )
                 for _ in range(SUBSCRIBERS)
             ]
