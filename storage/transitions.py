@@ -4,6 +4,10 @@ Every change runs the same steps in one transaction. It starts by bumping the ro
 with a conditional UPDATE: that write both claims the row (a concurrent writer waits or
 finds the version moved on and gets STALE_STATE) and, on SQLite, takes the write lock
 before anything is read, so no reader snapshot can go stale underneath the change.
+
+The steps are synchronous Core on one connection, run by `Tier.write` (one hop to the
+SQLite writer thread, or `run_sync` on PostgreSQL); `uows.py` reuses them inside its own
+transactions through `AsyncSession.run_sync`.
 """
 
 from __future__ import annotations
