@@ -106,10 +106,12 @@ class TelemetryBuffer:
             batch = [self._queue[i] for i in range(min(self.batch_size, len(self._queue)))]
             if not batch:
                 return 0
-            async with self.tier.writing() as session:
-                # A Core insert of the table (not the ORM entity): no per-row ORM work.
-                connection = await session.connection()
-                await connection.execute(insert(LOG_TABLE), [e.row() for e in batch])
+            # A Core insert of the table (not the ORM entity): no per-row ORM work.
+            await self.tier.write(
+                lambda connection: connection.execute(
+                    insert(LOG_TABLE), [entry.row() for entry in batch]
+                )
+            )
             # Only now, after the commit, do the entries leave the queue.
             for _ in batch:
                 self._queue.popleft()
