@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Connection, Select, Table, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from storage.errors import DomainError, ErrorCode
@@ -28,9 +27,8 @@ def newest_versions(uow_ids: Sequence[uuid.UUID]) -> Select[Any]:
     return select(ranked).where(ranked.c._rank == 1).order_by(ranked.c.uow_id, ranked.c.key)
 
 
-async def current_attributes(session: AsyncSession, uow_id: uuid.UUID) -> dict[str, Any]:
-    rows = await session.execute(newest_versions([uow_id]))
-    return {row.key: row.value for row in rows}
+def current_attributes(session: Executor, uow_id: uuid.UUID) -> dict[str, Any]:
+    return {row.key: row.value for row in session.execute(newest_versions([uow_id]))}
 
 
 def checked_attributes(value: Any, field: str = "attributes") -> dict[str, Any]:

@@ -1,17 +1,19 @@
-"""Units of work besides plain transitions: genesis, decomposition, heartbeat, drift check."""
+"""Units of work besides plain transitions: genesis, decomposition, heartbeat, drift check.
+
+Like transitions, each is a synchronous Core body run by `Tier.write` in one transaction,
+and answers with row-like records (attribute names = columns).
+"""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, insert, select, update
 
 from storage.attributes import (
+    Executor,
     append_attributes,
     checked_attributes,
     current_attributes,
@@ -20,21 +22,25 @@ from storage.engines import Tier
 from storage.enums import ComponentDirection, InstanceStatus, LogType, RoleType, UowStatus
 from storage.errors import DomainError, ErrorCode
 from storage.hashing import state_hash
-from storage.models import (
-    InstanceRow,
-    InteractionLogRow,
-    LocalComponentRow,
-    LocalRoleRow,
-    LocalWorkflowRow,
-    UnitOfWorkRow,
+from storage.models import LocalComponentRow, LocalRoleRow, LocalWorkflowRow
+from storage.transitions import (
+    INSTANCES,
+    LOGS,
+    TERMINAL,
+    UOW,
+    TransitionResult,
+    apply_change,
+    claim,
+    record,
 )
-from storage.transitions import TERMINAL, TransitionResult, apply_change, claim, record
 from storage.types import utcnow
+
+WORKFLOWS = cast(Table, LocalWorkflowRow.__table__)
 
 
 @dataclass(frozen=True, slots=True)
 class DecomposeResult:
-    parent: UnitOfWorkRow
+    parent: Any
     children: list[TransitionResult]
 
 
@@ -42,18 +48,24 @@ class DecomposeResult:
 class VerifyResult:
     """`history`/`log` are set when drift was found and the breach recorded."""
 
-    uow: UnitOfWorkRow
+    uow: Any
     intact: bool
     history: Any = None
-    log: InteractionLogRow | None = None
+    log: Any = None
 
 
 def _missing(kind: str, key: uuid.UUID, field: str) -> DomainError:
     return DomainError.single(ErrorCode.NOT_FOUND, f"no {kind} with id {key}", ("input", field))
 
 
-async def _active_instance(session: AsyncSession, instance_id: uuid.UUID) -> InstanceRow:
-    instance = await session.get(InstanceRow, instance_id)
+def _uow(session: Executor, uow_id: uuid.UUID) -> Any:
+    return session.execute(select(UOW).where(UOW.c.uow_id == uow_id)).first()
+
+
+def _check_active_instance(session: Executor, instance_id: uuid.UUID) -> None:
+    instance = session.execute(
+        select(INSTANCES.c.name, INSTANCES.c.status).where(INSTANCES.c.instance_id == instance_id)
+    ).first()
     if instance is None:
         raise _missing("instance", instance_id, "instanceId")
     if instance.status != InstanceStatus.ACTIVE:
@@ -62,12 +74,11 @@ async def _active_instance(session: AsyncSession, instance_id: uuid.UUID) -> Ins
             f"instance {instance.name!r} is {instance.status.value}; it accepts no work",
             ("input", "instanceId"),
         )
-    return instance
 
 
-async def _entry_interaction(session: AsyncSession, workflow: LocalWorkflowRow) -> uuid.UUID:
+def _entry_interaction(session: Executor, workflow: Any) -> uuid.UUID:
     """Where new work starts: the interaction the ALPHA role feeds (first by component name)."""
-    interaction = await session.scalar(
+    interaction: uuid.UUID | None = session.scalar(
         select(LocalComponentRow.interaction_id)
         .join(LocalRoleRow, LocalRoleRow.role_id == LocalComponentRow.role_id)
         .where(
@@ -89,7 +100,7 @@ async def _entry_interaction(session: AsyncSession, workflow: LocalWorkflowRow) 
 
 
 def _create(
-    session: Session,
+    session: Executor,
     *,
     instance_id: uuid.UUID,
     workflow_id: uuid.UUID,
@@ -102,8 +113,9 @@ def _create(
     """A new PENDING unit of work with version-1 attributes, its history and log rows."""
     uow_id = uuid.uuid4()
     now = utcnow()
-    session.execute(
-        insert(UnitOfWorkRow).values(
+    uow = session.execute(
+        insert(UOW)
+        .values(
             uow_id=uow_id,
             instance_id=instance_id,
             local_workflow_id=workflow_id,
@@ -118,7 +130,8 @@ def _create(
             created_at=now,
             updated_at=now,
         )
-    )
+        .returning(*UOW.c)
+    ).one()
     append_attributes(
         session,
         uow_id=uow_id,
@@ -128,8 +141,6 @@ def _create(
         reasoning=reasoning,
         base_versions={},
     )
-    uow = session.get(UnitOfWorkRow, uow_id)
-    assert uow is not None
     return record(
         session,
         uow,
@@ -151,27 +162,29 @@ async def start_work(
 ) -> TransitionResult:
     """Genesis (SPEC 4.4): a base unit of work where the workflow's ALPHA role puts work."""
     values = checked_attributes(attributes)
-    async with tier.writing() as session:
-        await _active_instance(session, instance_id)
-        query = select(LocalWorkflowRow).where(LocalWorkflowRow.instance_id == instance_id)
+
+    def genesis(session: Executor) -> TransitionResult:
+        _check_active_instance(session, instance_id)
+        query = select(WORKFLOWS).where(WORKFLOWS.c.instance_id == instance_id)
         if workflow_id is None:
-            query = query.where(LocalWorkflowRow.is_master.is_(True))
+            query = query.where(WORKFLOWS.c.is_master.is_(True))
         else:
-            query = query.where(LocalWorkflowRow.local_workflow_id == workflow_id)
-        workflow = (await session.scalars(query)).first()
+            query = query.where(WORKFLOWS.c.local_workflow_id == workflow_id)
+        workflow = session.execute(query).first()
         if workflow is None:
             raise _missing("workflow", workflow_id or instance_id, "workflowId")
-        create = partial(
-            _create,
+        return _create(
+            session,
             instance_id=instance_id,
             workflow_id=workflow.local_workflow_id,
-            interaction_id=await _entry_interaction(session, workflow),
+            interaction_id=_entry_interaction(session, workflow),
             parent_id=None,
             attributes=values,
             actor_id=actor_id,
             reasoning=reasoning,
         )
-        return await session.run_sync(create)
+
+    return await tier.write(genesis)
 
 
 async def decompose(
@@ -190,8 +203,9 @@ async def decompose(
         raise DomainError.single(
             ErrorCode.VALIDATION_FAILED, "children: give at least one child", ("input", "children")
         )
-    async with tier.writing() as session:
-        parent = await session.run_sync(claim, parent_id, None)
+
+    def split(session: Executor) -> DecomposeResult:
+        parent = claim(session, parent_id, None)
         if parent.status in TERMINAL:
             raise DomainError.single(
                 ErrorCode.INVALID_TRANSITION,
@@ -199,7 +213,7 @@ async def decompose(
                 ("input", "parentId"),
             )
         if parent.current_role_id is not None:
-            role_type = await session.scalar(
+            role_type = session.scalar(
                 select(LocalRoleRow.role_type).where(LocalRoleRow.role_id == parent.current_role_id)
             )
             if role_type != RoleType.BETA:
@@ -209,64 +223,63 @@ async def decompose(
                     f"{role_type.value if role_type else 'missing'} role",
                     ("input", "parentId"),
                 )
-        base = await current_attributes(session, parent_id) if inherit else {}
-        created = await session.run_sync(
-            lambda sync: [
-                _create(
-                    sync,
-                    instance_id=parent.instance_id,
-                    workflow_id=parent.local_workflow_id,
-                    interaction_id=parent.current_interaction_id,
-                    parent_id=parent_id,
-                    attributes={**base, **overlay},
-                    actor_id=actor_id,
-                    reasoning=reasoning,
-                )
-                for overlay in overlays
-            ]
-        )
-        await session.execute(
-            update(UnitOfWorkRow)
-            .where(UnitOfWorkRow.uow_id == parent_id)
-            .values(child_count=UnitOfWorkRow.child_count + len(created), updated_at=utcnow())
-        )
-        fresh = await session.get(UnitOfWorkRow, parent_id, populate_existing=True)
-        assert fresh is not None
-        return DecomposeResult(fresh, created)
+        base = current_attributes(session, parent_id) if inherit else {}
+        created = [
+            _create(
+                session,
+                instance_id=parent.instance_id,
+                workflow_id=parent.local_workflow_id,
+                interaction_id=parent.current_interaction_id,
+                parent_id=parent_id,
+                attributes={**base, **overlay},
+                actor_id=actor_id,
+                reasoning=reasoning,
+            )
+            for overlay in overlays
+        ]
+        counted = session.execute(
+            update(UOW)
+            .where(UOW.c.uow_id == parent_id)
+            .values(child_count=UOW.c.child_count + len(created), updated_at=utcnow())
+            .returning(*UOW.c)
+        ).one()
+        return DecomposeResult(counted, created)
+
+    return await tier.write(split)
 
 
-async def heartbeat(tier: Tier, *, uow_id: uuid.UUID, actor_id: uuid.UUID) -> UnitOfWorkRow:
+async def heartbeat(tier: Tier, *, uow_id: uuid.UUID, actor_id: uuid.UUID) -> Any:
     """Liveness of the actor holding an ACTIVE unit of work; not a lifecycle change."""
-    async with tier.writing() as session:
-        refreshed = await session.execute(
-            update(UnitOfWorkRow)
+
+    def beat(session: Executor) -> Any:
+        refreshed = session.execute(
+            update(UOW)
             .where(
-                UnitOfWorkRow.uow_id == uow_id,
-                UnitOfWorkRow.status == UowStatus.ACTIVE,
-                UnitOfWorkRow.locked_by_actor_id == actor_id,
+                UOW.c.uow_id == uow_id,
+                UOW.c.status == UowStatus.ACTIVE,
+                UOW.c.locked_by_actor_id == actor_id,
             )
             .values(last_heartbeat_at=utcnow())
-            .returning(UnitOfWorkRow.uow_id)
-        )
-        if refreshed.first() is None:
-            uow = await session.get(UnitOfWorkRow, uow_id)
-            if uow is None:
-                raise _missing("unit of work", uow_id, "uowId")
-            if uow.status != UowStatus.ACTIVE:
-                raise DomainError.single(
-                    ErrorCode.INVALID_TRANSITION,
-                    f"unit of work {uow_id} is {uow.status.value}; only ACTIVE work has a "
-                    "heartbeat",
-                    ("input", "uowId"),
-                )
+            .returning(*UOW.c)
+        ).first()
+        if refreshed is not None:
+            return refreshed
+        uow = _uow(session, uow_id)
+        if uow is None:
+            raise _missing("unit of work", uow_id, "uowId")
+        if uow.status != UowStatus.ACTIVE:
             raise DomainError.single(
-                ErrorCode.FORBIDDEN,
-                f"unit of work {uow_id} is not held by actor {actor_id}",
-                ("input", "actorId"),
+                ErrorCode.INVALID_TRANSITION,
+                f"unit of work {uow_id} is {uow.status.value}; only ACTIVE work has a heartbeat",
+                ("input", "uowId"),
             )
-        uow = await session.get(UnitOfWorkRow, uow_id, populate_existing=True)
-        assert uow is not None
-        return uow
+        raise DomainError.single(
+            ErrorCode.FORBIDDEN,
+            f"unit of work {uow_id} is not held by actor {actor_id}",
+            ("input", "actorId"),
+        )
+
+    return await tier.write(beat)
 
 
 async def verify_uow_state(tier: Tier, *, uow_id: uuid.UUID) -> VerifyResult:
@@ -274,32 +287,28 @@ async def verify_uow_state(tier: Tier, *, uow_id: uuid.UUID) -> VerifyResult:
 
     This is the only way into FAILED_SECURITY_BREACH. Work already at rest (COMPLETED,
     ARCHIVED, already breached) is reported but not moved."""
-    async with tier.writing() as session:
-        uow = await session.get(UnitOfWorkRow, uow_id)
+
+    def verify(session: Executor) -> VerifyResult:
+        uow = _uow(session, uow_id)
         if uow is None:
             raise _missing("unit of work", uow_id, "uowId")
-        computed = state_hash(await current_attributes(session, uow_id))
+        computed = state_hash(current_attributes(session, uow_id))
         if computed == uow.content_hash:
             return VerifyResult(uow, True)
         if uow.status in TERMINAL:
             return VerifyResult(uow, False)
-        stored, version = uow.content_hash, uow.version
-
-        def breach(sync: Session) -> TransitionResult:
-            return apply_change(
-                sync,
-                claim(sync, uow_id, version),
-                to_status=UowStatus.FAILED_SECURITY_BREACH,
-                to_interaction_id=None,
-                actor_id=None,
-                reasoning="state hash drift: stored attributes no longer match content_hash",
-                metadata={"reason": "hash drift", "stored": stored, "computed": computed},
-                changes={},
-            )
-
-        result = await session.run_sync(breach)
-        await session.execute(
-            insert(InteractionLogRow).values(
+        result = apply_change(
+            session,
+            claim(session, uow_id, uow.version),
+            to_status=UowStatus.FAILED_SECURITY_BREACH,
+            to_interaction_id=None,
+            actor_id=None,
+            reasoning="state hash drift: stored attributes no longer match content_hash",
+            metadata={"reason": "hash drift", "stored": uow.content_hash, "computed": computed},
+            changes={},
+        )
+        session.execute(
+            insert(LOGS).values(
                 instance_id=uow.instance_id,
                 uow_id=uow_id,
                 log_type=LogType.ERROR,
@@ -309,3 +318,5 @@ async def verify_uow_state(tier: Tier, *, uow_id: uuid.UUID) -> VerifyResult:
             )
         )
         return VerifyResult(result.uow, False, result.history, result.log)
+
+    return await tier.write(verify)

@@ -114,7 +114,7 @@ async def test_hash_and_attribute_versions_follow_every_change(tiers: Tiers) -> 
             tiers.instance, uow_id=uow_id, attributes=change, reasoning="edit"
         )
         async with tiers.instance.sessions() as session:
-            attributes = await current_attributes(session, uow_id)
+            attributes = await session.run_sync(current_attributes, uow_id)
         assert result.uow.content_hash == state_hash(attributes)
         assert result.history.new_state_hash == result.uow.content_hash
     assert attributes == {"amount": 30, "note": None, "flagged": True}
@@ -137,7 +137,7 @@ async def test_expected_version_and_hash_mismatch_write_nothing(tiers: Tiers) ->
         row = await session.get(UnitOfWorkRow, uow_id)
         assert row is not None
         assert (row.version, row.status) == (1, S.PENDING)
-        assert await current_attributes(session, uow_id) == {}
+        assert await session.run_sync(current_attributes, uow_id) == {}
 
 
 async def test_children_count_once_even_when_finishing_together(tiers: Tiers) -> None:
@@ -153,7 +153,7 @@ async def test_children_count_once_even_when_finishing_together(tiers: Tiers) ->
     assert result.parent.child_count == 6
     children = [child.uow.uow_id for child in result.children]
     async with tiers.instance.sessions() as session:
-        assert await current_attributes(session, children[0]) == {"claim": 1, "line": 0}
+        assert await session.run_sync(current_attributes, children[0]) == {"claim": 1, "line": 0}
     for child in children:
         await transitions.transition_uow(tiers.instance, uow_id=child, to_status=S.ACTIVE)
     # One child fails, is picked up again and completes: it still counts once.
