@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -40,6 +41,9 @@ def main() -> None:
     ]
     for name, run in steps:
         print(f"running {name} ...", file=sys.stderr, flush=True)
+        # Each benchmark starts as if run alone: the garbage of the one before would make
+        # this process's collections (pauses of the load generator) longer.
+        gc.collect()
         results[name] = run()
     results["machine"] = {
         "cpus": os.cpu_count(),
