@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 import strawberry
 from strawberry.extensions import SchemaExtension
 
+from schema.execution import RowAwareExecutionContext
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.sharing import SharingSchema
@@ -17,5 +18,9 @@ ExtensionFactory = Callable[[], SchemaExtension]
 
 def build_schema(extensions: Sequence[ExtensionFactory] = ()) -> strawberry.Schema:
     return SharingSchema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=list(extensions)
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=list(extensions),
+        execution_context_class=RowAwareExecutionContext,
     )
