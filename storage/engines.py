@@ -126,11 +126,22 @@ class Tier:
         """Run `body` (synchronous Core on a Connection) in one write transaction, committed
         when it returns and rolled back when it raises.
 
-        On a SQLite file it runs on the tier's writer thread (see SQLiteWriter); elsewhere
-        on a pooled async connection through SQLAlchemy's greenlet bridge."""
+        On a SQLite file it runs on the tier's writer thread (see SQLiteWriter), where a
+        cancelled caller cannot stop it; elsewhere on a pooled async connection through
+        SQLAlchemy's greenlet bridge, where cancelling rolls it back."""
         if is_sqlite_file(self.engine.url):
             async with self.write_lock:
-                return await self._sqlite_writer().run(body)
+                running = asyncio.ensure_future(self._sqlite_writer().run(body))
+                try:
+                    return await asyncio.shield(running)
+                except asyncio.CancelledError:
+                    # A thread cannot be stopped: the body finishes (and may commit) there.
+                    # Hold the lock until it has, so that this process's writers never
+                    # overlap.
+                    await asyncio.wait([running])
+                    if not running.cancelled():
+                        running.exception()  # retrieved: the caller is gone
+                    raise
         async with self.engine.begin() as connection:
             return await connection.run_sync(body)
 

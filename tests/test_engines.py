@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 import uuid
 from collections.abc import Callable
 
@@ -13,6 +15,7 @@ from sqlalchemy import Connection, select, update
 from storage.engines import Tiers
 from storage.models import InstanceRow
 from tests.client import GraphQLClient
+from tests.conftest import BACKENDS
 from tests.scenario import TRANSITION, build_scenario, mutate
 from tests.services import expense_instance
 
@@ -86,3 +89,27 @@ async def test_statements_on_the_writer_thread_count_for_their_request(
     assert grown >= 5
     per_request = "chameleon_sql_statements_per_request_sum"
     assert _sample(after, per_request) - _sample(before, per_request) >= 5
+
+
+@pytest.mark.parametrize("db_factory", [p for p in BACKENDS if p.id == "sqlite"], indirect=True)
+async def test_a_cancelled_sqlite_write_holds_the_lock_until_its_transaction_ends(
+    tiers: Tiers,
+) -> None:
+    instance = await expense_instance(tiers)
+    started = threading.Event()
+
+    def slow(connection: Connection) -> None:
+        started.set()
+        time.sleep(0.3)
+        _rename(instance.instance_id, "Late")(connection)
+
+    writing = asyncio.create_task(tiers.instance.write(slow))
+    await asyncio.to_thread(started.wait)
+    writing.cancel()
+    await asyncio.sleep(0.1)
+    assert tiers.instance.write_lock.locked()  # the body is still running on the thread
+    with pytest.raises(asyncio.CancelledError):
+        await writing
+    assert not tiers.instance.write_lock.locked()
+    # The thread could not be stopped: its transaction committed.
+    assert await _name(tiers, instance.instance_id) == "Late"
