@@ -168,11 +168,12 @@ class Tier:
 
     @contextlib.asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:
-        """A session in a write transaction, committed on success, rolled back on error.
+        """An ORM session in a write transaction, committed on success, rolled back on error
+        (imports, instantiation, actors; the high-rate writers use `write`).
 
         SQLite has one writer at a time and makes waiting writers sleep and poll; queueing
-        this process's writers on a lock instead keeps throughput up under concurrency
-        (other processes are still handled by the busy timeout)."""
+        this process's writers (these and `write`'s) on one lock instead keeps throughput up
+        under concurrency (other processes are still handled by the busy timeout)."""
         if self.engine.dialect.name == "sqlite":
             async with self.write_lock, self.sessions.begin() as session:
                 yield session
