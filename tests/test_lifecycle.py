@@ -6,7 +6,7 @@ import asyncio
 import itertools
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from storage import actors, transitions, uows
 from storage.attributes import current_attributes
@@ -199,3 +199,22 @@ async def test_inactive_instances_refuse_work(tiers: Tiers) -> None:
     )
     result = await transitions.transition_uow(tiers.instance, uow_id=uow_id, to_status=S.ACTIVE)
     assert result.uow.status == S.ACTIVE
+
+
+async def test_a_transition_sends_five_statements(tiers: Tiers) -> None:
+    """The hot path: claim, holding role, row, history, log (no read-back, no extra checks)."""
+    instance = await expense_instance(tiers)
+    uow_id = (await uows.start_work(tiers.instance, instance_id=instance.instance_id)).uow.uow_id
+    sent: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(statement.split()[0])
+
+    tiers.instance.watch_engines(
+        lambda engine: event.listen(engine, "before_cursor_execute", record)
+    )
+    await transitions.transition_uow(tiers.instance, uow_id=uow_id, to_status=S.ACTIVE)
+    assert sent == ["UPDATE", "SELECT", "UPDATE", "INSERT", "INSERT"]
+    sent.clear()
+    await transitions.transition_uow(tiers.instance, uow_id=uow_id, to_status=S.COMPLETED)
+    assert sent == ["UPDATE", "UPDATE", "INSERT", "INSERT"]  # leaving ACTIVE: no role to find
