@@ -104,16 +104,17 @@ async def measure() -> dict[str, Any]:
                 # its garbage collections from walking them (a pause of the client would be
                 # counted as delivery latency). Collection itself stays on.
                 gc.freeze()
-                moves = ["ACTIVE", "PENDING"] * EVENTS
-                for status in moves[:EVENTS]:
-                    response = await http.post(
-                        running.http_url,
-                        json={"query": MOVE, "variables": {"id": str(uow_id), "to": status}},
-                    )
-                    assert response.json()["data"]["transitionUow"]["errors"] == []
-                    await asyncio.sleep(0.5)
-            await asyncio.wait_for(asyncio.gather(*tasks), timeout=120)
-            gc.unfreeze()
+                try:
+                    for status in (["ACTIVE", "PENDING"] * EVENTS)[:EVENTS]:
+                        variables = {"id": str(uow_id), "to": status}
+                        response = await http.post(
+                            running.http_url, json={"query": MOVE, "variables": variables}
+                        )
+                        assert response.json()["data"]["transitionUow"]["errors"] == []
+                        await asyncio.sleep(0.5)
+                    await asyncio.wait_for(asyncio.gather(*tasks), timeout=120)
+                finally:
+                    gc.unfreeze()
     return {
         "subscribers": SUBSCRIBERS,
         "events": EVENTS,
