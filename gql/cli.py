@@ -18,7 +18,7 @@ from gql.settings import Settings
 from migrations import runner
 from schema.assemble import build_schema
 from storage.engines import Tiers
-from storage.template_import import FileResult, import_template_files
+from storage.templates.importer import FileResult, import_template_files
 
 app = typer.Typer(
     help="Chameleon GraphQL: the API server of the Chameleon workflow engine.",

@@ -14,14 +14,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage import actors, transitions, uows
 from storage.engines import Tiers
 from storage.enums import ActorType, LogType, UowStatus
 from storage.errors import DomainError, ErrorCode
-from storage.instantiation import ActorSpec, instantiate
 from storage.models import InstanceRow, LocalInteractionRow, LocalRoleRow, LocalWorkflowRow
-from storage.telemetry import TelemetryBuffer, TelemetryEntry
-from storage.template_import import import_template_yaml
+from storage.runtime import actors, transitions, uows
+from storage.runtime.instantiation import ActorSpec, instantiate
+from storage.telemetry.buffer import TelemetryBuffer, TelemetryEntry
+from storage.templates.importer import import_template_yaml
 
 TEMPLATES = Path(__file__).resolve().parent / "demo_templates"
 TEMPLATE_FILES = ("credit_check.yaml", "loan_application.yaml")  # children first

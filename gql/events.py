@@ -25,8 +25,8 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from storage.engines import Tier
-from storage.events import Event
 from storage.models import InteractionLogRow, UowHistoryRow
+from storage.telemetry.events import Event
 
 log = logging.getLogger("chameleon.events")
 CHANNEL = "chameleon_events"

@@ -8,7 +8,7 @@ from gql.events import MemoryBus, PostgresBus, create_bus
 from gql.metrics import Metrics
 from gql.settings import Settings
 from storage.engines import Tiers
-from storage.telemetry import TelemetryBuffer
+from storage.telemetry.buffer import TelemetryBuffer
 
 
 @dataclass

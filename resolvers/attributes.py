@@ -9,7 +9,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from resolvers.context import RequestContext
-from storage.attributes import newest_versions
+from storage.runtime.attributes import newest_versions
 
 
 def current_attributes(ctx: RequestContext) -> DataLoader[uuid.UUID, list[Any]]:

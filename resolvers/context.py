@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
 from storage.engines import Tier, Tiers
-from storage.events import Event
-from storage.telemetry import TelemetryEntry
+from storage.telemetry.buffer import TelemetryEntry
+from storage.telemetry.events import Event
 
 K = TypeVar("K")
 V = TypeVar("V")

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from resolvers.context import RequestContext
-from storage import actors, instantiation, telemetry_checks, template_import, transitions, uows
 from storage.errors import DomainError, ErrorCode, Problem
-from storage.events import Event
-from storage.instantiation import ActorSpec
-from storage.telemetry import TelemetryEntry
-from storage.template_document import (
+from storage.runtime import actors, instantiation, transitions, uows
+from storage.runtime.instantiation import ActorSpec
+from storage.telemetry import checks as telemetry_checks
+from storage.telemetry.buffer import TelemetryEntry
+from storage.telemetry.events import Event
+from storage.templates import importer as template_import
+from storage.templates.specs import (
     ComponentSpec,
     GuardianSpec,
     InteractionSpec,

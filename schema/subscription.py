@@ -15,8 +15,8 @@ from schema.base import Info
 from schema.enums import LogType
 from schema.uows import UowHistoryEntry
 from storage.enums import LogType as Kind
-from storage.events import Event
 from storage.models import InstanceRow
+from storage.telemetry.events import Event
 
 
 def _id(value: uuid.UUID | None) -> strawberry.ID | None:

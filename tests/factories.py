@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from storage.engines import Tiers
 from storage.enums import LogType, UowStatus
-from storage.hashing import state_hash
 from storage.models import (
     InstanceRow,
     InteractionLogRow,
@@ -17,6 +16,7 @@ from storage.models import (
     UowAttributeRow,
     UowHistoryRow,
 )
+from storage.runtime.hashing import state_hash
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,8 @@ import uuid
 from dataclasses import dataclass
 
 from storage.engines import Tiers
-from storage.instantiation import instantiate
-from storage.template_import import import_template_yaml
+from storage.runtime.instantiation import instantiate
+from storage.templates.importer import import_template_yaml
 from tests.conftest import EXAMPLES
 
 

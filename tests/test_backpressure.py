@@ -12,7 +12,7 @@ from gql.app import create_app
 from gql.events import MemoryBus
 from gql.settings import Settings
 from storage.enums import LogType
-from storage.events import Event
+from storage.telemetry.events import Event
 from storage.types import utcnow
 from tests.client import GraphQLClient
 from tests.databases import TierUrls

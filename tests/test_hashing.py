@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from storage.hashing import state_hash
+from storage.runtime.hashing import state_hash
 
 
 @pytest.mark.parametrize(

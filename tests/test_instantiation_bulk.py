@@ -8,9 +8,9 @@ import yaml
 from sqlalchemy import event, func, select
 
 from storage.engines import Tiers
-from storage.instantiation import instantiate
 from storage.models import LocalRoleRow, LocalWorkflowRow
-from storage.template_import import import_template_yaml
+from storage.runtime.instantiation import instantiate
+from storage.templates.importer import import_template_yaml
 from tests.test_template_document import base
 
 

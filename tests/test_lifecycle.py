@@ -8,13 +8,13 @@ import itertools
 import pytest
 from sqlalchemy import event, func, select
 
-from storage import actors, transitions, uows
-from storage.attributes import current_attributes
 from storage.engines import Tiers
 from storage.enums import InstanceStatus, LogType, UowStatus
 from storage.errors import DomainError, ErrorCode
-from storage.hashing import state_hash
 from storage.models import InteractionLogRow, UnitOfWorkRow, UowHistoryRow
+from storage.runtime import actors, transitions, uows
+from storage.runtime.attributes import current_attributes
+from storage.runtime.hashing import state_hash
 from tests.services import expense_instance
 
 S = UowStatus

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from storage.policy import (
+from storage.engine.policy import (
     FORBIDDEN_NAMES,
     MAX_POLICY_LENGTH,
     RESERVED_NAMES,

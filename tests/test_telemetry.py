@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from storage.engines import Tier, Tiers
 from storage.enums import LogType
 from storage.models import InteractionLogRow
-from storage.telemetry import TelemetryBuffer, TelemetryEntry
+from storage.telemetry.buffer import TelemetryBuffer, TelemetryEntry
 from tests.databases import TierUrls
 from tests.factories import seed_uow
 from tests.raw_sql import RawConnection

@@ -14,17 +14,18 @@ import yaml
 
 from storage.enums import ComponentDirection, DecompositionStrategy, GuardianType, RoleType
 from storage.errors import DomainError, ErrorCode, Problem
-from storage.template_document import (
+from storage.templates.document import (
     MAX_DOCUMENT_BYTES,
+    parse_template_yaml,
+    template_schema_json,
+)
+from storage.templates.rules import load_template, validate_template
+from storage.templates.specs import (
     ComponentSpec,
     GuardianSpec,
     InteractionSpec,
     RoleSpec,
     TemplateSpec,
-    load_template,
-    parse_template_yaml,
-    template_schema_json,
-    validate_template,
 )
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"

@@ -11,8 +11,6 @@ from sqlalchemy import insert, select
 
 from storage.engines import Tiers
 from storage.enums import ComponentDirection, UowStatus
-from storage.hashing import state_hash
-from storage.instantiation import instantiate
 from storage.models import (
     LocalComponentRow,
     LocalWorkflowRow,
@@ -20,7 +18,9 @@ from storage.models import (
     UowAttributeRow,
     UowHistoryRow,
 )
-from storage.template_import import import_template_yaml
+from storage.runtime.hashing import state_hash
+from storage.runtime.instantiation import instantiate
+from storage.templates.importer import import_template_yaml
 from storage.types import utcnow
 from tests.conftest import EXAMPLES
 

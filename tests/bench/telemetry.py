@@ -8,7 +8,7 @@ from typing import Any
 
 from storage.engines import Tiers
 from storage.enums import LogType
-from storage.telemetry import TelemetryBuffer, TelemetryEntry
+from storage.telemetry.buffer import TelemetryBuffer, TelemetryEntry
 from tests.bench.common import fresh_sqlite, temporary_dir
 from tests.bench.data import example_instance
 

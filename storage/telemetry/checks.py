@@ -15,7 +15,7 @@ from storage.models import (
     LocalWorkflowRow,
     UnitOfWorkRow,
 )
-from storage.telemetry import TelemetryEntry
+from storage.telemetry.buffer import TelemetryEntry
 
 
 async def check_entry(tier: Tier, entry: TelemetryEntry) -> None:

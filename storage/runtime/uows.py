@@ -12,18 +12,18 @@ from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, update
 
-from storage.attributes import (
+from storage.engines import Tier
+from storage.enums import ComponentDirection, InstanceStatus, LogType, RoleType, UowStatus
+from storage.errors import DomainError, ErrorCode
+from storage.models import LocalComponentRow, LocalRoleRow, LocalWorkflowRow
+from storage.runtime.attributes import (
     Executor,
     append_attributes,
     checked_attributes,
     current_attributes,
 )
-from storage.engines import Tier
-from storage.enums import ComponentDirection, InstanceStatus, LogType, RoleType, UowStatus
-from storage.errors import DomainError, ErrorCode
-from storage.hashing import state_hash
-from storage.models import LocalComponentRow, LocalRoleRow, LocalWorkflowRow
-from storage.transitions import (
+from storage.runtime.hashing import state_hash
+from storage.runtime.transitions import (
     INSTANCES,
     LOGS,
     TERMINAL,

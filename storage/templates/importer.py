@@ -21,8 +21,9 @@ from storage.models import (
     TemplateRoleRow,
     TemplateWorkflowRow,
 )
-from storage.template_document import TemplateSpec, parse_template_yaml, template_schema_json
-from storage.template_rules import validate_template
+from storage.templates.document import parse_template_yaml, template_schema_json
+from storage.templates.rules import validate_template
+from storage.templates.specs import TemplateSpec
 
 
 async def import_template_yaml(tier: Tier, *, text: str) -> TemplateWorkflowRow:

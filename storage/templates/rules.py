@@ -14,10 +14,11 @@ from collections import Counter, deque
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from storage.engine.policy import FORBIDDEN_NAMES, PolicyError, parse_policy
 from storage.enums import ComponentDirection, DecompositionStrategy, GuardianType, RoleType
 from storage.errors import DomainError, ErrorCode, Problem
-from storage.policy import FORBIDDEN_NAMES, PolicyError, parse_policy
-from storage.template_document import ComponentSpec, TemplateSpec, parse_template_yaml
+from storage.templates.document import parse_template_yaml
+from storage.templates.specs import ComponentSpec, TemplateSpec
 
 POLICY_KEYS = ("interaction_policy", "criteria")
 MAX_JSON_VALUES = 100_000

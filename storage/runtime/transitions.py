@@ -33,7 +33,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from storage.attributes import Executor, append_attributes, checked_attributes, newest_versions
 from storage.engines import Tier
 from storage.enums import (
     AssignmentStatus,
@@ -43,7 +42,6 @@ from storage.enums import (
     UowStatus,
 )
 from storage.errors import DomainError, ErrorCode
-from storage.hashing import state_hash
 from storage.models import (
     AssignmentRow,
     InstanceRow,
@@ -53,6 +51,13 @@ from storage.models import (
     UnitOfWorkRow,
     UowHistoryRow,
 )
+from storage.runtime.attributes import (
+    Executor,
+    append_attributes,
+    checked_attributes,
+    newest_versions,
+)
+from storage.runtime.hashing import state_hash
 from storage.types import utcnow
 
 S = UowStatus

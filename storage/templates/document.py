@@ -2,102 +2,33 @@
 
 Parsing collects every problem it finds (unknown keys, wrong types, missing fields, unknown
 enum values) before giving up, so a user fixes a file in one round trip. The structural rules
-R1-R12 live in `template_rules`; `validate_template` and `load_template` are re-exported here.
+R1-R12 live in `rules`.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import yaml
 
 from storage.enums import ComponentDirection, DecompositionStrategy, GuardianType, RoleType
 from storage.errors import DomainError, ErrorCode, Problem
+from storage.templates.specs import (
+    AiContext,
+    ComponentSpec,
+    GuardianSpec,
+    InteractionSpec,
+    RoleSpec,
+    TemplateSpec,
+)
 
 MAX_DOCUMENT_BYTES = 1_000_000
 MAX_EXPANDED_NODES = 1_000_000  # values once aliases are expanded (refuses "billion laughs")
 E = TypeVar("E", bound=enum.Enum)
-AiContext = str | dict[str, Any] | None
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _coerce(spec: Any, **enums: type[enum.Enum]) -> None:
-    """Let direct constructors take enum values as plain strings ("ALPHA") and lists for
-    tuples; anything else is left as given for `validate_template` to report."""
-    for attr, enum_cls in enums.items():
-        value = getattr(spec, attr)
-        if isinstance(value, str) and not isinstance(value, enum.Enum):
-            member = next((m for m in enum_cls if m.value == value), None)
-            object.__setattr__(spec, attr, value if member is None else member)
-    for attr in ("roles", "interactions", "components", "guardians"):
-        if isinstance(getattr(spec, attr, None), list):
-            object.__setattr__(spec, attr, tuple(getattr(spec, attr)))
-
-
-@dataclass(frozen=True, slots=True)
-class GuardianSpec:
-    name: str
-    type: GuardianType
-    description: str | None = None
-    ai_context: AiContext = None
-    config: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        _coerce(self, type=GuardianType)
-
-
-@dataclass(frozen=True, slots=True)
-class ComponentSpec:
-    name: str
-    role: str
-    interaction: str
-    direction: ComponentDirection
-    description: str | None = None
-    ai_context: AiContext = None
-    guardians: tuple[GuardianSpec, ...] = ()
-
-    def __post_init__(self) -> None:
-        _coerce(self, direction=ComponentDirection)
-
-
-@dataclass(frozen=True, slots=True)
-class InteractionSpec:
-    name: str
-    description: str | None = None
-    ai_context: AiContext = None
-    stale_token_limit_seconds: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RoleSpec:
-    name: str
-    role_type: RoleType
-    strategy: DecompositionStrategy | None = None
-    description: str | None = None
-    ai_context: AiContext = None
-    child_workflow: str | None = None
-    child_workflow_version: int | None = None
-
-    def __post_init__(self) -> None:
-        _coerce(self, role_type=RoleType, strategy=DecompositionStrategy)
-
-
-@dataclass(frozen=True, slots=True)
-class TemplateSpec:
-    name: str
-    version: int = 1
-    description: str | None = None
-    ai_context: AiContext = None
-    roles: tuple[RoleSpec, ...] = ()
-    interactions: tuple[InteractionSpec, ...] = ()
-    components: tuple[ComponentSpec, ...] = ()
-
-    def __post_init__(self) -> None:
-        _coerce(self)
 
 
 def _show(value: Any) -> str:
@@ -396,20 +327,6 @@ def _workflow(reader: _Reader, data: dict[str, Any]) -> TemplateSpec | None:
         return None
     elements = (tuple(roles), tuple(interactions), tuple(components))
     return TemplateSpec(name, version or 1, description, ai_context, *elements)
-
-
-def validate_template(spec: TemplateSpec) -> list[Problem]:
-    """Every rule violation of `spec` (see `template_rules.validate_template`)."""
-    from storage import template_rules
-
-    return template_rules.validate_template(spec)
-
-
-def load_template(text: str) -> TemplateSpec:
-    """Parse and validate a document; raises DomainError with every problem found."""
-    from storage import template_rules
-
-    return template_rules.load_template(text)
 
 
 def template_schema_json(spec: TemplateSpec) -> dict[str, Any]:

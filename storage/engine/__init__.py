@@ -1,0 +1,1 @@
+"""The engine: the policy language, guardians, routing, checkout and submit, sweeps."""

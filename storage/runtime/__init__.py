@@ -1,0 +1,1 @@
+"""A running instance: instantiation, transitions, units of work, attributes, hashing, actors."""

@@ -1,0 +1,1 @@
+"""Template documents: the spec records, parsing, the structural rules, import."""
