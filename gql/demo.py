@@ -14,10 +14,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from storage.engine.checkout import checkout
+from storage.engine.submit import report_failure, submit
 from storage.engines import Tiers
 from storage.enums import ActorType, LogType, UowStatus
 from storage.errors import DomainError, ErrorCode
-from storage.models import InstanceRow, LocalInteractionRow, LocalRoleRow, LocalWorkflowRow
+from storage.models import ActorRow, InstanceRow, LocalRoleRow, LocalWorkflowRow
 from storage.runtime import actors, transitions, uows
 from storage.runtime.instantiation import ActorSpec, instantiate
 from storage.telemetry.buffer import TelemetryBuffer, TelemetryEntry
@@ -47,7 +49,7 @@ ACTORS = [
         "system:ops",
         ActorType.SYSTEM,
         description="Handles stale and failed work.",
-        roles=["Remediation", "Timer"],
+        roles=["Remediation", "Timer", "Credit_Check.Decision", "Credit_Check.Data_Fixer"],
     ),
 ]
 Progress = Callable[[int, int], None]
@@ -70,16 +72,21 @@ async def _import_templates(tiers: Tiers) -> None:
                 raise
 
 
-async def _names_to_ids(tiers: Tiers, instance_id: uuid.UUID, model: Any) -> dict[str, Any]:
-    """Name -> id of the master workflow's roles or interactions."""
-    key = model.__table__.primary_key.columns.values()[0]
+async def _role_ids(tiers: Tiers, instance_id: uuid.UUID) -> dict[str, uuid.UUID]:
+    """ "Workflow.Role" -> id of every role of the instance."""
     query = (
-        select(model.name, key)
-        .join(LocalWorkflowRow, LocalWorkflowRow.local_workflow_id == model.local_workflow_id)
-        .where(LocalWorkflowRow.instance_id == instance_id, LocalWorkflowRow.is_master)
+        select(LocalWorkflowRow.name, LocalRoleRow.name, LocalRoleRow.role_id)
+        .join(LocalRoleRow, LocalRoleRow.local_workflow_id == LocalWorkflowRow.local_workflow_id)
+        .where(LocalWorkflowRow.instance_id == instance_id)
     )
     async with tiers.instance.sessions() as session:
-        return dict((await session.execute(query)).all())
+        return {f"{w}.{r}": key for w, r, key in await session.execute(query)}
+
+
+async def _actor_ids(tiers: Tiers, instance_id: uuid.UUID) -> dict[str, uuid.UUID]:
+    query = select(ActorRow.name, ActorRow.actor_id).where(ActorRow.instance_id == instance_id)
+    async with tiers.instance.sessions() as session:
+        return {row.name: row.actor_id for row in await session.execute(query)}
 
 
 async def load_demo(
@@ -95,33 +102,66 @@ async def load_demo(
         description="Demo data: loan applications at every stage.",
         actors=ACTORS,
     )
-    interactions = await _names_to_ids(tiers, instance.instance_id, LocalInteractionRow)
-    roles = await _names_to_ids(tiers, instance.instance_id, LocalRoleRow)
+    roles = await _role_ids(tiers, instance.instance_id)
+    desk = _Desk(tiers, roles, await _actor_ids(tiers, instance.instance_id))
     for key, value in (("max_auto_approval", 50_000), ("review_sla_hours", 24)):
         await actors.put_role_memory(
-            tiers.instance, role_id=roles["Underwriter"], actor_id=None, key=key, value=value
+            tiers.instance,
+            role_id=roles["Loan_Application.Underwriter"],
+            actor_id=None,
+            key=key,
+            value=value,
         )
     telemetry = TelemetryBuffer(tiers.instance, capacity=10 * uow_count + 10)
     for n in range(uow_count):
-        await _one_application(tiers, telemetry, instance.instance_id, interactions, rng, n)
+        await _one_application(desk, telemetry, instance.instance_id, rng, n)
         if progress is not None:
             progress(n + 1, uow_count)
     await telemetry.drain()
     return instance.instance_id
 
 
+class _Desk:
+    """The demo's actors at work: every move goes through the engine verbs."""
+
+    def __init__(self, tiers: Tiers, roles: dict[str, uuid.UUID], people: dict[str, uuid.UUID]):
+        self.tier, self.roles, self.people = tiers.instance, roles, people
+
+    async def take(self, role: str, actor: str, uow_id: uuid.UUID) -> bool:
+        """Check the unit out; False when it is not (or not yet) waiting for the role."""
+        try:
+            result = await checkout(
+                self.tier, role_id=self.roles[role], actor_id=self.people[actor], uow_id=uow_id
+            )
+        except DomainError as error:
+            if error.problems[0].code != ErrorCode.INVALID_TRANSITION:
+                raise
+            return False
+        return result.main is not None
+
+    async def submit(self, uow_id: uuid.UUID, actor: str, **kwargs: Any) -> Any:
+        return await submit(self.tier, uow_id=uow_id, actor_id=self.people[actor], **kwargs)
+
+    async def hold(self, uow_id: uuid.UUID, actor: str, status: UowStatus, why: str) -> None:
+        await transitions.transition_uow(
+            self.tier, uow_id=uow_id, actor_id=self.people[actor], to_status=status, reasoning=why
+        )
+
+
+AGENT, OPS, ADA = "Scoring Agent", "Ops Robot", "Ada Lovelace"
+
+
 async def _one_application(
-    tiers: Tiers,
+    desk: _Desk,
     telemetry: TelemetryBuffer,
     instance_id: uuid.UUID,
-    interactions: dict[str, uuid.UUID],
     rng: random.Random,
     n: int,
 ) -> None:
-    """One application walked part of the way through the workflow, at random."""
+    """One application taken part of the way through the workflow by the engine, at random."""
     amount = rng.choice([800, 4_500, 12_000, 30_000, 75_000, 120_000])
     start = await uows.start_work(
-        tiers.instance,
+        desk.tier,
         instance_id=instance_id,
         reasoning="application received",
         attributes={
@@ -140,81 +180,54 @@ async def _one_application(
         )
     )
     stage = rng.random()
-    if stage < 0.15:
+    if stage < 0.15 or not await desk.take("Loan_Application.Document_Splitter", AGENT, uow):
         return  # still waiting in Applications
-    move = transitions.transition_uow
-    await move(tiers.instance, uow_id=uow, to_status=UowStatus.ACTIVE, reasoning="picked up")
     if stage < 0.25:
-        await move(tiers.instance, uow_id=uow, to_status=UowStatus.PAUSED, reasoning="on hold")
+        await desk.hold(uow, AGENT, UowStatus.PAUSED, "on hold: applicant asked to wait")
         return
-    documents = rng.randint(1, 3)
-    await uows.decompose(
-        tiers.instance,
-        parent_id=uow,
+    kinds = ["id", "payslip", "bank_statement"][: rng.randint(1, 3)]
+    split = await desk.submit(
+        uow,
+        AGENT,
         reasoning="one unit per document",
-        children=[{"document": kind} for kind in ["id", "payslip", "bank_statement"][:documents]],
+        attributes={"documents": len(kinds)},
+        decompose=[{"document": kind} for kind in kinds],
     )
-    await move(
-        tiers.instance,
-        uow_id=uow,
-        to_status=UowStatus.PENDING,
-        to_interaction_id=interactions["Documents"],
-        reasoning="documents split",
-        attributes={"documents": documents},
-    )
-    if stage < 0.45:
-        return
-    await move(
-        tiers.instance,
-        uow_id=uow,
-        to_status=UowStatus.ACTIVE,
-        reasoning="credit check",
-        attributes={"score": rng.randint(300, 850)},
-    )
-    if stage < 0.55:
-        await move(
-            tiers.instance, uow_id=uow, to_status=UowStatus.FAILED, reasoning="bureau unavailable"
-        )
-        telemetry.record(
-            TelemetryEntry(
-                instance_id,
-                LogType.ERROR,
-                uow_id=uow,
-                error={"reason": "bureau timeout", "retry": True},
-            )
-        )
-        return
-    route = "Exceptions" if amount > 50_000 else "Credit_Results"
-    await move(
-        tiers.instance,
-        uow_id=uow,
-        to_status=UowStatus.PENDING,
-        to_interaction_id=interactions[route],
-        reasoning=f"routed to {route}",
-    )
-    telemetry.record(
-        TelemetryEntry(
-            instance_id,
-            LogType.GUARDIAN_DECISION,
-            uow_id=uow,
-            details={"guardian": "Within_Limit", "route": route},
-        )
-    )
-    if stage < 0.75:
-        return
-    await move(tiers.instance, uow_id=uow, to_status=UowStatus.ACTIVE, reasoning="underwriting")
+    if stage < 0.4:
+        return  # documents waiting for the credit check
+    for number, child in enumerate(split.children):
+        await _credit_check(desk, rng, child.uow.uow_id, fail=stage < 0.5 and number == 0)
+    if stage < 0.75 or not await desk.take("Loan_Application.Underwriter", ADA, uow):
+        return  # a document is still out, or waits in Exceptions
     if stage < 0.85:
-        await move(
-            tiers.instance,
-            uow_id=uow,
-            to_status=UowStatus.PENDING_PILOT_APPROVAL,
-            reasoning="needs a second pair of eyes",
+        await desk.hold(uow, ADA, UowStatus.PENDING_PILOT_APPROVAL, "needs a second pair of eyes")
+        return
+    decision = "approved" if amount <= 50_000 else "referred"
+    await desk.submit(uow, ADA, attributes={"decision": decision}, reasoning="decision made")
+
+
+async def _credit_check(
+    desk: _Desk,
+    rng: random.Random,
+    document: uuid.UUID,
+    *,
+    fail: bool,
+) -> None:
+    """One document through the Credit_Check child workflow and back."""
+    if not await desk.take("Loan_Application.Credit_Gateway", AGENT, document):
+        return
+    delegated = await desk.submit(document, AGENT, reasoning="credit check")
+    credit_file = delegated.children[0].uow.uow_id
+    await desk.take("Credit_Check.Scorer", AGENT, credit_file)
+    if fail:
+        await report_failure(
+            desk.tier,
+            uow_id=credit_file,
+            actor_id=desk.people[AGENT],
+            error={"reason": "bureau timeout", "retry": True},
+            reasoning="bureau unavailable",
         )
         return
-    await move(
-        tiers.instance,
-        uow_id=uow,
-        to_status=UowStatus.COMPLETED,
-        attributes={"decision": "approved" if amount <= 50_000 else "referred"},
-        reasoning="decision made",
-    )
+    await desk.submit(credit_file, AGENT, attributes={"score": rng.randint(300, 850)})
+    await desk.take("Credit_Check.Decision", OPS, credit_file)
+    await desk.submit(credit_file, OPS, reasoning="score accepted")

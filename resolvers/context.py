@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Executable, Result
+from sqlalchemy import Connection, Executable, Result
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
@@ -18,6 +18,7 @@ from storage.telemetry.buffer import TelemetryEntry
 from storage.telemetry.events import Event
 
 K = TypeVar("K")
+T = TypeVar("T")
 V = TypeVar("V")
 
 
@@ -49,6 +50,14 @@ class TierReader:
             if self._connection is None:
                 self._connection = await self.tier.engine.connect()
             return await self._connection.execute(statement)
+
+    async def run_sync(self, body: Callable[[Connection], T]) -> T:
+        """Run synchronous Core (a storage read shared with the write path) on this
+        request's connection."""
+        async with self._lock:
+            if self._connection is None:
+                self._connection = await self.tier.engine.connect()
+            return await self._connection.run_sync(body)
 
     @property
     def opened(self) -> bool:

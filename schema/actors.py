@@ -12,13 +12,16 @@ from resolvers.loaders import by_id, list_by
 from schema.base import Info, Row, id_field
 from schema.enums import ActorType, AssignmentStatus, MemoryScope
 from storage.enums import MemoryScope as Scope
-from storage.models import ActorRow, AssignmentRow, InstanceRow, LocalRoleRow
+from storage.enums import UowStatus
+from storage.models import ActorRow, AssignmentRow, InstanceRow, LocalRoleRow, UnitOfWorkRow
 
 if TYPE_CHECKING:
     from schema.instances import Instance, LocalRole
+    from schema.uows import UnitOfWork
 
 InstanceT = Annotated["Instance", strawberry.lazy("schema.instances")]
 RoleT = Annotated["LocalRole", strawberry.lazy("schema.instances")]
+UowT = Annotated["UnitOfWork", strawberry.lazy("schema.uows")]
 
 
 @strawberry.type(description="A person, AI agent or system acting within an instance.")
@@ -46,6 +49,14 @@ class Actor:
         assignments = await loader.load(root.actor_id)
         active = [a.role_id for a in assignments if a.status.value == "ACTIVE"]
         return await by_id(info.context, LocalRoleRow).load_many(active)
+
+    @strawberry.field(description="The units of work this actor holds (ACTIVE), oldest first.")
+    async def work(self, root: Row, info: Info) -> list[UowT]:
+        loader = list_by(
+            info.context, UnitOfWorkRow, "locked_by_actor_id", order_by=("updated_at", "uow_id")
+        )
+        held = await loader.load(root.actor_id)
+        return [uow for uow in held if uow.status == UowStatus.ACTIVE]
 
 
 @strawberry.type(description="An actor's permission to act in a role; revoked ones are kept.")

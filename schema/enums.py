@@ -16,6 +16,7 @@ AssignmentStatus = strawberry.enum(enums.AssignmentStatus)
 LogType = strawberry.enum(enums.LogType)
 UowStatus = strawberry.enum(enums.UowStatus)
 MemoryScope = strawberry.enum(enums.MemoryScope)
+RouteKind = strawberry.enum(enums.RouteKind)
 
 
 @strawberry.enum(description="Which database a schema guide row describes.")

@@ -194,3 +194,49 @@ class RecordTelemetryInput:
     log_type: LogType
     details: JSON | None = None
     error: JSON | None = None
+
+
+@strawberry.input(description="Take the oldest unit of work an actor of a role may take.")
+class CheckoutInput:
+    role_id: strawberry.ID = strawberry.field(description="The role to work under.")
+    actor_id: strawberry.ID = strawberry.field(
+        description="The actor taking the work; needs an ACTIVE assignment to the role."
+    )
+    uow_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Take this unit of work instead of the oldest eligible one."
+    )
+
+
+@strawberry.input(description="Hand a held unit of work back; the engine routes it.")
+class SubmitInput:
+    uow_id: strawberry.ID = strawberry.field(description="The unit of work the actor holds.")
+    actor_id: strawberry.ID = strawberry.field(description="The holder; nobody else submits.")
+    attributes: JSON | None = strawberry.field(
+        default=None, description="Keys to give a new version before routing; others stay."
+    )
+    reasoning: str | None = strawberry.field(default=None, description="Why, for the history.")
+    expected_version: int | None = strawberry.field(
+        default=None, description="Refused with STALE_STATE unless the unit is at this version."
+    )
+    metadata: JSON | None = strawberry.field(
+        default=None, description="Kept in the history entry's metadata under `client`."
+    )
+    decompose: list[JSON] | None = strawberry.field(
+        default=None,
+        description="BETA roles with a strategy: the attributes of each child to create; the "
+        "children are routed out and the unit waits at the CERBERUS join.",
+    )
+    inherit: bool = strawberry.field(
+        default=True, description="Children start from the unit's current attributes."
+    )
+
+
+@strawberry.input(description="The holder gives up on a unit of work.")
+class ReportFailureInput:
+    uow_id: strawberry.ID = strawberry.field(description="The unit of work the actor holds.")
+    actor_id: strawberry.ID = strawberry.field(description="The holder.")
+    error: JSON = strawberry.field(description="What went wrong (a JSON object), kept in a log.")
+    reasoning: str | None = strawberry.field(default=None, description="Why, for the history.")
+    expected_version: int | None = strawberry.field(
+        default=None, description="Refused with STALE_STATE unless the unit is at this version."
+    )

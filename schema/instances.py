@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers import lists
+from resolvers import engine, lists
 from resolvers.errors import optional_uuid
 from resolvers.filters import log_filter, uow_filter
 from resolvers.loaders import by_id, list_by
+from resolvers.pagination import page_args
 from schema.base import Connection, Info, Row, id_field
 from schema.enums import (
     ComponentDirection,
@@ -215,6 +216,17 @@ class LocalRole:
             if (entry.actor_id is None and include_global)
             or (entry.actor_id is not None and entry.actor_id == actor)
         ]
+
+    @strawberry.field(
+        description="What an actor of this role could check out now: the units of work its "
+        "inbound guardians let through, in checkout order (oldest first)."
+    )
+    async def inbox(
+        self, root: Row, info: Info, first: int | None = None, after: str | None = None
+    ) -> UnitOfWorkConnection:
+        args = page_args(first, after, info.context.max_page_size)
+        page = await engine.inbox(info.context, root.role_id, args)
+        return UnitOfWorkConnection.of(page, "uow_id")
 
     @strawberry.field(description="UOWs queued in the role's inbound interactions or held by it.")
     async def uows(

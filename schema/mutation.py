@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers import engine
 from resolvers import mutations as m
 from schema.base import Info
+from schema.engine import CheckoutPayload, ReportFailurePayload, SubmitPayload
 from schema.errors import user_errors
 from schema.inputs import (
     AssignRoleInput,
+    CheckoutInput,
     DecomposeInput,
     HeartbeatInput,
     ImportTemplateInput,
@@ -17,9 +20,11 @@ from schema.inputs import (
     PutRoleMemoryInput,
     RecordTelemetryInput,
     RegisterActorInput,
+    ReportFailureInput,
     RevokeAssignmentInput,
     SetInstanceStatusInput,
     StartWorkInput,
+    SubmitInput,
     TemplateInput,
     TransitionUowInput,
     VerifyUowStateInput,
@@ -127,3 +132,27 @@ class Mutation:
     ) -> RecordTelemetryPayload:
         accepted, problems = await m.record_telemetry(info.context, input)
         return RecordTelemetryPayload(accepted=bool(accepted), errors=user_errors(problems))
+
+    @strawberry.mutation(
+        description="Take the oldest unit of work waiting for a role that its inbound "
+        "guardians let through (or the one named): ACTIVE, held by the actor."
+    )
+    async def checkout(self, info: Info, input: CheckoutInput) -> CheckoutPayload:
+        result, problems = await engine.checkout(info.context, input)
+        return CheckoutPayload(result=result, errors=user_errors(problems))
+
+    @strawberry.mutation(
+        description="Hand back a held unit of work with its new attributes; the role's "
+        "OUTBOUND guardians decide where it goes (OMEGA: COMPLETED; no route: FAILED at EPSILON)."
+    )
+    async def submit(self, info: Info, input: SubmitInput) -> SubmitPayload:
+        result, problems = await engine.submit(info.context, input)
+        return SubmitPayload(result=result, errors=user_errors(problems))
+
+    @strawberry.mutation(
+        description="The holder gives up: FAILED at the EPSILON role's inbound interaction, "
+        "retry count + 1, the error kept in an ERROR log."
+    )
+    async def report_failure(self, info: Info, input: ReportFailureInput) -> ReportFailurePayload:
+        result, problems = await engine.report_failure(info.context, input)
+        return ReportFailurePayload(result=result, errors=user_errors(problems))

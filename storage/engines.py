@@ -120,6 +120,9 @@ class Tier:
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     lock_wait_ms: int = DEFAULT_LOCK_WAIT_MS
     watchers: list[EngineWatcher] = field(default_factory=list)
+    # What services may keep per database because it never changes once written (the
+    # engine's workflow graphs): it lives and dies with the tier, never at module level.
+    memo: dict[str, Any] = field(default_factory=dict)
     _writer: SQLiteWriter | None = None
 
     async def write(self, body: Callable[[Connection], T]) -> T:

@@ -75,3 +75,15 @@ class MemoryScope(enum.Enum):
 
     GLOBAL = "GLOBAL"
     PERSONAL = "PERSONAL"
+
+
+class RouteKind(enum.Enum):
+    """How a submit decided where the unit of work goes."""
+
+    ROUTED = "ROUTED"  # an outbound component's guardians passed (or it had none)
+    NO_ROUTE = "NO_ROUTE"  # none passed: FAILED at the EPSILON role's inbound interaction
+    COMPLETED = "COMPLETED"  # submitted at the OMEGA role
+    RETURNED = "RETURNED"  # a child came back to its parent's join: COMPLETED there
+    GATEWAY = "GATEWAY"  # handed to the linked child workflow; the unit waits for it
+    DECOMPOSED = "DECOMPOSED"  # children routed out, the unit waits at the join
+    FAILURE_REPORTED = "FAILURE_REPORTED"  # reportFailure: FAILED at EPSILON's inbound

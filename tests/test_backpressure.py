@@ -16,6 +16,7 @@ from storage.telemetry.events import Event
 from storage.types import utcnow
 from tests.client import GraphQLClient
 from tests.databases import TierUrls
+from tests.engine_client import Engine
 from tests.live_server import serve
 from tests.scenario import build_scenario, mutate
 from tests.ws_client import TRANSPORT_WS, Subscriber, wait_for_subscribers
@@ -77,6 +78,8 @@ async def test_dropped_count_reaches_the_websocket_client(db_urls: TierUrls) -> 
     ):
         client = GraphQLClient(http)
         scenario = await build_scenario(client, uows=1, steps=0)
+        desk = await Engine.of(client, scenario.instance_id)
+        await desk.take("Expense_Review.Line_Splitter", "Ada")
         async with Subscriber(live.ws_url, TRANSPORT_WS) as ws:
             await ws.subscribe(WATCH, {"id": scenario.instance_id})
             await wait_for_subscribers(app)
@@ -85,7 +88,13 @@ async def test_dropped_count_reaches_the_websocket_client(db_urls: TierUrls) -> 
             await mutate(
                 client,
                 DECOMPOSE,
-                {"input": {"parentId": scenario.uow_ids[0], "children": children}},
+                {
+                    "input": {
+                        "parentId": scenario.uow_ids[0],
+                        "actorId": desk.actors["Ada"],
+                        "children": children,
+                    }
+                },
             )
             first = (await ws.next())["payload"]["data"]["telemetry"]
     assert first == {"logType": "STATE_TRANSITION", "dropped": 15}

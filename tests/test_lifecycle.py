@@ -15,7 +15,7 @@ from storage.models import InteractionLogRow, UnitOfWorkRow, UowHistoryRow
 from storage.runtime import actors, transitions, uows
 from storage.runtime.attributes import current_attributes
 from storage.runtime.hashing import state_hash
-from tests.services import expense_instance
+from tests.services import expense_instance, held_by_splitter
 
 S = UowStatus
 # SPEC 4.5, written out again here so that a change to the service's table fails this test.
@@ -147,8 +147,12 @@ async def test_children_count_once_even_when_finishing_together(tiers: Tiers) ->
             tiers.instance, instance_id=instance.instance_id, attributes={"claim": 1}
         )
     ).uow
+    splitter = await held_by_splitter(tiers, instance, parent.uow_id)
     result = await uows.decompose(
-        tiers.instance, parent_id=parent.uow_id, children=[{"line": n} for n in range(6)]
+        tiers.instance,
+        parent_id=parent.uow_id,
+        actor_id=splitter,
+        children=[{"line": n} for n in range(6)],
     )
     assert result.parent.child_count == 6
     children = [child.uow.uow_id for child in result.children]

@@ -9,6 +9,7 @@ rejected before a policy can be evaluated.
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -129,36 +130,124 @@ def _check(node: ast.AST, names: set[str], depth: int) -> None:
         _check(child, names, depth + 1)
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A policy's answer for one unit of work, with a sentence a person can act on."""
+
+    passed: bool
+    reason: str
+
+
+# A compiled node: takes the variables and a list to note why a comparison could not hold.
+_Node = Callable[[Mapping[str, object], list[str]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPolicy:
+    """A policy turned into nested closures once, so a guardian evaluates without walking
+    the syntax tree again (see `compiled`)."""
+
+    source: str
+    names: frozenset[str]
+    _root: _Node = field(repr=False, compare=False)
+
+    def judge(self, variables: Mapping[str, object]) -> Verdict:
+        """Never raises: a missing name reads as null and a comparison of unrelated types is
+        false, and both are named in the reason."""
+        notes: list[str] = []
+        passed = bool(self._root(variables, notes))
+        shown = ", ".join(f"{name}={_shown(variables.get(name))}" for name in sorted(self.names))
+        if passed:
+            return Verdict(True, f"{self.source!r} holds ({shown})" if shown else "holds")
+        why = f": {'; '.join(dict.fromkeys(notes))}" if notes else ""
+        return Verdict(False, f"{self.source!r} does not hold ({shown}){why}")
+
+
+def _shown(value: object) -> str:
+    text = "unset" if value is None else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+@functools.lru_cache(maxsize=4096)
+def compiled(source: str) -> CompiledPolicy:
+    """The checked, compiled policy (cached by its text); PolicyError when it is not in the
+    language."""
+    policy = parse_policy(source)
+    return CompiledPolicy(policy.source, policy.names, _compile(policy.tree))
+
+
 def evaluate(policy: Policy, variables: Mapping[str, object]) -> bool:
     """Truth of the policy; unknown names are None, incomparable values compare False."""
-    return bool(_value(policy.tree, variables))
+    return bool(_compile(policy.tree)(variables, []))
 
 
-def _value(node: ast.AST, variables: Mapping[str, object]) -> Any:
+def _compile(node: ast.AST) -> _Node:
     if isinstance(node, ast.BoolOp):
+        parts = [_compile(v) for v in node.values]
         if isinstance(node.op, ast.And):
-            return all(_value(v, variables) for v in node.values)
-        return any(_value(v, variables) for v in node.values)
+            return lambda v, n: all(part(v, n) for part in parts)
+        return lambda v, n: any(part(v, n) for part in parts)
     if isinstance(node, ast.UnaryOp):
-        operand = _value(node.operand, variables)
+        operand = _compile(node.operand)
         if isinstance(node.op, ast.Not):
-            return not operand
-        return -operand if isinstance(operand, int | float) else None
+            return lambda v, n: not operand(v, n)
+        return _negated(operand)
     if isinstance(node, ast.Compare):
-        left = _value(node.left, variables)
-        for op, comparator in zip(node.ops, node.comparators, strict=True):
-            right = _value(comparator, variables)
-            try:
-                if not _COMPARE[type(op)](left, right):
-                    return False
-            except TypeError:
-                return False
-            left = right
-        return True
+        return _comparison(
+            _compile(node.left),
+            [(type(op), _compile(c)) for op, c in zip(node.ops, node.comparators, strict=True)],
+        )
     if isinstance(node, ast.Name):
         if node.id in _CONSTANT_NAMES:
-            return _CONSTANT_NAMES[node.id]
-        return variables.get(node.id)
+            constant = _CONSTANT_NAMES[node.id]
+            return lambda v, n: constant
+        return _variable(node.id)
     if isinstance(node, ast.Constant):
-        return node.value
+        value = node.value
+        return lambda v, n: value
     raise PolicyError(f"cannot evaluate {type(node).__name__}")
+
+
+def _variable(name: str) -> _Node:
+    def read(variables: Mapping[str, object], notes: list[str]) -> object:
+        value = variables.get(name)
+        if value is None:
+            notes.append(f"{name!r} is not set")
+        return value
+
+    return read
+
+
+def _negated(operand: _Node) -> _Node:
+    def negate(variables: Mapping[str, object], notes: list[str]) -> object:
+        value = operand(variables, notes)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return -value
+        notes.append(f"cannot negate {_kind(value)}")
+        return None
+
+    return negate
+
+
+def _comparison(left: _Node, rest: list[tuple[type[ast.cmpop], _Node]]) -> _Node:
+    def compare(variables: Mapping[str, object], notes: list[str]) -> bool:
+        a = left(variables, notes)
+        for op, right in rest:
+            b = right(variables, notes)
+            try:
+                if not _COMPARE[op](a, b):
+                    return False
+            except TypeError:
+                if a is not None and b is not None:
+                    notes.append(f"cannot compare {_kind(a)} with {_kind(b)}")
+                return False
+            a = b
+        return True
+
+    return compare
+
+
+def _kind(value: object) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string"}.get(
+        type(value), "null" if value is None else f"a {type(value).__name__}"
+    )

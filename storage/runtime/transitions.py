@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     exists,
+    func,
     insert,
     literal,
     select,
@@ -52,10 +53,10 @@ from storage.models import (
     UowHistoryRow,
 )
 from storage.runtime.attributes import (
+    ATTRIBUTES,
     Executor,
     append_attributes,
     checked_attributes,
-    newest_versions,
 )
 from storage.runtime.hashing import state_hash
 from storage.types import utcnow
@@ -84,6 +85,7 @@ HISTORY = cast(Table, UowHistoryRow.__table__)
 LOGS = cast(Table, InteractionLogRow.__table__)
 INSTANCES = cast(Table, InstanceRow.__table__)
 COMPONENTS = cast(Table, LocalComponentRow.__table__)
+INTERACTIONS = cast(Table, LocalInteractionRow.__table__)
 ASSIGNMENTS = cast(Table, AssignmentRow.__table__)
 
 # The statements of every transition are built once, with bound parameters: building a
@@ -103,8 +105,32 @@ _CLAIM = (
 )
 _CLAIM_AT_VERSION = _CLAIM.where(UOW.c.version == bindparam("b_expected_version"))
 _SET_UOW = update(UOW).where(UOW.c.uow_id == bindparam("b_uow_id"))
+_WORKFLOW_OF_INTERACTION = select(INTERACTIONS.c.local_workflow_id).where(
+    INTERACTIONS.c.interaction_id == bindparam("b_id")
+)
+_SUSPENDED_BY = (
+    select(HISTORY.c.previous_status, HISTORY.c.actor_id)
+    .where(HISTORY.c.uow_id == bindparam("b_uow_id"), HISTORY.c.new_status == bindparam("b_status"))
+    .order_by(HISTORY.c.transition_timestamp.desc())
+    .limit(1)
+)
+_RANKED = (
+    select(
+        ATTRIBUTES.c.key,
+        ATTRIBUTES.c.value,
+        ATTRIBUTES.c.version,
+        func.row_number()
+        .over(partition_by=ATTRIBUTES.c.key, order_by=ATTRIBUTES.c.version.desc())
+        .label("rank"),
+    )
+    .where(ATTRIBUTES.c.uow_id == bindparam("b_uow_id"))
+    .subquery()
+)
+_NEWEST_OF_ONE = select(_RANKED.c.key, _RANKED.c.value, _RANKED.c.version).where(
+    _RANKED.c.rank == 1
+)
 _INSERT_HISTORY = insert(HISTORY)
-_INSERT_LOG = insert(LOGS).returning(LOGS.c.log_id)
+INSERT_LOG = insert(LOGS).returning(LOGS.c.log_id)
 
 
 def _inbound(assigned: ColumnElement[bool], actor_id: BindParameter[Any] | None) -> Select[Any]:
@@ -179,8 +205,9 @@ async def transition_uow(
                 f"not the expected {expected_state_hash}",
                 ("input", "expectedStateHash"),
             )
+        check_holder(uow, actor_id)
         if to_status is not None:
-            _check_move(connection, uow, to_status)
+            check_move(connection, uow, to_status)
         elif uow.status in TERMINAL:
             raise _refused(f"a {uow.status.value} unit of work cannot change any more")
         return apply_change(
@@ -235,7 +262,20 @@ def claim(session: Executor, uow_id: uuid.UUID, expected_version: int | None) ->
     raise _stale(f"unit of work {uow_id} is at version {found.version}, not {expected_version}")
 
 
-def _check_move(session: Executor, uow: Any, to_status: UowStatus) -> None:
+def check_holder(uow: Any, actor_id: uuid.UUID | None) -> None:
+    """A unit of work held by an actor changes only by that actor, whatever the verb."""
+    if uow.locked_by_actor_id is not None and uow.locked_by_actor_id != actor_id:
+        who = f"actor {actor_id}" if actor_id else "a request without actorId"
+        raise DomainError.single(
+            ErrorCode.FORBIDDEN,
+            f"unit of work {uow.uow_id} is held by actor {uow.locked_by_actor_id}; "
+            f"{who} cannot change it",
+            ("input", "actorId"),
+        )
+
+
+def check_move(session: Executor, uow: Any, to_status: UowStatus) -> None:
+    """INVALID_TRANSITION unless the lifecycle table allows the move."""
     if uow.status == S.PAUSED:
         before = session.scalar(
             select(HISTORY.c.previous_status)
@@ -267,6 +307,16 @@ def _holding_role(
     return cast(uuid.UUID, rows[0].role_id) if len(rows) == 1 else None
 
 
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Who holds a unit of work once it is ACTIVE, when the verb decides it (checkout takes
+    it for an actor under a role; a gateway holds it for no actor while its child workflow
+    runs)."""
+
+    actor_id: uuid.UUID | None
+    role_id: uuid.UUID | None
+
+
 def apply_change(
     session: Executor,
     uow: Any,
@@ -277,15 +327,20 @@ def apply_change(
     reasoning: str | None,
     metadata: Any,
     changes: dict[str, Any],
+    hold: Hold | None = None,
+    retry: bool = False,
+    newest: dict[str, Any] | None = None,
 ) -> TransitionResult:
-    """Attributes, hash, row, history, log and parent counter of one claimed change."""
+    """Attributes, hash, row, history, log and parent counter of one claimed change.
+
+    Holding: entering ACTIVE takes the unit for `hold` (or the acting actor under the role
+    that consumes the interaction); a unit coming back from PAUSED or pilot approval
+    returns to the actor who held it; a move between interactions takes the role of the
+    interaction entered; leaving ACTIVE clears holder and role. `newest` (key -> row of the
+    newest version) saves reading the attributes when the caller already has them."""
     interaction_id = uow.current_interaction_id
     if to_interaction_id is not None and to_interaction_id != interaction_id:
-        workflow = session.scalar(
-            select(LocalInteractionRow.local_workflow_id).where(
-                LocalInteractionRow.interaction_id == to_interaction_id
-            )
-        )
+        workflow = session.scalar(_WORKFLOW_OF_INTERACTION, {"b_id": to_interaction_id})
         if workflow != uow.local_workflow_id:
             raise DomainError.single(
                 ErrorCode.NOT_FOUND,
@@ -295,7 +350,8 @@ def apply_change(
         interaction_id = to_interaction_id
     content_hash = uow.content_hash
     if changes:
-        newest = {row.key: row for row in session.execute(newest_versions([uow.uow_id]))}
+        if newest is None:
+            newest = newest_of(session, uow.uow_id)
         append_attributes(
             session,
             uow_id=uow.uow_id,
@@ -313,25 +369,21 @@ def apply_change(
         "current_interaction_id": interaction_id,
         "content_hash": content_hash,
         "updated_at": now,
-        "locked_by_actor_id": uow.locked_by_actor_id,
-        "current_role_id": uow.current_role_id,
+        "locked_by_actor_id": None,
+        "current_role_id": None,
         "last_heartbeat_at": uow.last_heartbeat_at,
-        "retry_count": uow.retry_count,
+        "retry_count": uow.retry_count + (1 if retry or uow.status == S.ZOMBIED_SOFT else 0),
     }
     if to_status == S.ACTIVE:
-        if uow.status != S.ACTIVE:
+        holder, role = _holder(session, uow, interaction_id, actor_id, hold)
+        values["locked_by_actor_id"], values["current_role_id"] = holder, role
+        if uow.status != S.ACTIVE or hold is not None:
             values["last_heartbeat_at"] = now
-            values["locked_by_actor_id"] = actor_id
-            values["current_role_id"] = _holding_role(session, interaction_id, actor_id)
-        if uow.status == S.ZOMBIED_SOFT:
-            values["retry_count"] = uow.retry_count + 1
-    else:
-        values["locked_by_actor_id"] = None
-        values["current_role_id"] = None
     session.execute(_SET_UOW, {"b_uow_id": uow.uow_id, **values})
     if uow.parent_id is not None and to_status in FINISHED and uow.status not in FINISHED:
         _count_finished_child(session, uow)
-    after = SimpleNamespace(**{**uow._asdict(), **values})
+    before = uow._asdict() if hasattr(uow, "_asdict") else vars(uow)
+    after = SimpleNamespace(**{**before, **values})
     return record(
         session,
         after,
@@ -340,6 +392,42 @@ def apply_change(
         reasoning=reasoning,
         metadata=metadata,
     )
+
+
+def _holder(
+    session: Executor,
+    uow: Any,
+    interaction_id: uuid.UUID,
+    actor_id: uuid.UUID | None,
+    hold: Hold | None,
+) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """(holder, role) of a unit of work that is ACTIVE after the change."""
+    if hold is not None:
+        return hold.actor_id, hold.role_id
+    if uow.status == S.ACTIVE:
+        if interaction_id == uow.current_interaction_id:
+            return uow.locked_by_actor_id, uow.current_role_id
+        holder = uow.locked_by_actor_id
+        return holder, _holding_role(session, interaction_id, holder)
+    holder = actor_id
+    if uow.status in (S.PAUSED, S.PENDING_PILOT_APPROVAL):
+        holder = _suspended_holder(session, uow) or actor_id
+    return holder, _holding_role(session, interaction_id, holder)
+
+
+def _suspended_holder(session: Executor, uow: Any) -> uuid.UUID | None:
+    """The actor who held the unit when it was paused or sent for approval: only the
+    holder may make that move (see `check_holder`), so it is that history row's actor."""
+    row = session.execute(_SUSPENDED_BY, {"b_uow_id": uow.uow_id, "b_status": uow.status}).first()
+    if row is None or row.previous_status != S.ACTIVE:
+        return None
+    return cast(uuid.UUID | None, row.actor_id)
+
+
+def newest_of(session: Executor, uow_id: uuid.UUID) -> dict[str, Any]:
+    """key -> row (key, value, version) of the newest version of each of a unit's
+    attributes, with a statement built once."""
+    return {row.key: row for row in session.execute(_NEWEST_OF_ONE, {"b_uow_id": uow_id})}
 
 
 def _count_finished_child(session: Executor, child: Any) -> None:
@@ -407,5 +495,5 @@ def record(
         },
         "error_metadata": None,
     }
-    log["log_id"] = session.execute(_INSERT_LOG, log).scalar_one()
+    log["log_id"] = session.execute(INSERT_LOG, log).scalar_one()
     return TransitionResult(uow, SimpleNamespace(**history), SimpleNamespace(**log))

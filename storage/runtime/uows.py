@@ -30,6 +30,7 @@ from storage.runtime.transitions import (
     UOW,
     TransitionResult,
     apply_change,
+    check_holder,
     claim,
     record,
 )
@@ -99,7 +100,7 @@ def _entry_interaction(session: Executor, workflow: Any) -> uuid.UUID:
     return interaction
 
 
-def _create(
+def create_uow(
     session: Executor,
     *,
     instance_id: uuid.UUID,
@@ -173,7 +174,7 @@ async def start_work(
         workflow = session.execute(query).first()
         if workflow is None:
             raise _missing("workflow", workflow_id or instance_id, "workflowId")
-        return _create(
+        return create_uow(
             session,
             instance_id=instance_id,
             workflow_id=workflow.local_workflow_id,
@@ -206,26 +207,21 @@ async def decompose(
 
     def split(session: Executor) -> DecomposeResult:
         parent = claim(session, parent_id, None)
-        if parent.status in TERMINAL:
+        check_holder(parent, actor_id)
+        role_type = session.scalar(
+            select(LocalRoleRow.role_type).where(LocalRoleRow.role_id == parent.current_role_id)
+        )
+        if parent.status != UowStatus.ACTIVE or role_type != RoleType.BETA:
+            held = f"held under a {role_type.value} role" if role_type else "held by no role"
             raise DomainError.single(
-                ErrorCode.INVALID_TRANSITION,
-                f"a {parent.status.value} unit of work cannot be decomposed",
+                ErrorCode.RULE_VIOLATION,
+                f"only a unit of work held under a BETA role is decomposed; this one is "
+                f"{parent.status.value} and {held}",
                 ("input", "parentId"),
             )
-        if parent.current_role_id is not None:
-            role_type = session.scalar(
-                select(LocalRoleRow.role_type).where(LocalRoleRow.role_id == parent.current_role_id)
-            )
-            if role_type != RoleType.BETA:
-                raise DomainError.single(
-                    ErrorCode.RULE_VIOLATION,
-                    f"only a BETA role decomposes; this unit of work is held by a "
-                    f"{role_type.value if role_type else 'missing'} role",
-                    ("input", "parentId"),
-                )
         base = current_attributes(session, parent_id) if inherit else {}
         created = [
-            _create(
+            create_uow(
                 session,
                 instance_id=parent.instance_id,
                 workflow_id=parent.local_workflow_id,

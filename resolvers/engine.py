@@ -1,0 +1,91 @@
+"""The engine verbs as the API runs them: ids parsed, one service call, every row the verb
+wrote published after the commit, expected failures as problems."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from resolvers.context import RequestContext
+from resolvers.errors import ClientError
+from resolvers.mutations import Outcome, input_id, json_object, optional_input_id, run
+from resolvers.pagination import Page, PageArgs
+from storage.engine import checkout as checkouts
+from storage.engine import submit as submits
+from storage.engine.journal import EngineResult
+from storage.telemetry.events import Event
+
+
+async def _published(ctx: RequestContext, result: EngineResult | None) -> None:
+    """Transitions with their history entries, then the decision and error rows."""
+    if result is None:
+        return
+    for move in result.transitions:
+        await ctx.events.publish(Event.of_log(move.log, move.history))
+    for log in result.logs:
+        await ctx.events.publish(Event.of_log(log))
+
+
+async def _engine(ctx: RequestContext, action: Any) -> Outcome[EngineResult]:
+    result, problems = await run(ctx, action)
+    await _published(ctx, result)
+    return result, problems
+
+
+async def inbox(ctx: RequestContext, role_id: uuid.UUID, args: PageArgs) -> Page:
+    """A role's work queue, paginated over the eligible units in their checkout order."""
+    tier = ctx.tiers.instance
+    rows = await ctx.reader("instance").run_sync(
+        lambda session: checkouts.eligible_units(tier, session, role_id)
+    )
+    start = 0
+    if args.after is not None:
+        keys = [str(row.uow_id) for row in rows]
+        if args.after not in keys:
+            raise ClientError(f"after: the unit of work {args.after} is no longer in this inbox")
+        start = keys.index(args.after) + 1
+    page = rows[start : start + args.first]
+    return Page(page, len(rows), start + args.first < len(rows), start > 0)
+
+
+async def checkout(ctx: RequestContext, data: Any) -> Outcome[EngineResult]:
+    return await _engine(
+        ctx,
+        lambda: checkouts.checkout(
+            ctx.tiers.instance,
+            role_id=input_id(data.role_id, "roleId"),
+            actor_id=input_id(data.actor_id, "actorId"),
+            uow_id=optional_input_id(data.uow_id, "uowId"),
+        ),
+    )
+
+
+async def submit(ctx: RequestContext, data: Any) -> Outcome[EngineResult]:
+    return await _engine(
+        ctx,
+        lambda: submits.submit(
+            ctx.tiers.instance,
+            uow_id=input_id(data.uow_id, "uowId"),
+            actor_id=input_id(data.actor_id, "actorId"),
+            attributes=json_object(data.attributes, "attributes"),
+            reasoning=data.reasoning,
+            expected_version=data.expected_version,
+            metadata=data.metadata,
+            decompose=None if data.decompose is None else list(data.decompose),
+            inherit=data.inherit,
+        ),
+    )
+
+
+async def report_failure(ctx: RequestContext, data: Any) -> Outcome[EngineResult]:
+    return await _engine(
+        ctx,
+        lambda: submits.report_failure(
+            ctx.tiers.instance,
+            uow_id=input_id(data.uow_id, "uowId"),
+            actor_id=input_id(data.actor_id, "actorId"),
+            error=data.error,
+            reasoning=data.reasoning,
+            expected_version=data.expected_version,
+        ),
+    )

@@ -1,0 +1,107 @@
+"""The engine's answers: where a submit sent a unit of work, and the verbs' payloads."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+
+from resolvers.loaders import by_id
+from schema.base import Info
+from schema.enums import RouteKind
+from schema.errors import UserError
+from schema.uows import UnitOfWork, UowHistoryEntry
+from storage.models import LocalComponentRow, LocalGuardianRow, LocalInteractionRow
+
+if TYPE_CHECKING:
+    from schema.instances import LocalComponent, LocalGuardian, LocalInteraction
+
+InteractionT = Annotated["LocalInteraction", strawberry.lazy("schema.instances")]
+ComponentT = Annotated["LocalComponent", strawberry.lazy("schema.instances")]
+GuardianT = Annotated["LocalGuardian", strawberry.lazy("schema.instances")]
+
+
+@strawberry.type(description="How the engine decided where a submitted unit of work goes.")
+class Route:
+    kind: RouteKind = strawberry.field(description="Which rule decided.")
+    reason: str = strawberry.field(description="The deciding guardian's verdict, in words.")
+    component_name: str | None = strawberry.field(
+        description="The OUTBOUND component taken (ROUTED, RETURNED)."
+    )
+    guardian_name: str | None = strawberry.field(
+        description="The last guardian of that component that judged the unit."
+    )
+    interaction_id: strawberry.Private[Any]
+    component_id: strawberry.Private[Any]
+    guardian_id: strawberry.Private[Any]
+
+    @strawberry.field(description="The interaction the unit of work went to.")
+    async def interaction(self, info: Info) -> InteractionT | None:
+        if self.interaction_id is None:
+            return None
+        return await by_id(info.context, LocalInteractionRow).load(self.interaction_id)
+
+    @strawberry.field(description="The OUTBOUND component taken, if one decided.")
+    async def component(self, info: Info) -> ComponentT | None:
+        if self.component_id is None:
+            return None
+        return await by_id(info.context, LocalComponentRow).load(self.component_id)
+
+    @strawberry.field(description="The guardian that decided, if one did.")
+    async def guardian(self, info: Info) -> GuardianT | None:
+        if self.guardian_id is None:
+            return None
+        return await by_id(info.context, LocalGuardianRow).load(self.guardian_id)
+
+
+def route_of(route: Any) -> Route | None:
+    if route is None:
+        return None
+    return Route(
+        kind=route.kind,
+        reason=route.reason,
+        component_name=route.component_name,
+        guardian_name=route.guardian_name,
+        interaction_id=route.interaction_id,
+        component_id=route.component_id,
+        guardian_id=route.guardian_id,
+    )
+
+
+@strawberry.type
+class EnginePayload:
+    """The unit's own move as the service wrote it (no read-back on the hot path)."""
+
+    result: strawberry.Private[Any] = None
+    errors: list[UserError]
+
+    @strawberry.field(description="The unit of work after the move (null: nothing taken).")
+    def uow(self) -> UnitOfWork | None:
+        main = None if self.result is None else self.result.main
+        return None if main is None else main.uow
+
+    @strawberry.field(description="The history entry of the unit's move.")
+    def history_entry(self) -> UowHistoryEntry | None:
+        main = None if self.result is None else self.result.main
+        return None if main is None else main.history
+
+
+@strawberry.type(description="checkout: the unit of work taken, or null when none is eligible.")
+class CheckoutPayload(EnginePayload):
+    pass
+
+
+@strawberry.type(description="submit: the unit of work, where it went and why.")
+class SubmitPayload(EnginePayload):
+    @strawberry.field(description="The component/guardian (or rule) that decided.")
+    def route(self) -> Route | None:
+        return None if self.result is None else route_of(self.result.route)
+
+    @strawberry.field(description="Units created by this submit (decomposition, gateway).")
+    def children(self) -> list[UnitOfWork]:
+        return [] if self.result is None else [child.uow for child in self.result.children]
+
+
+@strawberry.type(description="reportFailure: the unit of work, now FAILED at EPSILON's inbound.")
+class ReportFailurePayload(EnginePayload):
+    pass

@@ -1,0 +1,293 @@
+"""The engine verbs over real HTTP: a loan runs from genesis to COMPLETED by several actors,
+concurrent checkouts never share a unit of work, refusals write nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from gql.demo import TEMPLATE_FILES, TEMPLATES
+from tests.client import GraphQLClient
+from tests.engine_client import CHECKOUT, Engine
+from tests.live_server import LiveServer
+from tests.scenario import mutate
+
+IMPORT = """mutation($yaml: String!) {
+  importTemplate(input: {yaml: $yaml}) { template { id } errors { code message } }
+}"""
+INSTANTIATE = """mutation($input: InstantiateInput!) {
+  instantiate(input: $input) { instance { id } errors { code message } }
+}"""
+START = """mutation($input: StartWorkInput!) {
+  startWork(input: $input) { uow { id } errors { code message } }
+}"""
+SET_STATUS = """mutation($input: SetInstanceStatusInput!) {
+  setInstanceStatus(input: $input) { instance { status } errors { code message } }
+}"""
+UNITS = """query($id: ID!) {
+  uows(instanceId: $id, first: 500) { edges { node {
+    id status parent { id } workflow { name }
+    history(first: 50) { edges { node {
+      previousStatus newStatus reasoning
+      previousInteraction { name } newInteraction { name }
+    } } }
+  } } }
+}"""
+VERIFY = """mutation($id: ID!) { verifyUowState(input: {uowId: $id}) { intact errors { code } } }"""
+COUNTS = """query($id: ID!) {
+  instance(id: $id) { logs(first: 1) { totalCount } uows(first: 1) { totalCount } }
+}"""
+ROLES = {
+    "splitter": ["Document_Splitter"],
+    "gateway": ["Credit_Gateway"],
+    "gateway2": ["Credit_Gateway"],
+    "scorer": ["Credit_Check.Scorer"],
+    "decider": ["Credit_Check.Decision"],
+    "fixer": ["Credit_Check.Data_Fixer"],
+    "remedy": ["Remediation"],
+    "underwriter": ["Underwriter"],
+}
+LOAN = "Loan_Application"
+CREDIT = "Credit_Check"
+
+
+async def loan_instance(client: GraphQLClient, actors: dict[str, list[str]]) -> str:
+    for name in TEMPLATE_FILES:
+        await mutate(client, IMPORT, {"yaml": (TEMPLATES / name).read_text()})
+    payload = await mutate(
+        client,
+        INSTANTIATE,
+        {
+            "input": {
+                "templateName": LOAN,
+                "name": "Loans",
+                "actors": [
+                    {"name": n, "identityKey": n, "type": "AI_AGENT", "roles": r}
+                    for n, r in actors.items()
+                ],
+            }
+        },
+    )
+    return str(payload["instance"]["id"])
+
+
+@pytest.fixture
+async def clients(live: LiveServer) -> AsyncIterator[list[GraphQLClient]]:
+    """One HTTP client (its own connections) per actor of a test, up to 20."""
+    opened = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{live.port}") for _ in range(20)]
+    yield [GraphQLClient(http) for http in opened]
+    for http in opened:
+        await http.aclose()
+
+
+async def engines(clients: list[GraphQLClient], instance_id: str, n: int) -> list[Engine]:
+    return [await Engine.of(client, instance_id) for client in clients[:n]]
+
+
+async def test_a_loan_runs_from_genesis_to_completed(clients: list[GraphQLClient]) -> None:
+    instance_id = await loan_instance(clients[0], ROLES)
+    desk = dict(zip(ROLES, await engines(clients, instance_id, len(ROLES)), strict=True))
+    started = await mutate(
+        clients[0],
+        START,
+        {
+            "input": {
+                "instanceId": instance_id,
+                "attributes": {"applicant": "Ada", "amount": 20_000, "flagged": False},
+                "reasoning": "application received",
+            }
+        },
+    )
+    base = started["uow"]["id"]
+
+    # BETA decomposition: one child per document; the flagged payslip will take the long way.
+    taken = await desk["splitter"].take(f"{LOAN}.Document_Splitter", "splitter")
+    assert taken["id"] == base
+    assert taken["lockedBy"]["id"] == desk["splitter"].actors["splitter"]
+    split = await desk["splitter"].hand_back(
+        base,
+        "splitter",
+        decompose=[{"document": "id"}, {"document": "payslip", "flagged": True}],
+        reasoning="one unit per document",
+    )
+    assert split["route"]["kind"] == "DECOMPOSED"
+    assert split["route"]["interaction"]["name"] == "Credit_Results"
+    assert [c["currentInteraction"]["name"] for c in split["children"]] == ["Documents"] * 2
+    nothing = await desk["underwriter"].checkout(f"{LOAN}.Underwriter", "underwriter")
+    assert nothing == {"uow": None, "historyEntry": None, "errors": []}
+
+    # The children in parallel, by two gateway actors: each goes into the child workflow.
+    async def through_gateway(actor: str) -> dict[str, Any]:
+        doc = await desk[actor].take(f"{LOAN}.Credit_Gateway", actor)
+        return await desk[actor].hand_back(doc["id"], actor, reasoning="credit check")
+
+    handed = await asyncio.gather(through_gateway("gateway"), through_gateway("gateway2"))
+    for payload in handed:
+        assert payload["route"]["kind"] == "GATEWAY"
+        assert payload["uow"]["status"] == "ACTIVE"
+        assert payload["uow"]["lockedBy"] is None
+        assert payload["children"][0]["currentInteraction"]["name"] == "To_Score"
+
+    # In the child workflow one file fails and is repaired, then both are scored.
+    scorer, fixer, decider = desk["scorer"], desk["fixer"], desk["decider"]
+    first = await scorer.take(f"{CREDIT}.Scorer", "scorer")
+    failed = await scorer.report_failure(first["id"], "scorer", error={"reason": "bureau down"})
+    assert failed["errors"] == []
+    assert failed["uow"]["status"] == "FAILED"
+    assert failed["uow"]["retryCount"] == 1
+    assert failed["uow"]["currentInteraction"]["name"] == "Bad_Data"
+    repaired = await fixer.take(f"{CREDIT}.Data_Fixer", "fixer")
+    assert repaired["id"] == first["id"]
+    back = await fixer.hand_back(repaired["id"], "fixer", reasoning="bureau file re-pulled")
+    assert back["route"]["interaction"]["name"] == "To_Score"
+    for _ in range(2):
+        file = await scorer.take(f"{CREDIT}.Scorer", "scorer")
+        scored = await scorer.hand_back(file["id"], "scorer", attributes={"score": 720})
+        assert scored["route"]["componentName"] == "Scorer_Out"
+        assert scored["route"]["guardianName"] == "Score_Ready"
+    # The child workflow's OMEGA completes each file; its parent document moves on by the
+    # gateway's policy: the clean one back to the join, the flagged one to Exceptions.
+    routes = []
+    for _ in range(2):
+        file = await decider.take(f"{CREDIT}.Decision", "decider")
+        done = await decider.hand_back(file["id"], "decider")
+        assert done["route"]["kind"] == "COMPLETED"
+        routes.append(done)
+    units = await _units(clients[0], instance_id)
+    docs = [u for u in units.values() if u["parent"] and u["parent"]["id"] == base]
+    where = sorted((u["status"], _last(u)["newInteraction"]["name"]) for u in docs)
+    assert where == [("COMPLETED", "Credit_Results"), ("PENDING", "Exceptions")]
+
+    # Not yet: one document is still out.
+    nothing = await desk["underwriter"].checkout(f"{LOAN}.Underwriter", "underwriter")
+    assert nothing["uow"] is None
+    # EPSILON remediation: the reviewer clears the flag and sends it round again.
+    remedy = desk["remedy"]
+    flagged = await remedy.take(f"{LOAN}.Remediation", "remedy")
+    again = await remedy.hand_back(flagged["id"], "remedy", attributes={"flagged": False})
+    assert again["route"]["componentName"] == "Remediation_Out"
+    doc = await desk["gateway"].take(f"{LOAN}.Credit_Gateway", "gateway")
+    await desk["gateway"].hand_back(doc["id"], "gateway")
+    file = await scorer.take(f"{CREDIT}.Scorer", "scorer")
+    await scorer.hand_back(file["id"], "scorer", attributes={"score": 610})
+    file = await decider.take(f"{CREDIT}.Decision", "decider")
+    await decider.hand_back(file["id"], "decider")
+
+    # The Cerberus join lets the application through; OMEGA completes it.
+    final = await desk["underwriter"].take(f"{LOAN}.Underwriter", "underwriter")
+    assert final["id"] == base
+    assert final["currentRole"]["name"] == "Underwriter"
+    done = await desk["underwriter"].hand_back(base, "underwriter", attributes={"ok": True})
+    assert done["uow"]["status"] == "COMPLETED"
+    assert done["route"]["kind"] == "COMPLETED"
+
+    units = await _units(clients[0], instance_id)
+    assert _story(units[base]) == [
+        (None, "PENDING", "Applications"),
+        ("PENDING", "ACTIVE", "Applications"),
+        ("ACTIVE", "PENDING", "Credit_Results"),
+        ("PENDING", "ACTIVE", "Credit_Results"),
+        ("ACTIVE", "COMPLETED", "Credit_Results"),
+    ]
+    flagged_doc = next(u for u in docs if _last(u)["newInteraction"]["name"] == "Exceptions")
+    assert [s[2] for s in _story(units[flagged_doc["id"]])] == [
+        "Applications",  # created where its parent was
+        "Documents",  # routed out of the splitter
+        "Documents",  # checked out by the gateway
+        "Documents",  # waiting for Credit_Check
+        "Exceptions",  # Needs_Review: flagged
+        "Exceptions",  # remediation
+        "Documents",  # Remediation_Out
+        "Documents",
+        "Documents",
+        "Credit_Results",  # back at the join: COMPLETED
+    ]
+    assert all(u["status"] == "COMPLETED" for u in units.values())
+    for uow_id in units:
+        verified = (await clients[0].data(VERIFY, {"id": uow_id}))["verifyUowState"]
+        assert verified == {"intact": True, "errors": []}
+
+
+def _last(unit: dict[str, Any]) -> dict[str, Any]:
+    return dict(unit["history"]["edges"][-1]["node"])
+
+
+def _story(unit: dict[str, Any]) -> list[tuple[str | None, str, str]]:
+    return [
+        (e["node"]["previousStatus"], e["node"]["newStatus"], e["node"]["newInteraction"]["name"])
+        for e in unit["history"]["edges"]
+    ]
+
+
+async def _units(client: GraphQLClient, instance_id: str) -> dict[str, Any]:
+    data = await client.data(UNITS, {"id": instance_id})
+    return {e["node"]["id"]: e["node"] for e in data["uows"]["edges"]}
+
+
+async def test_twenty_actors_share_ten_units_without_a_double(
+    clients: list[GraphQLClient],
+) -> None:
+    crowd = {f"a{n:02d}": ["Document_Splitter"] for n in range(20)}
+    instance_id = await loan_instance(clients[0], crowd)
+    for n in range(10):
+        await mutate(
+            clients[0], START, {"input": {"instanceId": instance_id, "attributes": {"n": n}}}
+        )
+    desks = await engines(clients, instance_id, 20)
+    answers = await asyncio.gather(
+        *(
+            desk.checkout(f"{LOAN}.Document_Splitter", actor)
+            for desk, actor in zip(desks, crowd, strict=True)
+        )
+    )
+    assert all(a["errors"] == [] for a in answers)
+    won = [a["uow"] for a in answers if a["uow"] is not None]
+    assert len(won) == 10
+    assert sum(a["uow"] is None for a in answers) == 10
+    assert len({w["id"] for w in won}) == 10
+    assert len({w["lockedBy"]["id"] for w in won}) == 10
+    units = await _units(clients[0], instance_id)
+    assert all(u["status"] == "ACTIVE" for u in units.values())
+    assert all(len(u["history"]["edges"]) == 2 for u in units.values())
+
+
+async def test_refusals_are_payload_errors_and_write_nothing(
+    clients: list[GraphQLClient],
+) -> None:
+    actors = {"splitter": ["Document_Splitter"], "other": ["Document_Splitter"], "idle": []}
+    instance_id = await loan_instance(clients[0], actors)
+    desk = await Engine.of(clients[0], instance_id)
+    start = {"instanceId": instance_id, "attributes": {"amount": 5}}
+    uow_id = (await mutate(clients[0], START, {"input": start}))["uow"]["id"]
+    splitter = f"{LOAN}.Document_Splitter"
+
+    async def refused(code: str, call: Any) -> dict[str, Any]:
+        before = await clients[0].data(COUNTS, {"id": instance_id})
+        payload = await call
+        assert payload["uow"] is None
+        assert [e["code"] for e in payload["errors"]] == [code], payload["errors"]
+        assert await clients[0].data(COUNTS, {"id": instance_id}) == before
+        return payload
+
+    answer = await refused("FORBIDDEN", desk.checkout(splitter, "idle"))
+    assert answer["errors"][0]["path"] == ["input", "actorId"]
+    await refused("INVALID_TRANSITION", desk.submit(uow_id, "splitter"))
+    stranger = {"roleId": desk.roles[splitter], "actorId": "00000000-0000-4000-8000-000000000000"}
+    await refused("NOT_FOUND", desk.call(CHECKOUT, **stranger))
+    taken = await desk.take(splitter, "splitter")
+    await refused("FORBIDDEN", desk.submit(uow_id, "other"))
+    await refused("STALE_STATE", desk.submit(uow_id, "splitter", expectedVersion=1))
+    await refused(
+        "VALIDATION_FAILED", desk.submit(uow_id, "splitter", attributes=["not", "an", "object"])
+    )
+    await refused("FORBIDDEN", desk.report_failure(uow_id, "other", error={"x": 1}))
+    await mutate(clients[0], SET_STATUS, {"input": {"instanceId": instance_id, "status": "PAUSED"}})
+    await refused(
+        "INSTANCE_NOT_ACTIVE",
+        desk.submit(uow_id, "splitter", expectedVersion=taken["version"]),
+    )
+    await refused("INSTANCE_NOT_ACTIVE", desk.checkout(splitter, "other"))
