@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage.sqlite_writer import SQLiteWriter
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -50,38 +50,6 @@ def ensure_sqlite_dir(url: str) -> None:
 def is_sqlite_file(url: str | URL) -> bool:
     parsed = make_url(url)
     return parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
-
-
-class SQLiteWriter:
-    """One thread with a synchronous connection to a SQLite file, for write transactions.
-
-    Through aiosqlite every statement is a round trip between the event loop and a worker
-    thread, and a writer holding SQLite's single write lock waits for the loop between its
-    statements. Here a whole transaction runs in one hop, so the lock is held only while
-    SQLite works. Created on first use; readers keep the async engine (WAL lets them run
-    beside the writer).
-    """
-
-    def __init__(self, url: str, lock_wait_ms: int, echo: bool) -> None:
-        sync_url = make_url(url).set(drivername="sqlite+pysqlite")
-        self.engine = create_engine(sync_url, echo=echo, pool_size=1, max_overflow=0)
-        event.listen(self.engine, "connect", _sqlite_pragmas(lock_wait_ms))
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
-
-    async def run(self, body: Callable[[Connection], T]) -> T:
-        # The caller's context travels along: per-request statement counting relies on it.
-        context = contextvars.copy_context()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, context.run, self._transaction, body)
-
-    def _transaction(self, body: Callable[[Connection], T]) -> T:
-        with self.engine.begin() as connection:
-            return body(connection)
-
-    async def dispose(self) -> None:
-        # Connections belong to the writer thread: close them there.
-        await asyncio.get_running_loop().run_in_executor(self._thread, self.engine.dispose)
-        self._thread.shutdown(wait=True)
 
 
 def create_tier_engine(
@@ -129,29 +97,19 @@ class Tier:
         """Run `body` (synchronous Core on a Connection) in one write transaction, committed
         when it returns and rolled back when it raises.
 
-        On a SQLite file it runs on the tier's writer thread (see SQLiteWriter), where a
-        cancelled caller cannot stop it; elsewhere on a pooled async connection through
+        On a SQLite file it runs on the tier's writer thread, committed together with the
+        bodies queued beside it (see `storage.sqlite_writer`); a cancelled caller cannot stop
+        a body that has started. Elsewhere it runs on a pooled async connection through
         SQLAlchemy's greenlet bridge, where cancelling rolls it back."""
         if is_sqlite_file(self.engine.url):
-            async with self.write_lock:
-                running = asyncio.ensure_future(self._sqlite_writer().run(body))
-                try:
-                    return await asyncio.shield(running)
-                except asyncio.CancelledError:
-                    # A thread cannot be stopped: the body finishes (and may commit) there.
-                    # Hold the lock until it has, so that this process's writers never
-                    # overlap.
-                    await asyncio.wait([running])
-                    if not running.cancelled():
-                        running.exception()  # retrieved: the caller is gone
-                    raise
+            return await self._sqlite_writer().run(body)
         async with self.engine.begin() as connection:
             return await connection.run_sync(body)
 
     def _sqlite_writer(self) -> SQLiteWriter:
         if self._writer is None:
             url = self.engine.url.render_as_string(hide_password=False)
-            self._writer = SQLiteWriter(url, self.lock_wait_ms, self.engine.echo)
+            self._writer = SQLiteWriter(url, _sqlite_pragmas(self.lock_wait_ms), self.engine.echo)
             for watch in self.watchers:
                 watch(self._writer.engine)
         return self._writer
@@ -174,10 +132,17 @@ class Tier:
         """An ORM session in a write transaction, committed on success, rolled back on error
         (imports, instantiation, actors; the high-rate writers use `write`).
 
-        SQLite has one writer at a time and makes waiting writers sleep and poll; queueing
-        this process's writers (these and `write`'s) on one lock instead keeps throughput up
-        under concurrency (other processes are still handled by the busy timeout)."""
-        if self.engine.dialect.name == "sqlite":
+        SQLite has one writer at a time and makes waiting writers sleep and poll: these
+        writers queue on one lock, and the writer thread of `write` is paused while one of
+        them writes (other processes are still handled by the busy timeout)."""
+        if is_sqlite_file(self.engine.url):
+            async with (
+                self.write_lock,
+                self._sqlite_writer().paused(),
+                self.sessions.begin() as session,
+            ):
+                yield session
+        elif self.engine.dialect.name == "sqlite":
             async with self.write_lock, self.sessions.begin() as session:
                 yield session
         else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 import uuid
 from collections.abc import Callable
 
@@ -91,25 +90,96 @@ async def test_statements_on_the_writer_thread_count_for_their_request(
     assert _sample(after, per_request) - _sample(before, per_request) >= 5
 
 
-@pytest.mark.parametrize("db_factory", [p for p in BACKENDS if p.id == "sqlite"], indirect=True)
-async def test_a_cancelled_sqlite_write_holds_the_lock_until_its_transaction_ends(
+SQLITE_ONLY = pytest.mark.parametrize(
+    "db_factory", [p for p in BACKENDS if p.id == "sqlite"], indirect=True
+)
+
+
+def _blocker(instance_id: uuid.UUID) -> tuple[threading.Event, threading.Event, Callable[..., str]]:
+    """A body that holds the writer thread until released (so that others queue behind)."""
+    started, release = threading.Event(), threading.Event()
+
+    def body(connection: Connection) -> str:
+        started.set()
+        release.wait(timeout=30)
+        return _rename(instance_id, "Blocker")(connection)
+
+    return started, release, body
+
+
+@SQLITE_ONLY
+async def test_group_commit_answers_each_writer_with_its_own_outcome(tiers: Tiers) -> None:
+    instance = await expense_instance(tiers)
+    started, release, blocker = _blocker(instance.instance_id)
+    first = asyncio.create_task(tiers.instance.write(blocker))
+    await asyncio.to_thread(started.wait)
+
+    def nested(name: str, fail: bool) -> Callable[[Connection], bool]:
+        def body(connection: Connection) -> bool:
+            _rename(instance.instance_id, name, then_fail=fail)(connection)
+            return connection.in_nested_transaction()
+
+        return body
+
+    plan = [("A", False), ("B", True), ("C", False), ("D", True)]
+    queued = [asyncio.create_task(tiers.instance.write(nested(n, f))) for n, f in plan]
+    await asyncio.sleep(0.05)  # all four are queued behind the blocker
+    release.set()
+    await first
+    outcomes = await asyncio.gather(*queued, return_exceptions=True)
+    # One transaction for the four, each in its own savepoint; B and D answered alone.
+    assert outcomes[0] is True
+    assert outcomes[2] is True
+    assert isinstance(outcomes[1], RefusedError)
+    assert isinstance(outcomes[3], RefusedError)
+    assert await _name(tiers, instance.instance_id) == "C"
+
+
+@SQLITE_ONLY
+async def test_a_write_cancelled_before_it_started_writes_nothing(tiers: Tiers) -> None:
+    instance = await expense_instance(tiers)
+    started, release, blocker = _blocker(instance.instance_id)
+    first = asyncio.create_task(tiers.instance.write(blocker))
+    await asyncio.to_thread(started.wait)
+    waiting = asyncio.create_task(tiers.instance.write(_rename(instance.instance_id, "Never")))
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    release.set()
+    await first
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await tiers.instance.write(lambda connection: None)  # the queue has moved past it
+    assert await _name(tiers, instance.instance_id) == "Blocker"
+
+
+@SQLITE_ONLY
+async def test_a_started_write_runs_to_its_commit_when_its_caller_is_cancelled(
     tiers: Tiers,
 ) -> None:
     instance = await expense_instance(tiers)
-    started = threading.Event()
-
-    def slow(connection: Connection) -> None:
-        started.set()
-        time.sleep(0.3)
-        _rename(instance.instance_id, "Late")(connection)
-
-    writing = asyncio.create_task(tiers.instance.write(slow))
+    started, release, blocker = _blocker(instance.instance_id)
+    writing = asyncio.create_task(tiers.instance.write(blocker))
     await asyncio.to_thread(started.wait)
     writing.cancel()
-    await asyncio.sleep(0.1)
-    assert tiers.instance.write_lock.locked()  # the body is still running on the thread
+    release.set()
     with pytest.raises(asyncio.CancelledError):
         await writing
-    assert not tiers.instance.write_lock.locked()
+    await tiers.instance.write(lambda connection: None)
     # The thread could not be stopped: its transaction committed.
+    assert await _name(tiers, instance.instance_id) == "Blocker"
+
+
+@SQLITE_ONLY
+async def test_orm_writers_pause_the_writer_thread(tiers: Tiers) -> None:
+    """An ORM write (imports, actors) and the writer thread never hold SQLite's lock
+    together: the thread waits between two transactions until the ORM write is done."""
+    instance = await expense_instance(tiers)
+    async with tiers.instance.writing() as session:
+        queued = asyncio.create_task(tiers.instance.write(_rename(instance.instance_id, "Late")))
+        await asyncio.sleep(0.05)
+        assert not queued.done()
+        row = await session.get(InstanceRow, instance.instance_id)
+        assert row is not None
+        row.name = "First"
+    await queued
     assert await _name(tiers, instance.instance_id) == "Late"

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, exists, func, or_, select
 
 from storage.engine.graph import InstanceGraph, RoleNode, graph_of_role
 from storage.engine.guardians import Decision, Facts, Outcome, judge_all
@@ -25,10 +25,10 @@ from storage.enums import AssignmentStatus, GuardianType, InstanceStatus, RoleTy
 from storage.errors import DomainError, ErrorCode
 from storage.models import ActorRow, AssignmentRow
 from storage.runtime.attributes import ATTRIBUTES
-from storage.runtime.transitions import INSTANCES, UOW, Hold
+from storage.runtime.transitions import INSTANCES, UOW, Hold, claim
 from storage.types import utcnow
 
-BATCH = 16
+BATCHES = (4, 32, 128)  # the oldest candidates first; most checkouts take the first
 MAX_SCANNED = 10_000  # an inbox is read at most this deep
 ACTORS = cast(Table, ActorRow.__table__)
 ASSIGNMENTS = cast(Table, AssignmentRow.__table__)
@@ -67,23 +67,6 @@ _AFTER = or_(
 _FIRST_BATCH = select(UOW).where(_WAITING).order_by(*_OLDEST_FIRST).limit(bindparam("b_limit"))
 _NEXT_BATCH = _FIRST_BATCH.where(_AFTER)
 _NAMED = select(UOW).where(_WAITING, UOW.c.uow_id == bindparam("b_uow_id"))
-_FREE = UOW.alias("free")
-# Claim a candidate at the version it was read at. On PostgreSQL the row is probed with
-# SKIP LOCKED first: a row another checkout is claiming is passed over instead of waited for.
-_TAKE = (
-    update(UOW)
-    .where(
-        UOW.c.uow_id == bindparam("b_uow_id"),
-        UOW.c.version == bindparam("b_version"),
-        UOW.c.uow_id.in_(
-            select(_FREE.c.uow_id)
-            .where(_FREE.c.uow_id == bindparam("b_uow_id"))
-            .with_for_update(skip_locked=True)
-        ),
-    )
-    .values(version=UOW.c.version + 1)
-    .returning(*UOW.c)
-)
 _RANKED = (
     select(
         ATTRIBUTES.c.uow_id,
@@ -173,7 +156,7 @@ def judged_candidates(
     role: RoleNode,
     *,
     uow_id: uuid.UUID | None = None,
-    batch: int = BATCH,
+    batches: tuple[int, ...] = BATCHES,
 ) -> Iterator[Judged]:
     """The units of work waiting for `role`, oldest first, each judged by the guardians of
     the inbound component it waits behind."""
@@ -181,18 +164,20 @@ def judged_candidates(
         "b_statuses": statuses_taken_by(role),
         "b_plain": sorted({c.interaction_id for c in role.inbound if not c.is_join}),
         "b_joins": sorted({c.interaction_id for c in role.inbound if c.is_join}),
-        "b_limit": batch,
+        "b_limit": batches[0],
     }
     statement: Any = _FIRST_BATCH
     if uow_id is not None:
         statement, params["b_uow_id"] = _NAMED, uow_id
-    scanned = 0
+    scanned, round_ = 0, 0
     while scanned < MAX_SCANNED:
         rows = session.execute(statement, params).all()
         yield from _judge(session, graph, role, rows)
         scanned += len(rows)
-        if uow_id is not None or len(rows) < batch:
+        if uow_id is not None or len(rows) < params["b_limit"]:
             return
+        round_ += 1
+        params["b_limit"] = batches[min(round_, len(batches) - 1)]
         statement = _NEXT_BATCH
         params["b_after_at"], params["b_after_id"] = rows[-1].updated_at, rows[-1].uow_id
 
@@ -204,8 +189,9 @@ def _judge(
         return
     ids = [row.uow_id for row in rows]
     attributes: dict[uuid.UUID, dict[str, Any]] = {key: {} for key in ids}
-    for found in session.execute(_ATTRIBUTES_OF, {"b_ids": ids}):
-        attributes[found.uow_id][found.key] = found.value
+    if role.inbound_reads_attributes:
+        for found in session.execute(_ATTRIBUTES_OF, {"b_ids": ids}):
+            attributes[found.uow_id][found.key] = found.value
     children: dict[uuid.UUID, list[UowStatus]] = {}
     parents = [row.uow_id for row in rows if row.child_count]
     if parents:
@@ -231,7 +217,7 @@ def eligible_units(tier: Tier, session: Connection, role_id: uuid.UUID) -> list[
     the waiting units its inbound guardians let through, read without taking any."""
     graph = graph_of_role(tier, session, role_id)
     role = graph.roles[role_id]
-    scan = judged_candidates(session, graph, role, batch=200)
+    scan = judged_candidates(session, graph, role, batches=(200,))
     return [judged.uow for judged in scan if judged.outcome == Outcome.PASS]
 
 
@@ -262,31 +248,20 @@ async def checkout(
     return await tier.write(take)
 
 
-def _claimed(session: Connection, judged: Judged) -> Any:
-    """The candidate claimed at the version it was judged at, or None when another
-    checkout took it meanwhile (the instance was checked ACTIVE by `check_actor`)."""
-    params = {"b_uow_id": judged.uow.uow_id, "b_version": judged.uow.version}
-    return session.execute(_TAKE, params).first()
-
-
 def _take(journal: Journal, role: RoleNode, judged: Judged) -> Any:
-    uow = _claimed(journal.session, judged)
-    if uow is None:
-        return None
     interaction = judged.uow.current_interaction_id
     journal.decisions(
-        uow,
+        judged.uow,
         judged.decisions,
         role_id=role.role_id,
         interaction_id=interaction,
         component=_component_name(role, interaction),
         route=f"checkout by {role.name}",
     )
-    return journal.move(
-        uow,
-        UowStatus.ACTIVE,
+    return journal.take(
+        judged.uow,
+        Hold(journal.actor_id, role.role_id),
         reasoning=f"checked out under role {role.name}",
-        hold=Hold(journal.actor_id, role.role_id),
         metadata={"verb": "checkout", "role": role.name},
     )
 
@@ -295,7 +270,7 @@ def _escalate(journal: Journal, graph: InstanceGraph, role: RoleNode, judged: Ju
     """CERBERUS met a FAILED child: the parent goes to the EPSILON role, FAILED."""
     workflow = graph.workflows[judged.uow.local_workflow_id]
     target = workflow.failure_interaction_id
-    uow = _claimed(journal.session, judged)
+    uow = _claim_at(journal.session, judged.uow)
     if uow is None:
         return
     reason = judged.decisions[-1].reason
@@ -314,6 +289,14 @@ def _escalate(journal: Journal, graph: InstanceGraph, role: RoleNode, judged: Ju
         reasoning=f"join refused by {judged.decisions[-1].guardian.name}: {reason}",
         metadata={"verb": "checkout", "role": role.name, "escalated": True},
     )
+
+
+def _claim_at(session: Connection, uow: Any) -> Any:
+    """The row claimed at the version it was read at, or None when it moved on."""
+    try:
+        return claim(session, uow.uow_id, uow.version)
+    except DomainError:
+        return None
 
 
 def _component_name(role: RoleNode, interaction_id: uuid.UUID) -> str | None:

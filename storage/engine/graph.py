@@ -79,6 +79,17 @@ class RoleNode:
     inbound: tuple[ComponentNode, ...]
     outbound: tuple[ComponentNode, ...]
 
+    @property
+    def inbound_reads_attributes(self) -> bool:
+        """Whether any inbound guardian evaluates a policy (else checkout reads no
+        attributes)."""
+        readers = (
+            GuardianType.CRITERIA_GATE,
+            GuardianType.DIRECTIONAL_FILTER,
+            GuardianType.COMPOSITE,
+        )
+        return any(g.type in readers for c in self.inbound for g in c.guardians)
+
     def inbound_from(self, interaction_id: uuid.UUID) -> tuple[ComponentNode, ...]:
         return tuple(c for c in self.inbound if c.interaction_id == interaction_id)
 

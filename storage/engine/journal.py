@@ -19,11 +19,12 @@ from sqlalchemy import Connection
 from storage.engine.guardians import Decision
 from storage.enums import LogType, RouteKind, UowStatus
 from storage.runtime.transitions import (
-    INSERT_LOG,
     Hold,
     TransitionResult,
     apply_change,
     check_move,
+    insert_logs,
+    take_at_version,
 )
 from storage.types import utcnow
 
@@ -58,6 +59,8 @@ class Journal:
     actor_id: uuid.UUID | None
     transitions: list[TransitionResult] = field(default_factory=list)
     logs: list[Any] = field(default_factory=list)
+    # Log rows not yet written: they go in with the next move's own log row (one INSERT).
+    _pending: list[dict[str, Any]] = field(default_factory=list)
 
     def move(
         self,
@@ -75,6 +78,7 @@ class Journal:
         """One move through the transition service, checked against the lifecycle table."""
         if to_status != uow.status:
             check_move(self.session, uow, to_status)
+        pending, self._pending = self._pending, []
         result = apply_change(
             self.session,
             uow,
@@ -87,7 +91,30 @@ class Journal:
             hold=hold,
             retry=retry,
             newest=newest,
+            logs_before=pending,
+            routed=True,
         )
+        self.logs.extend(SimpleNamespace(**row) for row in pending)
+        self.transitions.append(result)
+        return result
+
+    def take(
+        self, uow: Any, hold: Hold, *, reasoning: str, metadata: Any
+    ) -> TransitionResult | None:
+        """Checkout's move (see `take_at_version`); None when another checkout won."""
+        result = take_at_version(
+            self.session,
+            uow,
+            hold=hold,
+            reasoning=reasoning,
+            metadata=metadata,
+            logs_before=self._pending,
+        )
+        if result is None:
+            self._pending = []
+            return None
+        self.logs.extend(SimpleNamespace(**row) for row in self._pending)
+        self._pending = []
         self.transitions.append(result)
         return result
 
@@ -141,8 +168,15 @@ class Journal:
             "event_details": details,
             "error_metadata": error,
         }
-        row["log_id"] = self.session.execute(INSERT_LOG, row).scalar_one()
-        self.logs.append(SimpleNamespace(**row))
+        self._pending.append(row)
+
+    def _flush(self) -> None:
+        """Write the log rows no move has taken along (one INSERT)."""
+        if not self._pending:
+            return
+        rows, self._pending = self._pending, []
+        insert_logs(self.session, rows)
+        self.logs.extend(SimpleNamespace(**row) for row in rows)
 
     def result(
         self,
@@ -150,4 +184,5 @@ class Journal:
         route: Route | None = None,
         children: Sequence[TransitionResult] = (),
     ) -> EngineResult:
+        self._flush()
         return EngineResult(main, tuple(self.transitions), tuple(self.logs), route, tuple(children))

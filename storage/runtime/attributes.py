@@ -6,13 +6,18 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, Select, Table, func, insert, select
+from sqlalchemy import Connection, Select, Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from storage.errors import DomainError, ErrorCode
 from storage.models import UowAttributeRow
+from storage.prepared import Prepared
+from storage.types import utcnow
 
 ATTRIBUTES = cast(Table, UowAttributeRow.__table__)
+_INSERT = Prepared(
+    insert(ATTRIBUTES).values({c.name: bindparam(c.name, type_=c.type) for c in ATTRIBUTES.c})
+)
 # Write paths are synchronous Core (see Tier.write), on a connection or an ORM session.
 Executor = Session | Connection
 
@@ -57,9 +62,11 @@ def append_attributes(
     """One new version per changed key (version 1 for a new key), in one INSERT."""
     if not changes:
         return
-    session.execute(
-        insert(ATTRIBUTES),
-        [
+    connection = session if isinstance(session, Connection) else session.connection()
+    now = utcnow()
+    for key, value in changes.items():
+        _INSERT.run(
+            connection,
             {
                 "attribute_id": uuid.uuid4(),
                 "uow_id": uow_id,
@@ -69,7 +76,6 @@ def append_attributes(
                 "version": base_versions.get(key, 0) + 1,
                 "actor_id": actor_id,
                 "reasoning": reasoning,
-            }
-            for key, value in changes.items()
-        ],
-    )
+                "created_at": now,
+            },
+        )

@@ -13,6 +13,7 @@ transactions through `AsyncSession.run_sync`.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
@@ -52,6 +53,7 @@ from storage.models import (
     UnitOfWorkRow,
     UowHistoryRow,
 )
+from storage.prepared import Prepared
 from storage.runtime.attributes import (
     ATTRIBUTES,
     Executor,
@@ -88,10 +90,10 @@ COMPONENTS = cast(Table, LocalComponentRow.__table__)
 INTERACTIONS = cast(Table, LocalInteractionRow.__table__)
 ASSIGNMENTS = cast(Table, AssignmentRow.__table__)
 
-# The statements of every transition are built once, with bound parameters: building a
-# statement and computing its cache key cost more than SQLite's work on it. UPDATE and
-# INSERT take their columns from the keys of the parameters they are executed with.
-_CLAIM = (
+# The statements of every transition are built once, with bound parameters, and run as
+# `Prepared` statements: building a statement, and executing it through Core, cost more
+# than SQLite's work on it.
+_CLAIM_STATEMENT = (
     update(UOW)
     .where(
         UOW.c.uow_id == bindparam("b_uow_id"),
@@ -103,8 +105,49 @@ _CLAIM = (
     .values(version=UOW.c.version + 1)
     .returning(*UOW.c)
 )
-_CLAIM_AT_VERSION = _CLAIM.where(UOW.c.version == bindparam("b_expected_version"))
-_SET_UOW = update(UOW).where(UOW.c.uow_id == bindparam("b_uow_id"))
+_CLAIM = Prepared(_CLAIM_STATEMENT)
+_CLAIM_AT_VERSION = Prepared(
+    _CLAIM_STATEMENT.where(UOW.c.version == bindparam("b_expected_version"))
+)
+_SET_COLUMNS = (
+    "status",
+    "current_interaction_id",
+    "content_hash",
+    "updated_at",
+    "locked_by_actor_id",
+    "current_role_id",
+    "last_heartbeat_at",
+    "retry_count",
+)
+_SET_UOW = Prepared(
+    update(UOW)
+    .where(UOW.c.uow_id == bindparam("b_uow_id"))
+    .values({name: bindparam(f"v_{name}", type_=UOW.c[name].type) for name in _SET_COLUMNS})
+)
+_TAKE_STATEMENT = (
+    update(UOW)
+    .where(UOW.c.uow_id == bindparam("b_uow_id"), UOW.c.version == bindparam("b_version"))
+    .values(
+        version=UOW.c.version + 1,
+        **{
+            name: bindparam(f"v_{name}", type_=UOW.c[name].type)
+            for name in _SET_COLUMNS
+            if name not in ("current_interaction_id", "content_hash")
+        },
+    )
+    .returning(*UOW.c)
+)
+_TAKE = Prepared(_TAKE_STATEMENT)
+_PROBE = UOW.alias("probe")
+_TAKE_SKIPPING_LOCKED = Prepared(
+    _TAKE_STATEMENT.where(
+        UOW.c.uow_id.in_(
+            select(_PROBE.c.uow_id)
+            .where(_PROBE.c.uow_id == bindparam("b_uow_id"))
+            .with_for_update(skip_locked=True)
+        )
+    )
+)
 _WORKFLOW_OF_INTERACTION = select(INTERACTIONS.c.local_workflow_id).where(
     INTERACTIONS.c.interaction_id == bindparam("b_id")
 )
@@ -126,11 +169,23 @@ _RANKED = (
     .where(ATTRIBUTES.c.uow_id == bindparam("b_uow_id"))
     .subquery()
 )
-_NEWEST_OF_ONE = select(_RANKED.c.key, _RANKED.c.value, _RANKED.c.version).where(
-    _RANKED.c.rank == 1
+_NEWEST_OF_ONE = Prepared(
+    select(_RANKED.c.key, _RANKED.c.value, _RANKED.c.version).where(_RANKED.c.rank == 1)
 )
-_INSERT_HISTORY = insert(HISTORY)
-INSERT_LOG = insert(LOGS).returning(LOGS.c.log_id)
+
+
+def _insert_all(table: Table) -> Any:
+    """An INSERT of every column but an autoincrement key, each a bound parameter."""
+    columns = [c for c in table.c if not (c.primary_key and c.autoincrement is True)]
+    return insert(table).values({c.name: bindparam(c.name, type_=c.type) for c in columns})
+
+
+_INSERT_HISTORY = Prepared(_insert_all(HISTORY))
+_INSERT_LOG = Prepared(
+    insert(LOGS)
+    .values({c.name: bindparam(c.name, type_=c.type) for c in LOGS.c if c.name != "log_id"})
+    .returning(LOGS.c.log_id)
+)
 
 
 def _inbound(assigned: ColumnElement[bool], actor_id: BindParameter[Any] | None) -> Select[Any]:
@@ -235,10 +290,10 @@ def claim(session: Executor, uow_id: uuid.UUID, expected_version: int | None) ->
     """Bump the row's version first (see the module docstring) and return the row as it was,
     with its new version. One statement on the normal path: the instance must be ACTIVE."""
     if expected_version is None:
-        claimed = session.execute(_CLAIM, {"b_uow_id": uow_id}).first()
+        claimed = _CLAIM.first(_connection(session), {"b_uow_id": uow_id})
     else:
         params = {"b_uow_id": uow_id, "b_expected_version": expected_version}
-        claimed = session.execute(_CLAIM_AT_VERSION, params).first()
+        claimed = _CLAIM_AT_VERSION.first(_connection(session), params)
     if claimed is not None:
         return claimed
     found = (
@@ -330,6 +385,8 @@ def apply_change(
     hold: Hold | None = None,
     retry: bool = False,
     newest: dict[str, Any] | None = None,
+    logs_before: Sequence[dict[str, Any]] = (),
+    routed: bool = False,
 ) -> TransitionResult:
     """Attributes, hash, row, history, log and parent counter of one claimed change.
 
@@ -339,7 +396,9 @@ def apply_change(
     interaction entered; leaving ACTIVE clears holder and role. `newest` (key -> row of the
     newest version) saves reading the attributes when the caller already has them."""
     interaction_id = uow.current_interaction_id
-    if to_interaction_id is not None and to_interaction_id != interaction_id:
+    if routed and to_interaction_id is not None:
+        interaction_id = to_interaction_id  # the engine took it from the workflow's graph
+    elif to_interaction_id is not None and to_interaction_id != interaction_id:
         workflow = session.scalar(_WORKFLOW_OF_INTERACTION, {"b_id": to_interaction_id})
         if workflow != uow.local_workflow_id:
             raise DomainError.single(
@@ -379,7 +438,8 @@ def apply_change(
         values["locked_by_actor_id"], values["current_role_id"] = holder, role
         if uow.status != S.ACTIVE or hold is not None:
             values["last_heartbeat_at"] = now
-    session.execute(_SET_UOW, {"b_uow_id": uow.uow_id, **values})
+    params = {f"v_{name}": value for name, value in values.items()}
+    _SET_UOW.run(_connection(session), {"b_uow_id": uow.uow_id, **params})
     if uow.parent_id is not None and to_status in FINISHED and uow.status not in FINISHED:
         _count_finished_child(session, uow)
     before = uow._asdict() if hasattr(uow, "_asdict") else vars(uow)
@@ -391,6 +451,46 @@ def apply_change(
         actor_id=actor_id,
         reasoning=reasoning,
         metadata=metadata,
+        logs_before=logs_before,
+    )
+
+
+def take_at_version(
+    session: Connection,
+    uow: Any,
+    *,
+    hold: Hold,
+    reasoning: str,
+    metadata: Any,
+    logs_before: Sequence[dict[str, Any]] = (),
+) -> TransitionResult | None:
+    """Checkout's move in one UPDATE: `uow` (as read, at its version) becomes ACTIVE, held
+    by `hold`; None when its version moved on meanwhile (another checkout took it). On
+    PostgreSQL a row that another transaction is claiming is passed over, not waited for."""
+    check_move(session, uow, S.ACTIVE)
+    now = utcnow()
+    values = {
+        "b_uow_id": uow.uow_id,
+        "b_version": uow.version,
+        "v_status": S.ACTIVE,
+        "v_locked_by_actor_id": hold.actor_id,
+        "v_current_role_id": hold.role_id,
+        "v_last_heartbeat_at": now,
+        "v_updated_at": now,
+        "v_retry_count": uow.retry_count + (1 if uow.status == S.ZOMBIED_SOFT else 0),
+    }
+    statement = _TAKE if _dialect(session) == "sqlite" else _TAKE_SKIPPING_LOCKED
+    taken = statement.first(session, values)
+    if taken is None:
+        return None
+    return record(
+        session,
+        taken,
+        previous=(uow.status, uow.content_hash, uow.current_interaction_id),
+        actor_id=hold.actor_id,
+        reasoning=reasoning,
+        metadata=metadata,
+        logs_before=logs_before,
     )
 
 
@@ -427,7 +527,7 @@ def _suspended_holder(session: Executor, uow: Any) -> uuid.UUID | None:
 def newest_of(session: Executor, uow_id: uuid.UUID) -> dict[str, Any]:
     """key -> row (key, value, version) of the newest version of each of a unit's
     attributes, with a statement built once."""
-    return {row.key: row for row in session.execute(_NEWEST_OF_ONE, {"b_uow_id": uow_id})}
+    return {row.key: row for row in _NEWEST_OF_ONE.run(_connection(session), {"b_uow_id": uow_id})}
 
 
 def _count_finished_child(session: Executor, child: Any) -> None:
@@ -449,6 +549,21 @@ def _count_finished_child(session: Executor, child: Any) -> None:
         )
 
 
+def _connection(session: Executor) -> Connection:
+    return session if isinstance(session, Connection) else session.connection()
+
+
+def _dialect(session: Executor) -> str:
+    return _connection(session).dialect.name
+
+
+def insert_logs(session: Executor, rows: Sequence[dict[str, Any]]) -> None:
+    """Log rows written in the order given; each row gets its `log_id`."""
+    connection = _connection(session)
+    for row in rows:
+        row["log_id"] = _INSERT_LOG.run(connection, row)[0].log_id
+
+
 def record(
     session: Executor,
     uow: Any,
@@ -457,9 +572,12 @@ def record(
     actor_id: uuid.UUID | None,
     reasoning: str | None,
     metadata: Any,
+    logs_before: Sequence[dict[str, Any]] = (),
 ) -> TransitionResult:
     """The history row and the STATE_TRANSITION log row of a change (genesis included);
-    `uow` is the row as it now stands."""
+    `uow` is the row as it now stands. `logs_before` (log rows that led to the change, such
+    as guardian decisions) go in the same INSERT, before the transition's row; each gets its
+    `log_id`."""
     previous_status, previous_hash, previous_interaction = previous
     history = {
         "history_id": uuid.uuid4(),
@@ -476,7 +594,7 @@ def record(
         "reasoning": reasoning,
         "transition_metadata": metadata,
     }
-    session.execute(_INSERT_HISTORY, history)
+    _INSERT_HISTORY.run(_connection(session), history)
     log = {
         "instance_id": uow.instance_id,
         "uow_id": uow.uow_id,
@@ -495,5 +613,8 @@ def record(
         },
         "error_metadata": None,
     }
-    log["log_id"] = session.execute(INSERT_LOG, log).scalar_one()
+    if logs_before:
+        insert_logs(session, [*logs_before, log])
+    else:
+        log["log_id"] = _INSERT_LOG.run(_connection(session), log)[0].log_id
     return TransitionResult(uow, SimpleNamespace(**history), SimpleNamespace(**log))
