@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -61,6 +61,25 @@ class TierReader:
                 self._connection = None
 
 
+class SharedLoader(DataLoader[K, V]):
+    """A DataLoader whose pending results survive the cancellation of one of their callers.
+
+    Fields that ask for the same key await the same cached future. When a field fails,
+    graphql-core cancels the sibling fields still running; awaiting a future directly
+    would cancel that shared future too, and every other field waiting for it (in a branch
+    that did not fail) would get a `CancelledError` that escapes the whole request. Each
+    caller therefore awaits its own shield; the batch completes for those still waiting
+    (and is never cancelled halfway through a statement on the request's shared connection).
+    """
+
+    def load(self, key: K) -> Awaitable[V]:
+        future = super().load(key)
+        # Awaiting a finished future never suspends, so it cannot be cancelled: no shield.
+        if isinstance(future, asyncio.Future) and not future.done():
+            return asyncio.shield(future)
+        return future
+
+
 class EventSource(Protocol):
     """What resolvers need of the event bus (implemented in `gql.events`)."""
 
@@ -100,7 +119,7 @@ class RequestContext:
         """The request's loader for `key`, created with `load_fn` on first use."""
         loader = self._loaders.get(key)
         if loader is None:
-            loader = self._loaders[key] = DataLoader(load_fn=load_fn)
+            loader = self._loaders[key] = SharedLoader(load_fn=load_fn)
         return loader
 
     def opened_tiers(self) -> Sequence[str]:
