@@ -1,0 +1,76 @@
+"""Hostile or malformed requests over real sockets: clear errors with codes, never a 500 or a
+connection dropped without a close code (issue 12, transport items)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from gql.params import MAX_DEPTH
+from tests.client import GraphQLClient
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+DEEP = "[" * 1000 + "]" * 1000
+QUERY = "{ instances { totalCount } }"
+MEDIA = [GRAPHQL_RESPONSE, "application/json"]
+
+
+def nested(depth: int) -> Any:
+    value: Any = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+async def post_raw(client: GraphQLClient, body: str, accept: str) -> Any:
+    headers = {"content-type": "application/json", "accept": accept}
+    return await client.http.post("/graphql", content=body, headers=headers)
+
+
+def assert_request_error(response: Any, accept: str, status: int, text: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(accept)
+    body = response.json()
+    assert "data" not in body
+    assert text in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("accept", MEDIA)
+async def test_deeply_nested_json_is_a_400(live_client: GraphQLClient, accept: str) -> None:
+    bodies = [
+        DEEP,  # the body itself
+        json.dumps({"query": QUERY})[:-1] + f', "variables": {{"v": {DEEP}}}}}',
+        json.dumps({"query": QUERY, "variables": {"v": nested(MAX_DEPTH - 1)}}),
+    ]
+    for body in bodies:
+        response = await post_raw(live_client, body, accept)
+        assert_request_error(response, accept, 400, f"nested deeper than {MAX_DEPTH} levels")
+    response = await live_client.http.get(
+        "/graphql", params={"query": QUERY, "variables": f'{{"v": {DEEP}}}'}
+    )
+    assert_request_error(response, "application/json", 400, "variables: JSON nested deeper")
+    # The limit itself is accepted: the body and `variables` are two of the levels.
+    body = json.dumps({"query": QUERY, "variables": {"v": nested(MAX_DEPTH - 2)}})
+    response = await post_raw(live_client, body, accept)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"data": {"instances": {"totalCount": 0}}}
+
+
+@pytest.mark.parametrize("accept", MEDIA)
+async def test_non_object_variables_and_extensions_are_request_errors(
+    live_client: GraphQLClient, accept: str
+) -> None:
+    for name in ("variables", "extensions"):
+        for value in (0, False, "", [], "x", 1.5):
+            body = json.dumps({"query": QUERY, name: value})
+            response = await post_raw(live_client, body, accept)
+            assert_request_error(response, accept, 400, f"{name}: must be a JSON object")
+        response = await live_client.http.get("/graphql", params={"query": QUERY, name: "0"})
+        assert_request_error(response, "application/json", 400, f"{name}: must be a JSON object")
+        for absent in (None, {}):  # null and an empty object both mean "none"
+            response = await post_raw(
+                live_client, json.dumps({"query": QUERY, name: absent}), accept
+            )
+            assert response.status_code == 200, response.text
