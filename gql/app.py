@@ -30,6 +30,7 @@ from gql import shutdown
 from gql.http import GraphQLHTTP
 from gql.masking import MaskUnexpectedErrors
 from gql.metrics import Metrics
+from gql.operations import RequireOperationName
 from gql.server_state import ServerState
 from gql.settings import Settings
 from gql.websockets import GraphQLWebSockets
@@ -57,6 +58,7 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
         MaskUnexpectedErrors,
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=512),
+        RequireOperationName,
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
     ]

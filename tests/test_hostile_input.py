@@ -14,6 +14,7 @@ from tests.client import GraphQLClient
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 DEEP = "[" * 1000 + "]" * 1000
 QUERY = "{ instances { totalCount } }"
+TWO_OPERATIONS = "query A { __typename } query B { instances { totalCount } }"
 MEDIA = [GRAPHQL_RESPONSE, "application/json"]
 
 
@@ -74,3 +75,21 @@ async def test_non_object_variables_and_extensions_are_request_errors(
                 live_client, json.dumps({"query": QUERY, name: absent}), accept
             )
             assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("accept", MEDIA)
+async def test_several_operations_need_an_operation_name(
+    live_client: GraphQLClient, accept: str
+) -> None:
+    response = await post_raw(live_client, json.dumps({"query": TWO_OPERATIONS}), accept)
+    assert_request_error(response, accept, 400, "operationName: required")
+    response = await live_client.http.get("/graphql", params={"query": TWO_OPERATIONS})
+    assert_request_error(response, "application/json", 400, "operationName: required")
+    # Named, each runs; Strawberry only keeps the client's name privately (gql/operations.py).
+    for name, data in (("A", {"__typename": "Query"}), ("B", {"instances": {"totalCount": 0}})):
+        body = json.dumps({"query": TWO_OPERATIONS, "operationName": name})
+        response = await post_raw(live_client, body, accept)
+        assert response.status_code == 200, response.text
+        assert response.json() == {"data": data}
+    body = json.dumps({"query": TWO_OPERATIONS, "operationName": "C"})
+    assert_request_error(await post_raw(live_client, body, accept), accept, 400, 'named "C"')
