@@ -3,13 +3,17 @@ connection dropped without a close code (issue 12, transport items)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
+import websockets
 
 from gql.params import MAX_DEPTH
 from tests.client import GraphQLClient
+from tests.live_server import LiveServer
+from tests.ws_client import TRANSPORT_WS
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 DEEP = "[" * 1000 + "]" * 1000
@@ -93,3 +97,26 @@ async def test_several_operations_need_an_operation_name(
         assert response.json() == {"data": data}
     body = json.dumps({"query": TWO_OPERATIONS, "operationName": "C"})
     assert_request_error(await post_raw(live_client, body, accept), accept, 400, 'named "C"')
+
+
+INIT = json.dumps({"type": "connection_init", "payload": {}})
+
+
+def subscribe(payload: Any, id_: Any = "1", kind: str = "subscribe") -> str:
+    return json.dumps({"id": id_, "type": kind, "payload": payload})
+
+
+async def test_a_query_over_a_websocket_gives_its_connection_back(live: LiveServer) -> None:
+    """A query over the socket opens a read connection on the socket's context; it used to go
+    back to the pool only when garbage collected, long after the socket closed."""
+    async with websockets.connect(live.ws_url, subprotocols=[TRANSPORT_WS]) as ws:
+        await ws.send(INIT)
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+        await ws.send(subscribe({"query": QUERY}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "next"
+    pool = live.app.state.tiers.instance.engine.pool
+    for _ in range(200):
+        if pool.checkedout() == 0:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{pool.checkedout()} connection(s) still checked out")
