@@ -14,6 +14,8 @@ from starlette.websockets import WebSocket
 from strawberry import Schema
 from strawberry.asgi import GraphQL
 
+from gql import params
+from gql.ws_protocols import LegacyWSHandler, TransportWSHandler, Unreadable
 from resolvers.context import RequestContext
 
 GOING_AWAY = 1001
@@ -28,7 +30,11 @@ class GraphQLWebSockets(GraphQL):  # type: ignore[type-arg]
 
     On shutdown every open connection is closed with 1001 (going away) once its
     subscriptions have completed, so clients reconnect elsewhere instead of hanging.
+    Frames Strawberry would choke on are handled by `gql.ws_protocols`.
     """
+
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(
         self,
@@ -51,6 +57,15 @@ class GraphQLWebSockets(GraphQL):  # type: ignore[type-arg]
         if opened is not None:
             opened.append(context)
         return context
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Frames are read with the nesting limit; a deeper one is handed on as `Unreadable`
+        (a `RecursionError` escaping here used to drop the connection without a close code).
+        Text that is not JSON still raises, for Strawberry's own handling."""
+        try:
+            return params.loads(data)
+        except params.NestedTooDeepError as error:
+            return Unreadable(f"WebSocket message is {error}")
 
     def encode_json(self, data: object) -> str | bytes:
         """Encode each shared result once: subscribers of one shared subscription receive the

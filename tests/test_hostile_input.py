@@ -13,12 +13,13 @@ import websockets
 from gql.params import MAX_DEPTH
 from tests.client import GraphQLClient
 from tests.live_server import LiveServer
-from tests.ws_client import TRANSPORT_WS
+from tests.ws_client import LEGACY_WS, TRANSPORT_WS
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 DEEP = "[" * 1000 + "]" * 1000
 QUERY = "{ instances { totalCount } }"
 TWO_OPERATIONS = "query A { __typename } query B { instances { totalCount } }"
+TELEMETRY = "subscription($id: ID!) { telemetry(instanceId: $id) { logType } }"
 MEDIA = [GRAPHQL_RESPONSE, "application/json"]
 
 
@@ -99,11 +100,93 @@ async def test_several_operations_need_an_operation_name(
     assert_request_error(await post_raw(live_client, body, accept), accept, 400, 'named "C"')
 
 
+async def close_of(url: str, frames: list[str], protocol: str = TRANSPORT_WS) -> tuple[Any, str]:
+    """Sends `frames` and returns the close code and reason the server ended with."""
+    async with websockets.connect(url, subprotocols=[protocol]) as ws:
+        for frame in frames:
+            await ws.send(frame)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await receive_until_closed(ws)
+    received = closed.value.rcvd
+    assert received is not None, "closed without a close frame"
+    return received.code, received.reason
+
+
+async def receive_until_closed(ws: Any) -> None:
+    while True:
+        await asyncio.wait_for(ws.recv(), 10)
+
+
 INIT = json.dumps({"type": "connection_init", "payload": {}})
 
 
 def subscribe(payload: Any, id_: Any = "1", kind: str = "subscribe") -> str:
     return json.dumps({"id": id_, "type": kind, "payload": payload})
+
+
+async def test_unusable_transport_ws_frames_close_with_4400(live: LiveServer) -> None:
+    bad_frames = {
+        DEEP: "nested deeper than",
+        json.dumps({"type": "connection_init", "payload": json.loads(DEEP[400:-400])}): "deeper",
+        "[]": "must be a JSON object",
+        "1": "must be a JSON object",
+        '"x"': "must be a JSON object",
+        "null": "must be a JSON object",
+        "{nope": "must be valid JSON",
+    }
+    for frame, reason in bad_frames.items():
+        for frames in ([frame], [INIT, frame]):  # before and after the handshake
+            code, said = await close_of(live.ws_url, frames)
+            assert (code, reason in said) == (4400, True), (frame[:40], code, said)
+    bad_subscribes = {
+        subscribe({"query": QUERY}, id_=[1]): "id: must be a string",
+        subscribe(5): "payload: must be a JSON object",
+        subscribe({"query": 5}): "query:",
+        subscribe({"query": QUERY, "variables": 0}): "variables: must be a JSON object",
+        subscribe({"query": QUERY, "extensions": []}): "extensions: must be a JSON object",
+        subscribe({"query": QUERY, "operationName": 1}): "operationName: must be a string",
+        subscribe({"query": TWO_OPERATIONS}): "operationName: required",
+    }
+    for frame, reason in bad_subscribes.items():
+        code, said = await close_of(live.ws_url, [INIT, frame])
+        assert (code, reason in said) == (4400, True), (frame, code, said)
+
+
+async def test_connection_init_with_a_null_payload_is_accepted(live: LiveServer) -> None:
+    async with websockets.connect(live.ws_url, subprotocols=[TRANSPORT_WS]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": None}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10)) == {"type": "connection_ack"}
+        await ws.send(subscribe({"query": QUERY}))
+        message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert message == {
+            "id": "1",
+            "type": "next",
+            "payload": {"data": {"instances": {"totalCount": 0}}},
+        }
+    async with websockets.connect(live.ws_url, subprotocols=[TRANSPORT_WS]) as ws:
+        await ws.send(json.dumps({"type": "connection_init"}))  # no payload at all: also fine
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10)) == {"type": "connection_ack"}
+
+
+async def test_legacy_graphql_ws_ignores_unusable_frames(live: LiveServer) -> None:
+    """The legacy protocol has no close code for bad messages; Strawberry ignores frames that
+    are not JSON there, and frames it cannot use are ignored the same way. The connection
+    stays usable."""
+    async with websockets.connect(live.ws_url, subprotocols=[LEGACY_WS]) as ws:
+        for frame in (DEEP, "[]", "1", '"x"', "{nope", json.dumps({"type": "stop", "id": [1]})):
+            await ws.send(frame)
+        await ws.send(INIT)
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+        await ws.send(subscribe({"query": QUERY, "variables": 0}, kind="start"))
+        error = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert error["type"] == "error"
+        assert error["id"] == "1"
+        assert "variables: must be a JSON object" in error["payload"]["message"]
+        unknown = "00000000-0000-0000-0000-000000000000"
+        await ws.send(subscribe({"query": TELEMETRY, "variables": {"id": unknown}}, "2", "start"))
+        message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert message["id"] == "2"
+        assert f"no instance with id {unknown}" in json.dumps(message["payload"])
 
 
 async def test_a_query_over_a_websocket_gives_its_connection_back(live: LiveServer) -> None:
