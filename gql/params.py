@@ -40,19 +40,17 @@ def loads(text: str | bytes) -> Any:
 
 
 def _too_deep(value: Any) -> bool:
-    """Walks without recursion (the point is not to need the stack)."""
+    """Walks without recursion (the point is not to need the stack), containers only."""
+    if not isinstance(value, dict | list):
+        return False
     pending = [(value, 1)]
     while pending:
         item, depth = pending.pop()
-        if isinstance(item, dict):
-            children = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
         if depth > MAX_DEPTH:
             return True
-        pending.extend((child, depth + 1) for child in children)
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                pending.append((child, depth + 1))
     return False
 
 
