@@ -28,8 +28,9 @@ from strawberry.extensions import (
 
 from gql import shutdown
 from gql.http import GraphQLHTTP
-from gql.masking import MaskUnexpectedErrors
+from gql.masking import MaskUnexpectedErrors, quiet_strawberry_error_log
 from gql.metrics import Metrics
+from gql.operations import RequireOperationName
 from gql.server_state import ServerState
 from gql.settings import Settings
 from gql.websockets import GraphQLWebSockets
@@ -57,6 +58,7 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
         MaskUnexpectedErrors,
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=512),
+        RequireOperationName,
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
     ]
@@ -65,6 +67,7 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
 def create_app(settings: Settings | None = None) -> Starlette:
     """Builds the app; engines are opened in the lifespan, not here."""
     settings = settings or Settings()
+    quiet_strawberry_error_log()
     metrics = Metrics()
     schema = build_schema(schema_extensions(settings))
     state = ServerState()

@@ -9,7 +9,6 @@ still serves the WebSocket transports.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,6 +23,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from gql import params as gql_params
 from gql.metrics import Metrics, StatementCount, current_statements
 from resolvers.context import RequestContext
 
@@ -148,7 +148,9 @@ class GraphQLHTTP:
             for name in ("variables", "extensions"):
                 if name in params:
                     try:
-                        params[name] = json.loads(params[name])
+                        params[name] = gql_params.loads(params[name])
+                    except gql_params.NestedTooDeepError as error:
+                        raise RequestError(400, f"{name}: {error}") from None
                     except ValueError:
                         raise RequestError(400, f"{name}: not valid JSON") from None
         else:
@@ -164,22 +166,18 @@ class GraphQLHTTP:
             if len(body) > self.max_body_bytes:
                 raise RequestError(413, f"request body over {self.max_body_bytes} bytes")
             try:
-                params = json.loads(body)
+                params = gql_params.loads(body)
+            except gql_params.NestedTooDeepError as error:
+                raise RequestError(400, f"the request body is {error}") from None
             except ValueError:
                 raise RequestError(400, "the request body is not valid JSON") from None
             if isinstance(params, list):
                 raise RequestError(400, "batched requests are not enabled; send one operation")
             if not isinstance(params, dict):
                 raise RequestError(400, "the request body must be a JSON object")
-        query = params.get("query")
-        if not isinstance(query, str) or not query.strip():
-            raise RequestError(400, "query: a GraphQL document (non-empty string) is required")
-        if not isinstance(params.get("variables") or {}, dict):
-            raise RequestError(400, "variables: must be a JSON object")
-        if not isinstance(params.get("operationName") or "", str):
-            raise RequestError(400, "operationName: must be a string")
-        if not isinstance(params.get("extensions") or {}, dict):
-            raise RequestError(400, "extensions: must be a JSON object")
+        problem = gql_params.problem(params)
+        if problem is not None:
+            raise RequestError(400, problem)
         return params
 
     async def _execute(self, request: Request, media: str, params: dict[str, Any]) -> Response:

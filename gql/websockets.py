@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -13,9 +14,15 @@ from starlette.websockets import WebSocket
 from strawberry import Schema
 from strawberry.asgi import GraphQL
 
+from gql import params
+from gql.ws_protocols import LegacyWSHandler, TransportWSHandler, Unreadable
 from resolvers.context import RequestContext
 
 GOING_AWAY = 1001
+# The contexts made for the WebSocket connection the current task serves (see __call__).
+_connection_contexts: ContextVar[list[RequestContext] | None] = ContextVar(
+    "connection_contexts", default=None
+)
 
 
 class GraphQLWebSockets(GraphQL):  # type: ignore[type-arg]
@@ -23,7 +30,11 @@ class GraphQLWebSockets(GraphQL):  # type: ignore[type-arg]
 
     On shutdown every open connection is closed with 1001 (going away) once its
     subscriptions have completed, so clients reconnect elsewhere instead of hanging.
+    Frames Strawberry would choke on are handled by `gql.ws_protocols`.
     """
+
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(
         self,
@@ -41,7 +52,20 @@ class GraphQLWebSockets(GraphQL):  # type: ignore[type-arg]
         self._frames: dict[tuple[int, Any, Any], tuple[Any, str | bytes]] = {}
 
     async def get_context(self, request: Any, response: Any = None) -> RequestContext:
-        return await self._make_context(request)
+        context = await self._make_context(request)
+        opened = _connection_contexts.get()
+        if opened is not None:
+            opened.append(context)
+        return context
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Frames are read with the nesting limit; a deeper one is handed on as `Unreadable`
+        (a `RecursionError` escaping here used to drop the connection without a close code).
+        Text that is not JSON still raises, for Strawberry's own handling."""
+        try:
+            return params.loads(data)
+        except params.NestedTooDeepError as error:
+            return Unreadable(f"WebSocket message is {error}")
 
     def encode_json(self, data: object) -> str | bytes:
         """Encode each shared result once: subscribers of one shared subscription receive the
@@ -67,10 +91,17 @@ class GraphQLWebSockets(GraphQL):  # type: ignore[type-arg]
             return
         # Remember the connection's `send` (not wrapped: every frame passes through it).
         self._open.add(send)
+        opened: list[RequestContext] = []
+        token = _connection_contexts.set(opened)
         try:
             await super().__call__(scope, receive, send)
         finally:
+            _connection_contexts.reset(token)
             self._open.discard(send)
+            # A query or mutation over the socket opens read connections on the context;
+            # without this they stayed checked out of the pool until garbage collection.
+            for context in opened:
+                await context.close()
 
     async def close_all(self) -> None:
         for send in list(self._open):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -70,6 +71,41 @@ class TierReader:
                 self._connection = None
 
 
+class SharedLoader(DataLoader[K, V]):
+    """A DataLoader whose pending results survive the cancellation of one of their callers.
+
+    Fields that ask for the same key await the same cached future. When a field fails,
+    graphql-core cancels the sibling fields still running; awaiting the shared future
+    directly cancelled it, so every other field waiting for it (in a branch that did not
+    fail) got a `CancelledError` that escaped the whole request as an HTTP 500, and a batch
+    whose futures were all cancelled was itself cancelled halfway through its statement,
+    which broke the request's shared connection. So each caller awaits a future of its
+    own, settled from the shared one (a lighter `asyncio.shield`: a few µs per load).
+    """
+
+    def load(self, key: K) -> Awaitable[V]:
+        shared = super().load(key)
+        if not isinstance(shared, asyncio.Future) or shared.done():
+            return shared  # awaiting a finished future never suspends: nothing to cancel
+        own: asyncio.Future[V] = shared.get_loop().create_future()
+        shared.add_done_callback(functools.partial(_settle, own))
+        return own
+
+
+def _settle(own: asyncio.Future[Any], shared: asyncio.Future[Any]) -> None:
+    """Hands the shared result to one caller, unless that caller was cancelled meanwhile."""
+    if shared.cancelled():
+        own.cancel()
+        return
+    error = shared.exception()  # read even for a cancelled caller: marks it retrieved
+    if own.cancelled():
+        return
+    if error is None:
+        own.set_result(shared.result())
+    else:
+        own.set_exception(error)
+
+
 class EventSource(Protocol):
     """What resolvers need of the event bus (implemented in `gql.events`)."""
 
@@ -109,7 +145,7 @@ class RequestContext:
         """The request's loader for `key`, created with `load_fn` on first use."""
         loader = self._loaders.get(key)
         if loader is None:
-            loader = self._loaders[key] = DataLoader(load_fn=load_fn)
+            loader = self._loaders[key] = SharedLoader(load_fn=load_fn)
         return loader
 
     def opened_tiers(self) -> Sequence[str]:
