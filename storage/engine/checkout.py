@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, bindparam, exists, func, or_, select
+from sqlalchemy import Connection, Table, and_, bindparam, exists, false, func, or_, select
 
 from storage.engine.graph import InstanceGraph, RoleNode, graph_of_role
 from storage.engine.guardians import Decision, Facts, Outcome, judge_all
@@ -24,6 +24,7 @@ from storage.engines import Tier
 from storage.enums import AssignmentStatus, GuardianType, InstanceStatus, RoleType, UowStatus
 from storage.errors import DomainError, ErrorCode
 from storage.models import ActorRow, AssignmentRow
+from storage.prepared import Prepared
 from storage.runtime.attributes import ATTRIBUTES
 from storage.runtime.transitions import INSTANCES, UOW, Hold, claim
 from storage.types import utcnow
@@ -40,33 +41,63 @@ def _children_where(*conditions: Any) -> Any:
     return exists().where(_CHILD.c.parent_id == UOW.c.uow_id, *conditions)
 
 
-# A unit waits in a plain interaction until none of its children is open (a gateway's unit
-# waits for its child workflow); at a CERBERUS join it is taken once every child is at rest
-# or one has FAILED (then the guardian sends it to EPSILON).
-_WAITING = and_(
-    UOW.c.status.in_(bindparam("b_statuses", expanding=True)),
-    or_(
-        and_(
-            UOW.c.current_interaction_id.in_(bindparam("b_plain", expanding=True)),
-            ~_children_where(_CHILD.c.status.not_in(_AT_REST)),
-        ),
-        and_(
-            UOW.c.current_interaction_id.in_(bindparam("b_joins", expanding=True)),
-            or_(
-                ~_children_where(_CHILD.c.status.not_in(_AT_REST)),
-                _children_where(_CHILD.c.status == UowStatus.FAILED),
-            ),
-        ),
-    ),
+def _any_of(column: Any, values: Any) -> Any:
+    """`column IN values` as plain comparisons (a `Prepared` statement takes no expanding
+    IN); an empty list matches nothing."""
+    return or_(*(column == value for value in values)) if values else false()
+
+
+_OPEN_CHILD = _children_where(
+    _CHILD.c.status != UowStatus.COMPLETED, _CHILD.c.status != UowStatus.ARCHIVED
 )
+_FAILED_CHILD = _children_where(_CHILD.c.status == UowStatus.FAILED)
 _OLDEST_FIRST = (UOW.c.updated_at, UOW.c.uow_id)
 _AFTER = or_(
     UOW.c.updated_at > bindparam("b_after_at"),
     and_(UOW.c.updated_at == bindparam("b_after_at"), UOW.c.uow_id > bindparam("b_after_id")),
 )
-_FIRST_BATCH = select(UOW).where(_WAITING).order_by(*_OLDEST_FIRST).limit(bindparam("b_limit"))
-_NEXT_BATCH = _FIRST_BATCH.where(_AFTER)
-_NAMED = select(UOW).where(_WAITING, UOW.c.uow_id == bindparam("b_uow_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class _RoleQueries:
+    """The candidate reads of one role, built once (they depend only on the graph)."""
+
+    first: Prepared
+    next: Prepared
+    named: Prepared
+
+    @classmethod
+    def of(cls, role: RoleNode) -> _RoleQueries:
+        # A unit waits in a plain interaction until none of its children is open (a
+        # gateway's unit waits for its child workflow); at a CERBERUS join it is taken once
+        # every child is at rest or one has FAILED (then the guardian sends it to EPSILON).
+        plain = sorted({c.interaction_id for c in role.inbound if not c.is_join})
+        joins = sorted({c.interaction_id for c in role.inbound if c.is_join})
+        places = []
+        if plain:
+            places.append(and_(_any_of(UOW.c.current_interaction_id, plain), ~_OPEN_CHILD))
+        if joins:
+            at_join = or_(~_OPEN_CHILD, _FAILED_CHILD)
+            places.append(and_(_any_of(UOW.c.current_interaction_id, joins), at_join))
+        waiting = and_(
+            _any_of(UOW.c.status, statuses_taken_by(role)),
+            or_(*places) if places else false(),
+        )
+        first = select(UOW).where(waiting).order_by(*_OLDEST_FIRST).limit(bindparam("b_limit"))
+        return cls(
+            Prepared(first),
+            Prepared(first.where(_AFTER)),
+            Prepared(select(UOW).where(waiting, UOW.c.uow_id == bindparam("b_uow_id"))),
+        )
+
+
+def _queries(graph: InstanceGraph, role: RoleNode) -> _RoleQueries:
+    queries = graph.memo.get(("checkout", role.role_id))
+    if queries is None:
+        queries = graph.memo[("checkout", role.role_id)] = _RoleQueries.of(role)
+    return cast(_RoleQueries, queries)
+
+
 _RANKED = (
     select(
         ATTRIBUTES.c.uow_id,
@@ -86,22 +117,24 @@ _ATTRIBUTES_OF = select(_RANKED.c.uow_id, _RANKED.c.key, _RANKED.c.value).where(
 _CHILD_STATUSES = select(UOW.c.parent_id, UOW.c.status).where(
     UOW.c.parent_id.in_(bindparam("b_ids", expanding=True))
 )
-_ACCESS = select(
-    select(INSTANCES.c.status)
-    .where(INSTANCES.c.instance_id == bindparam("b_instance_id"))
-    .scalar_subquery()
-    .label("instance_status"),
-    select(ACTORS.c.instance_id)
-    .where(ACTORS.c.actor_id == bindparam("b_actor_id"))
-    .scalar_subquery()
-    .label("actor_instance"),
-    select(ASSIGNMENTS.c.status)
-    .where(
-        ASSIGNMENTS.c.actor_id == bindparam("b_actor_id"),
-        ASSIGNMENTS.c.role_id == bindparam("b_role_id"),
+_ACCESS = Prepared(
+    select(
+        select(INSTANCES.c.status)
+        .where(INSTANCES.c.instance_id == bindparam("b_instance_id"))
+        .scalar_subquery()
+        .label("instance_status"),
+        select(ACTORS.c.instance_id)
+        .where(ACTORS.c.actor_id == bindparam("b_actor_id"))
+        .scalar_subquery()
+        .label("actor_instance"),
+        select(ASSIGNMENTS.c.status)
+        .where(
+            ASSIGNMENTS.c.actor_id == bindparam("b_actor_id"),
+            ASSIGNMENTS.c.role_id == bindparam("b_role_id"),
+        )
+        .scalar_subquery()
+        .label("assignment"),
     )
-    .scalar_subquery()
-    .label("assignment"),
 )
 
 
@@ -119,10 +152,10 @@ def check_actor(
 ) -> None:
     """The actor exists in the role's instance, the instance is ACTIVE and (when a role is
     named) the actor has an ACTIVE assignment to it; one statement."""
-    row = session.execute(
-        _ACCESS,
+    row = _ACCESS.run(
+        session,
         {"b_instance_id": graph.instance_id, "b_actor_id": actor_id, "b_role_id": role_id},
-    ).one()
+    )[0]
     if row.actor_instance != graph.instance_id:
         raise DomainError.single(
             ErrorCode.NOT_FOUND,
@@ -160,25 +193,21 @@ def judged_candidates(
 ) -> Iterator[Judged]:
     """The units of work waiting for `role`, oldest first, each judged by the guardians of
     the inbound component it waits behind."""
-    params: dict[str, Any] = {
-        "b_statuses": statuses_taken_by(role),
-        "b_plain": sorted({c.interaction_id for c in role.inbound if not c.is_join}),
-        "b_joins": sorted({c.interaction_id for c in role.inbound if c.is_join}),
-        "b_limit": batches[0],
-    }
-    statement: Any = _FIRST_BATCH
+    queries = _queries(graph, role)
+    params: dict[str, Any] = {"b_limit": batches[0]}
+    statement = queries.first
     if uow_id is not None:
-        statement, params["b_uow_id"] = _NAMED, uow_id
+        statement, params["b_uow_id"] = queries.named, uow_id
     scanned, round_ = 0, 0
     while scanned < MAX_SCANNED:
-        rows = session.execute(statement, params).all()
+        rows = statement.run(session, params)
         yield from _judge(session, graph, role, rows)
         scanned += len(rows)
         if uow_id is not None or len(rows) < params["b_limit"]:
             return
         round_ += 1
         params["b_limit"] = batches[min(round_, len(batches) - 1)]
-        statement = _NEXT_BATCH
+        statement = queries.next
         params["b_after_at"], params["b_after_id"] = rows[-1].updated_at, rows[-1].uow_id
 
 

@@ -146,6 +146,8 @@ class InstanceGraph:
     workflows: dict[uuid.UUID, WorkflowNode] = field(default_factory=dict)
     roles: dict[uuid.UUID, RoleNode] = field(default_factory=dict)
     interactions: dict[uuid.UUID, InteractionNode] = field(default_factory=dict)
+    # What the engine derives from the graph once (per-role statements), kept beside it.
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     def workflow_of_role(self, role: RoleNode) -> WorkflowNode:
         return self.workflows[role.workflow_id]
