@@ -17,13 +17,14 @@ from storage.telemetry.events import Event
 
 
 async def _published(ctx: RequestContext, result: EngineResult | None) -> None:
-    """Transitions with their history entries, then the decision and error rows."""
+    """Every row the verb wrote, in the order written (a guardian's decision before the
+    move it caused); transitions carry their history entries."""
     if result is None:
         return
-    for move in result.transitions:
-        await ctx.events.publish(Event.of_log(move.log, move.history))
-    for log in result.logs:
-        await ctx.events.publish(Event.of_log(log))
+    events = [Event.of_log(move.log, move.history) for move in result.transitions]
+    events += [Event.of_log(log) for log in result.logs]
+    for event in sorted(events, key=lambda e: e.log_id or 0):
+        await ctx.events.publish(event)
 
 
 async def _engine(ctx: RequestContext, action: Any) -> Outcome[EngineResult]:

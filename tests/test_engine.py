@@ -15,6 +15,7 @@ from tests.client import GraphQLClient
 from tests.engine_client import CHECKOUT, Engine
 from tests.live_server import LiveServer
 from tests.scenario import mutate
+from tests.ws_client import TRANSPORT_WS, Subscriber, wait_for_subscribers
 
 IMPORT = """mutation($yaml: String!) {
   importTemplate(input: {yaml: $yaml}) { template { id } errors { code message } }
@@ -291,3 +292,73 @@ async def test_refusals_are_payload_errors_and_write_nothing(
         desk.submit(uow_id, "splitter", expectedVersion=taken["version"]),
     )
     await refused("INSTANCE_NOT_ACTIVE", desk.checkout(splitter, "other"))
+
+
+QUEUE = """query($instance: ID!, $actor: ID!) {
+  instance(id: $instance) {
+    workflows { roles { id name inbox(first: 2) {
+      totalCount pageInfo { hasNextPage endCursor } edges { node { id } }
+    } } }
+  }
+  actor(id: $actor) { work { id status } }
+}"""
+MOVE = """mutation($input: TransitionUowInput!) {
+  transitionUow(input: $input) { uow { id } errors { code message } }
+}"""
+DECISIONS = """subscription($id: ID!) {
+  telemetry(instanceId: $id, logTypes: [GUARDIAN_DECISION, STATE_TRANSITION]) {
+    logType uowId details transition { previousStatus newStatus }
+  }
+}"""
+
+
+def _inbox(data: dict[str, Any], role: str) -> dict[str, Any]:
+    roles = [r for w in data["instance"]["workflows"] for r in w["roles"]]
+    return dict(next(r["inbox"] for r in roles if r["name"] == role))
+
+
+async def test_inbox_shows_what_checkout_would_take_and_work_what_is_held(
+    clients: list[GraphQLClient],
+) -> None:
+    instance_id = await loan_instance(clients[0], {"splitter": ["Document_Splitter"]})
+    desk = await Engine.of(clients[0], instance_id)
+    started = [
+        (await mutate(clients[0], START, {"input": {"instanceId": instance_id}}))["uow"]["id"]
+        for _ in range(3)
+    ]
+    ask = {"instance": instance_id, "actor": desk.actors["splitter"]}
+    data = await clients[0].data(QUEUE, ask)
+    inbox = _inbox(data, "Document_Splitter")
+    assert inbox["totalCount"] == 3
+    assert [e["node"]["id"] for e in inbox["edges"]] == started[:2]  # oldest first
+    assert inbox["pageInfo"]["hasNextPage"] is True
+    assert data["actor"]["work"] == []
+    taken = await desk.take(f"{LOAN}.Document_Splitter", "splitter")
+    assert taken["id"] == started[0]  # checkout takes the head of the inbox
+    data = await clients[0].data(QUEUE, ask)
+    assert _inbox(data, "Document_Splitter")["totalCount"] == 2
+    assert data["actor"]["work"] == [{"id": started[0], "status": "ACTIVE"}]
+
+
+async def test_guardian_decisions_reach_subscribers_with_the_move(
+    live: LiveServer, clients: list[GraphQLClient]
+) -> None:
+    instance_id = await loan_instance(clients[0], {"remedy": ["Remediation"]})
+    desk = await Engine.of(clients[0], instance_id)
+    uow_id = (await mutate(clients[0], START, {"input": {"instanceId": instance_id}}))["uow"]["id"]
+    # The low-level verb places an unheld unit where the EPSILON role looks for work.
+    exceptions = desk.interactions[f"{LOAN}.Exceptions"]
+    await mutate(clients[0], MOVE, {"input": {"uowId": uow_id, "toInteractionId": exceptions}})
+    async with Subscriber(live.ws_url, TRANSPORT_WS) as ws:
+        await ws.subscribe(DECISIONS, {"id": instance_id})
+        await wait_for_subscribers(live.app)
+        taken = await desk.take(f"{LOAN}.Remediation", "remedy")
+        first = (await ws.next())["payload"]["data"]["telemetry"]
+        second = (await ws.next())["payload"]["data"]["telemetry"]
+    assert taken["id"] == uow_id
+    assert first["logType"] == "GUARDIAN_DECISION"
+    assert first["uowId"] == uow_id
+    assert first["details"]["guardian"] == "Review_Gate"
+    assert first["details"]["verdict"] == "PASS"
+    assert second["logType"] == "STATE_TRANSITION"
+    assert second["transition"] == {"previousStatus": "PENDING", "newStatus": "ACTIVE"}
