@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from resolvers.context import RequestContext
@@ -300,6 +300,69 @@ async def transition_uow(ctx: RequestContext, data: Any) -> Outcome[Any]:
         return None, problems
     await _published(ctx, [result])
     return result, problems
+
+
+MAX_BATCH_ITEMS = 100
+
+
+def _spec(item: Any) -> transitions.TransitionSpec:
+    return transitions.TransitionSpec(
+        uow_id=input_id(item.uow_id, "uowId"),
+        to_status=item.to_status,
+        to_interaction_id=optional_input_id(item.to_interaction_id, "toInteractionId"),
+        actor_id=optional_input_id(item.actor_id, "actorId"),
+        reasoning=item.reasoning,
+        metadata=item.metadata,
+        attributes=json_object(item.attributes, "attributes"),
+        expected_version=item.expected_version,
+        expected_state_hash=item.expected_state_hash,
+    )
+
+
+def _in_item(problems: Sequence[Problem], index: int) -> list[Problem]:
+    """An item's problems with paths under `input.items.<index>`."""
+    return [
+        replace(p, path=("input", "items", str(index), *p.path[1:])) if p.path else p
+        for p in problems
+    ]
+
+
+async def transition_many(
+    ctx: RequestContext, data: Any
+) -> tuple[list[Outcome[Any]], list[Problem]]:
+    """Each item's outcome in order (each atomic on its own), or problems with the batch."""
+    if len(data.items) > MAX_BATCH_ITEMS:
+        problem = Problem(
+            ErrorCode.VALIDATION_FAILED,
+            f"items: at most {MAX_BATCH_ITEMS} per request (got {len(data.items)})",
+            ("input", "items"),
+        )
+        return [], [problem]
+    specs: list[transitions.TransitionSpec | None] = []
+    answers: list[Outcome[Any] | None] = []
+    for index, item in enumerate(data.items):
+        try:
+            specs.append(_spec(item))
+            answers.append(None)
+        except DomainError as error:
+            specs.append(None)
+            answers.append((None, _in_item(error.problems, index)))
+    runnable = [spec for spec in specs if spec is not None]
+    results = await transitions.transition_many(ctx.tiers.instance, runnable) if runnable else []
+    await ctx.forget_reads()
+    done = iter(results)
+    outcomes: list[Outcome[Any]] = []
+    for index, answer in enumerate(answers):
+        if answer is not None:
+            outcomes.append(answer)
+            continue
+        result = next(done)
+        if isinstance(result, DomainError):
+            outcomes.append((None, _in_item(result.problems, index)))
+        else:
+            await _published(ctx, [result])
+            outcomes.append((result, []))
+    return outcomes, []
 
 
 async def decompose(ctx: RequestContext, data: Any) -> Outcome[DecomposeIds]:

@@ -162,6 +162,14 @@ class TransitionUowInput:
     expected_state_hash: str | None = None
 
 
+@strawberry.input(description="Several transitions in one request, each atomic on its own.")
+class TransitionUowsInput:
+    items: list[TransitionUowInput] = strawberry.field(
+        description="At most 100; applied in order, each on its own (one refused item does "
+        "not stop the others)."
+    )
+
+
 @strawberry.input
 class DecomposeInput:
     parent_id: strawberry.ID

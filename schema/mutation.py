@@ -27,6 +27,7 @@ from schema.inputs import (
     SubmitInput,
     TemplateInput,
     TransitionUowInput,
+    TransitionUowsInput,
     VerifyUowStateInput,
 )
 from schema.payloads import (
@@ -38,6 +39,7 @@ from schema.payloads import (
     RoleMemoryPayload,
     TemplatePayload,
     TransitionUowPayload,
+    TransitionUowsPayload,
     UowPayload,
     VerifyUowStatePayload,
 )
@@ -100,6 +102,22 @@ class Mutation:
     async def transition_uow(self, info: Info, input: TransitionUowInput) -> TransitionUowPayload:
         result, problems = await m.transition_uow(info.context, input)
         return TransitionUowPayload(written=result, errors=user_errors(problems))
+
+    @strawberry.mutation(
+        description="Several transitions in one request and one transaction, each atomic "
+        "on its own: a refused item is answered with its errors and the others still apply."
+    )
+    async def transition_uows(
+        self, info: Info, input: TransitionUowsInput
+    ) -> TransitionUowsPayload:
+        outcomes, problems = await m.transition_many(info.context, input)
+        return TransitionUowsPayload(
+            results=[
+                TransitionUowPayload(written=result, errors=user_errors(item_problems))
+                for result, item_problems in outcomes
+            ],
+            errors=user_errors(problems),
+        )
 
     @strawberry.mutation(description="Split a unit of work into child units of work.")
     async def decompose(self, info: Info, input: DecomposeInput) -> DecomposePayload:

@@ -108,6 +108,14 @@ class TransitionUowPayload:
         return None if self.written is None else self.written.history
 
 
+@strawberry.type(description="One answer per item of transitionUows, in the items' order.")
+class TransitionUowsPayload:
+    results: list[TransitionUowPayload]
+    errors: list[UserError] = strawberry.field(
+        description="Problems with the request as a whole (each item has its own errors)."
+    )
+
+
 @strawberry.type
 class DecomposePayload:
     parent_id: Id = None

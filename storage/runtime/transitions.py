@@ -13,7 +13,7 @@ transactions through `AsyncSession.run_sync`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
@@ -33,7 +33,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from storage.engines import Tier
 from storage.enums import (
@@ -233,57 +233,120 @@ def _refused(message: str) -> DomainError:
     return DomainError.single(ErrorCode.INVALID_TRANSITION, message, ("input", "toStatus"))
 
 
-async def transition_uow(
-    tier: Tier,
-    *,
-    uow_id: uuid.UUID,
-    to_status: UowStatus | None = None,
-    to_interaction_id: uuid.UUID | None = None,
-    actor_id: uuid.UUID | None = None,
-    reasoning: str | None = None,
-    metadata: Any = None,
-    attributes: Any = None,
-    expected_version: int | None = None,
-    expected_state_hash: str | None = None,
-) -> TransitionResult:
+@dataclass(frozen=True, slots=True)
+class TransitionSpec:
+    """One requested change of a unit of work (the arguments of `transitionUow`)."""
+
+    uow_id: uuid.UUID
+    to_status: UowStatus | None = None
+    to_interaction_id: uuid.UUID | None = None
+    actor_id: uuid.UUID | None = None
+    reasoning: str | None = None
+    metadata: Any = None
+    attributes: Any = None
+    expected_version: int | None = None
+    expected_state_hash: str | None = None
+
+
+async def transition_uow(tier: Tier, **arguments: Any) -> TransitionResult:
     """Move a unit of work (status and/or interaction, with attribute changes)."""
-    changes = checked_attributes(attributes)
-    if to_status == S.FAILED_SECURITY_BREACH:
+    spec = TransitionSpec(**arguments)
+    change = _change_of(spec)
+    try:
+        return await tier.write(change)
+    except DBAPIError as error:
+        raise _classified(error, spec.uow_id) from error
+
+
+async def transition_many(
+    tier: Tier, specs: list[TransitionSpec]
+) -> list[TransitionResult | DomainError]:
+    """Several changes in one transaction, each atomic on its own (a SAVEPOINT each): the
+    answer for each is its result or the DomainError that refused it, in order."""
+    changes: list[Callable[[Connection], TransitionResult] | DomainError] = []
+    for spec in specs:
+        try:
+            changes.append(_change_of(spec))
+        except DomainError as refused:
+            changes.append(refused)
+
+    def apply_all(connection: Connection) -> list[TransitionResult | DomainError]:
+        outcomes: list[TransitionResult | DomainError] = []
+        for spec, change in zip(specs, changes, strict=True):
+            if isinstance(change, DomainError):
+                outcomes.append(change)
+                continue
+            try:
+                with connection.begin_nested():
+                    outcomes.append(change(connection))
+            except DomainError as refused:
+                outcomes.append(refused)
+            except DBAPIError as error:
+                meaning = _classified(error, spec.uow_id)
+                if not isinstance(meaning, DomainError):
+                    raise
+                outcomes.append(meaning)
+        return outcomes
+
+    return await tier.write(apply_all)
+
+
+def _change_of(spec: TransitionSpec) -> Callable[[Connection], TransitionResult]:
+    """The body of one change, after the checks that need no database."""
+    changes = checked_attributes(spec.attributes)
+    if spec.to_status == S.FAILED_SECURITY_BREACH:
         raise _refused("FAILED_SECURITY_BREACH is reached only through verifyUowState")
 
     def change(connection: Connection) -> TransitionResult:
-        uow = claim(connection, uow_id, expected_version)
-        if expected_state_hash is not None and expected_state_hash != uow.content_hash:
+        uow = claim(connection, spec.uow_id, spec.expected_version)
+        if spec.expected_state_hash is not None and spec.expected_state_hash != uow.content_hash:
             raise DomainError.single(
                 ErrorCode.STALE_STATE,
-                f"unit of work {uow_id} has state hash {uow.content_hash}, "
-                f"not the expected {expected_state_hash}",
+                f"unit of work {spec.uow_id} has state hash {uow.content_hash}, "
+                f"not the expected {spec.expected_state_hash}",
                 ("input", "expectedStateHash"),
             )
-        check_holder(uow, actor_id)
-        if to_status is not None:
-            check_move(connection, uow, to_status)
+        check_holder(uow, spec.actor_id)
+        if spec.to_status is not None:
+            check_move(connection, uow, spec.to_status)
         elif uow.status in TERMINAL:
             raise _refused(f"a {uow.status.value} unit of work cannot change any more")
         return apply_change(
             connection,
             uow,
-            to_status=to_status or uow.status,
-            to_interaction_id=to_interaction_id,
-            actor_id=actor_id,
-            reasoning=reasoning,
-            metadata=metadata,
+            to_status=spec.to_status or uow.status,
+            to_interaction_id=spec.to_interaction_id,
+            actor_id=spec.actor_id,
+            reasoning=spec.reasoning,
+            metadata=spec.metadata,
             changes=changes,
         )
 
-    try:
-        return await tier.write(change)
-    except IntegrityError as error:
-        raise _stale(f"unit of work {uow_id} was changed concurrently; read it again") from error
-    except DBAPIError as error:
-        if "locked" in str(error).lower():
-            raise _stale(f"unit of work {uow_id} is being changed by another client") from error
-        raise
+    return change
+
+
+# SQLite's extended result codes and PostgreSQL's SQLSTATEs of the failures a client can
+# cause; anything else is not the client's doing and stays an unexpected error.
+_SQLITE_BUSY = {5, 6, 261, 262, 517}  # BUSY, LOCKED and their extended codes
+_SQLITE_UNIQUE = {1555, 2067}  # PRIMARYKEY, UNIQUE
+_SQLITE_FOREIGN_KEY = {787}
+
+
+def _classified(error: DBAPIError, uow_id: uuid.UUID) -> Exception:
+    """What a database refusal during a change means for the client, told by its error
+    code, never by its message."""
+    origin = error.orig
+    code = getattr(origin, "sqlite_errorcode", None)
+    state = getattr(origin, "sqlstate", None) or getattr(origin, "pgcode", None)
+    if code in _SQLITE_UNIQUE or state == "23505" or code in _SQLITE_BUSY:
+        return _stale(f"unit of work {uow_id} was changed concurrently; read it again")
+    if code in _SQLITE_FOREIGN_KEY or state == "23503":
+        return DomainError.single(
+            ErrorCode.NOT_FOUND,
+            "actorId: no such actor in this database",
+            ("input", "actorId"),
+        )
+    return error
 
 
 def claim(session: Executor, uow_id: uuid.UUID, expected_version: int | None) -> Any:
