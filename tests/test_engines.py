@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 import uuid
 from collections.abc import Callable
 
@@ -96,18 +95,25 @@ async def test_a_cancelled_sqlite_write_holds_the_lock_until_its_transaction_end
     tiers: Tiers,
 ) -> None:
     instance = await expense_instance(tiers)
-    started = threading.Event()
+    started, release = threading.Event(), threading.Event()
 
     def slow(connection: Connection) -> None:
         started.set()
-        time.sleep(0.3)
+        release.wait(timeout=60)  # held until the test has looked at the lock
         _rename(instance.instance_id, "Late")(connection)
 
     writing = asyncio.create_task(tiers.instance.write(slow))
     await asyncio.to_thread(started.wait)
     writing.cancel()
-    await asyncio.sleep(0.1)
-    assert tiers.instance.write_lock.locked()  # the body is still running on the thread
+    # The cancellation reaches the task at its next step; a few loop iterations let it get
+    # from the shielded await to waiting for the body. The body cannot finish meanwhile.
+    try:
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not writing.done()
+        assert tiers.instance.write_lock.locked()  # the body is still running on the thread
+    finally:
+        release.set()
     with pytest.raises(asyncio.CancelledError):
         await writing
     assert not tiers.instance.write_lock.locked()
