@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.telemetry.known_ids import KnownIds
+
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
@@ -120,6 +122,8 @@ class Tier:
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     lock_wait_ms: int = DEFAULT_LOCK_WAIT_MS
     watchers: list[EngineWatcher] = field(default_factory=list)
+    # Facts about ids the telemetry checks may reuse; the server sets it in its lifespan.
+    known_ids: KnownIds | None = None
     _writer: SQLiteWriter | None = None
 
     async def write(self, body: Callable[[Connection], T]) -> T:
