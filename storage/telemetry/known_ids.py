@@ -29,7 +29,9 @@ STATUS_TTL_S = 1.0
 
 
 class KnownIds:
-    """A bounded (LRU) map of id → owning instance and a short-lived map of instance → status."""
+    """A bounded (LRU) map of id → owning instance and a short-lived map of instance → status.
+
+    Used from the event loop only (no lock): checks and status changes run there."""
 
     def __init__(
         self,
