@@ -9,6 +9,7 @@ from gql.metrics import Metrics
 from gql.settings import Settings
 from storage.engines import Tiers
 from storage.telemetry.buffer import TelemetryBuffer
+from storage.telemetry.known_ids import KnownIds
 
 
 @dataclass
@@ -41,6 +42,8 @@ class ServerState:
         )
         metrics.watch_tier(tiers.template)
         metrics.watch_tier(tiers.instance)
+        # One memory of checked ids per process, for the telemetry checks (see KnownIds).
+        tiers.instance.known_ids = KnownIds()
         self._tiers = tiers
         bus = create_bus(settings.event_bus, tiers.instance, settings.subscriber_queue_size)
         await bus.start()

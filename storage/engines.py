@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import URL, make_url
@@ -19,6 +19,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.sqlite_writer import SQLiteWriter
+
+if TYPE_CHECKING:
+    from storage.telemetry.known_ids import KnownIds
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -91,6 +94,8 @@ class Tier:
     # What services may keep per database because it never changes once written (the
     # engine's workflow graphs): it lives and dies with the tier, never at module level.
     memo: dict[str, Any] = field(default_factory=dict)
+    # Facts about ids the telemetry checks may reuse; the server sets it in its lifespan.
+    known_ids: KnownIds | None = None
     _writer: SQLiteWriter | None = None
 
     async def write(self, body: Callable[[Connection], T]) -> T:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import func, select
 
@@ -86,3 +88,20 @@ async def test_background_task_flushes_and_stop_drains(tiers: Tiers) -> None:
         )
     assert count == 120
     assert buffer.depth == 0
+
+
+async def test_stop_during_a_flush_writes_each_entry_once(tiers: Tiers) -> None:
+    """On SQLite a cancelled write still commits on the writer thread: stopping the flusher
+    in the middle of a batch must not leave that batch queued for the drain."""
+    seeded = await seed_uow(tiers)
+    buffer = TelemetryBuffer(tiers.instance, capacity=5_000, batch_size=1_000, flush_interval_s=60)
+    for n in range(3_000):
+        assert buffer.record(
+            TelemetryEntry(seeded.instance_id, LogType.TELEMETRY, details={"n": n})
+        )
+    buffer.start()  # a full batch is queued: the flusher starts writing at once
+    # Observable state, no event to wait on: yield to the loop until the write is under way.
+    while buffer.flushed == 0 and not tiers.instance.write_lock.locked():  # noqa: ASYNC110
+        await asyncio.sleep(0)
+    await buffer.stop()
+    assert sorted(d["n"] for d in await _logged(tiers.instance)) == list(range(3_000))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -630,15 +629,14 @@ def test_malformed_yaml(text: str, fragment: str) -> None:
     assert fragment in problems[0].message
 
 
-def test_alias_bomb_is_refused_quickly() -> None:
+def test_alias_bomb_is_refused() -> None:
     lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
     for level in range(1, 9):
         previous, current = chr(ord("a") + level - 1), chr(ord("a") + level)
         lines.append(f"{current}: &{current} [{', '.join([f'*{previous}'] * 10)}]")
     lines.append("workflow: {name: X, ai_context: {bomb: *i}}")
-    started = time.perf_counter()
+    # Refused by counting the expansion, not by expanding it (how fast is for `make bench`).
     problems = parse_problems("\n".join(lines))
-    assert time.perf_counter() - started < 2
     assert "expands to more than" in problems[0].message
     assert problems[0].path == ("yaml",)
 
@@ -675,9 +673,7 @@ def test_workflow_must_be_a_mapping() -> None:
 
 def test_five_megabyte_document_is_refused_before_parsing() -> None:
     text = "workflow:\n  name: Big\n  description: " + "x" * 5_000_000 + "\n"
-    started = time.perf_counter()
     problems = parse_problems(text)
-    assert time.perf_counter() - started < 0.5
     assert [(p.code, p.path) for p in problems] == [(ErrorCode.VALIDATION_FAILED, ("yaml",))]
     assert f"at most {MAX_DOCUMENT_BYTES}" in problems[0].message
 

@@ -171,7 +171,9 @@ async def put_role_memory(
 async def set_instance_status(
     tier: Tier, *, instance_id: uuid.UUID, status: InstanceStatus
 ) -> InstanceRow:
-    """ACTIVE and PAUSED switch freely; ARCHIVED is final."""
+    """ACTIVE and PAUSED switch freely; ARCHIVED is final.
+
+    Once committed, this process's telemetry checks forget the status they remembered."""
     async with tier.writing() as session:
         instance = await _instance(session, instance_id)
         if instance.status == InstanceStatus.ARCHIVED and status != InstanceStatus.ARCHIVED:
@@ -181,4 +183,6 @@ async def set_instance_status(
                 ("input", "status"),
             )
         instance.status = status
-        return instance
+    if tier.known_ids is not None:
+        tier.known_ids.forget_status(instance_id)
+    return instance

@@ -130,11 +130,16 @@ class TelemetryBuffer:
             self._task = asyncio.create_task(self._run(), name="telemetry-flusher")
 
     async def stop(self) -> None:
-        """Stop the background task, then write everything still queued."""
+        """Stop the background task, then write everything still queued.
+
+        The task is cancelled between two flushes, never during one: on SQLite a cancelled
+        write still commits on the writer thread, and its batch, still queued, would be
+        written a second time by the drain."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            async with self._flush_lock:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
         await self.drain()
 

@@ -1,8 +1,16 @@
-"""Checks an entry's ids before the buffer accepts it: a bad id would fail its whole batch."""
+"""Checks an entry's ids before the buffer accepts it: a bad id would fail its whole batch.
+
+The facts checked are remembered in the instance tier's `KnownIds` (when the server gave it
+one), so a client reporting about the same units and actors queries the database only for
+what it has not seen yet and, once a second, for its instance's status.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import Select, select
 
 from storage.engines import Tier
 from storage.enums import InstanceStatus
@@ -16,66 +24,96 @@ from storage.models import (
     UnitOfWorkRow,
 )
 from storage.telemetry.buffer import TelemetryEntry
+from storage.telemetry.known_ids import KnownIds
+
+
+def _uow_owner(key: uuid.UUID) -> Select[uuid.UUID]:
+    return select(UnitOfWorkRow.instance_id).where(UnitOfWorkRow.uow_id == key)
+
+
+def _actor_owner(key: uuid.UUID) -> Select[uuid.UUID]:
+    return select(ActorRow.instance_id).where(ActorRow.actor_id == key)
+
+
+def _role_owner(key: uuid.UUID) -> Select[uuid.UUID]:
+    return (
+        select(LocalWorkflowRow.instance_id)
+        .join(LocalRoleRow, LocalRoleRow.local_workflow_id == LocalWorkflowRow.local_workflow_id)
+        .where(LocalRoleRow.role_id == key)
+    )
+
+
+def _interaction_owner(key: uuid.UUID) -> Select[uuid.UUID]:
+    return (
+        select(LocalWorkflowRow.instance_id)
+        .join(
+            LocalInteractionRow,
+            LocalInteractionRow.local_workflow_id == LocalWorkflowRow.local_workflow_id,
+        )
+        .where(LocalInteractionRow.interaction_id == key)
+    )
+
+
+# The input field each id came from, and how to find the instance that owns it.
+OWNER_QUERIES: dict[str, Callable[[uuid.UUID], Select[uuid.UUID]]] = {
+    "uowId": _uow_owner,
+    "actorId": _actor_owner,
+    "roleId": _role_owner,
+    "interactionId": _interaction_owner,
+}
+
+
+def _ids(entry: TelemetryEntry) -> dict[str, uuid.UUID]:
+    given = {
+        "uowId": entry.uow_id,
+        "actorId": entry.actor_id,
+        "roleId": entry.role_id,
+        "interactionId": entry.interaction_id,
+    }
+    return {field: key for field, key in given.items() if key is not None}
 
 
 async def check_entry(tier: Tier, entry: TelemetryEntry) -> None:
-    """Every id exists and belongs to the entry's instance, which is not archived."""
-    problems: list[Problem] = []
-    async with tier.sessions() as session:
-        status = await session.scalar(
-            select(InstanceRow.status).where(InstanceRow.instance_id == entry.instance_id)
+    """Every id exists and belongs to the entry's instance, which is not archived.
+
+    Without a `KnownIds` on the tier (the CLI, scripts) every check asks the database."""
+    known = tier.known_ids if tier.known_ids is not None else KnownIds()
+    ids = _ids(entry)
+    epoch = known.epoch
+    status = known.status(entry.instance_id)
+    owners = {field: known.owner(field, key) for field, key in ids.items()}
+    if status is None or None in owners.values():
+        async with tier.sessions() as session:
+            if status is None:
+                status = await session.scalar(
+                    select(InstanceRow.status).where(InstanceRow.instance_id == entry.instance_id)
+                )
+                if status is not None:
+                    known.remember_status(entry.instance_id, status, epoch)
+            if status is not None and status != InstanceStatus.ARCHIVED:
+                for field in [field for field, owner in owners.items() if owner is None]:
+                    owner = await session.scalar(OWNER_QUERIES[field](ids[field]))
+                    if owner is not None:
+                        known.remember_owner(field, ids[field], owner)
+                        owners[field] = owner
+    if status is None:
+        raise DomainError.single(
+            ErrorCode.NOT_FOUND, f"no instance with id {entry.instance_id}", ("input", "instanceId")
         )
-        if status is None:
-            raise DomainError.single(
-                ErrorCode.NOT_FOUND,
-                f"no instance with id {entry.instance_id}",
-                ("input", "instanceId"),
-            )
-        if status == InstanceStatus.ARCHIVED:
-            raise DomainError.single(
-                ErrorCode.INSTANCE_NOT_ACTIVE,
-                f"instance {entry.instance_id} is archived",
-                ("input", "instanceId"),
-            )
-        owners = {
-            "uowId": (
-                entry.uow_id,
-                select(UnitOfWorkRow.instance_id).where(UnitOfWorkRow.uow_id == entry.uow_id),
-            ),
-            "actorId": (
-                entry.actor_id,
-                select(ActorRow.instance_id).where(ActorRow.actor_id == entry.actor_id),
-            ),
-            "roleId": (
-                entry.role_id,
-                select(LocalWorkflowRow.instance_id)
-                .join(
-                    LocalRoleRow,
-                    LocalRoleRow.local_workflow_id == LocalWorkflowRow.local_workflow_id,
-                )
-                .where(LocalRoleRow.role_id == entry.role_id),
-            ),
-            "interactionId": (
-                entry.interaction_id,
-                select(LocalWorkflowRow.instance_id)
-                .join(
-                    LocalInteractionRow,
-                    LocalInteractionRow.local_workflow_id == LocalWorkflowRow.local_workflow_id,
-                )
-                .where(LocalInteractionRow.interaction_id == entry.interaction_id),
-            ),
-        }
-        for field, (key, owner_query) in owners.items():
-            if key is None:
-                continue
-            owner = await session.scalar(owner_query)
-            if owner != entry.instance_id:
-                problems.append(
-                    Problem(
-                        ErrorCode.NOT_FOUND,
-                        f"{field}: no such id {key} in instance {entry.instance_id}",
-                        ("input", field),
-                    )
-                )
+    if status == InstanceStatus.ARCHIVED:
+        raise DomainError.single(
+            ErrorCode.INSTANCE_NOT_ACTIVE,
+            f"instance {entry.instance_id} is archived",
+            ("input", "instanceId"),
+        )
+    problems = [
+        Problem(
+            ErrorCode.NOT_FOUND,
+            f"{field}: no such id {ids[field]} in instance {entry.instance_id}",
+            ("input", field),
+        )
+        for field, owner in owners.items()
+        if owner != entry.instance_id
+    ]
     if problems:
         raise DomainError(problems)

@@ -40,7 +40,8 @@ async def bulk_uows(
     seed: int = 1,
     status: UowStatus | None = None,
 ) -> list[uuid.UUID]:
-    """`uows` units of work spread over the master workflow's consumed interactions."""
+    """`uows` units of work spread over the master workflow's consumed interactions, each with
+    `status` if given, else one drawn at random from PENDING, ACTIVE and COMPLETED."""
     rng = random.Random(seed)
     async with tiers.instance.sessions.begin() as session:
         workflow = await session.scalar(
@@ -96,21 +97,22 @@ async def bulk_uows(
             ]
             previous = None
             for step in range(history_per_uow):
-                status = statuses[step % len(statuses)]
+                # Not `status`: that is the caller's override, read again for the next unit.
+                step_status = statuses[step % len(statuses)]
                 history_rows.append(
                     {
                         "history_id": uuid.uuid4(),
                         "instance_id": instance_id,
                         "uow_id": uow_id,
                         "previous_status": previous,
-                        "new_status": status,
+                        "new_status": step_status,
                         "new_state_hash": state_hash(attributes),
                         "new_interaction_id": interactions[n % len(interactions)],
                         "transition_timestamp": created + timedelta(seconds=step),
                         "reasoning": f"step {step}",
                     }
                 )
-                previous = status
+                previous = step_status
         for model, rows in (
             (UnitOfWorkRow, uow_rows),
             (UowAttributeRow, attribute_rows),

@@ -1,4 +1,8 @@
-"""The deep read of SPEC 7 over HTTP, against the same rows fetched with SQLAlchemy Core."""
+"""The deep read of SPEC 7 over HTTP, against the same rows fetched with SQLAlchemy Core.
+
+The ratio only means something if both fetched the same rows: before anything is reported,
+both answers must hold the same workflows, roles, page totals, units of work (with their
+cursors and statuses) and history rows."""
 
 from __future__ import annotations
 
@@ -140,6 +144,27 @@ async def raw_read(tiers: Tiers, instance_id: uuid.UUID) -> bytes:
     return json.dumps({"data": document}).encode()
 
 
+def rows_of(answer: dict[str, Any]) -> dict[str, list[Any]]:
+    """What a nested-read answer holds, level by level, in a comparable order."""
+    workflows = answer["data"]["instance"]["workflows"]
+    roles = [role for workflow in workflows for role in workflow["roles"]]
+    edges = [(role["id"], edge) for role in roles for edge in role["uows"]["edges"]]
+    return {
+        "workflows": sorted(workflow["id"] for workflow in workflows),
+        "roles": sorted(role["id"] for role in roles),
+        "page_totals": sorted((role["id"], role["uows"]["totalCount"]) for role in roles),
+        "units": sorted(
+            (role, edge["cursor"], edge["node"]["id"], edge["node"]["status"])
+            for role, edge in edges
+        ),
+        "history": sorted(
+            (edge["node"]["id"], entry["node"]["id"], entry["node"]["newStatus"])
+            for _, edge in edges
+            for entry in edge["node"]["history"]["edges"]
+        ),
+    }
+
+
 async def measure() -> dict[str, Any]:
     with temporary_dir() as root:
         urls: Urls = fresh_sqlite(root)
@@ -150,7 +175,7 @@ async def measure() -> dict[str, Any]:
             raw_ms = []
             for _ in range(RUNS):
                 started = time.perf_counter()
-                await raw_read(tiers, instance_id)
+                raw_answer = await raw_read(tiers, instance_id)
                 raw_ms.append((time.perf_counter() - started) * 1000)
         finally:
             await tiers.dispose()
@@ -168,10 +193,16 @@ async def measure() -> dict[str, Any]:
                     response = await http.post(running.http_url, json=body)
                     response.raise_for_status()
                     graphql_ms.append((time.perf_counter() - started) * 1000)
+    fetched = rows_of(response.json())
+    assert fetched == rows_of(json.loads(raw_answer)), "GraphQL and raw SQL fetched other rows"
+    assert fetched["units"], "the read fetched no units of work"
+    assert fetched["history"], "the read fetched no history"
     graphql, raw = median(graphql_ms), median(raw_ms)
     return {
         "uows": UOWS,
         "history_rows": UOWS * HISTORY_PER_UOW,
+        "units_fetched": len(fetched["units"]),
+        "history_fetched": len(fetched["history"]),
         "sql_statements": int(statements),
         "graphql_ms_p50": round(graphql, 2),
         "raw_sql_ms_p50": round(raw, 2),
