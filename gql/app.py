@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def ready(request: Request) -> Response:
+        """Both tiers reachable and migrated, and the event bus connected."""
         problems = {}
         for name in runner.TIERS:
             tier = getattr(state.tiers, name)
@@ -124,8 +125,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 continue
             if current != runner.head_revisions(name):
                 problems[name] = "schema is not at the newest revision: run `chameleon migrate`"
+        body: dict[str, object] = {"status": "unavailable"}
         if problems:
-            return JSONResponse({"status": "unavailable", "tiers": problems}, status_code=503)
+            body["tiers"] = problems
+        health = state.bus.health
+        if not health.connected:  # events would not reach other processes' subscribers
+            body["bus"] = health.problem or "disconnected"
+        if len(body) > 1:
+            return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "ready"})
 
     async def prometheus(request: Request) -> Response:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from sqlalchemy import Engine, event
 
+from gql.fanout import BusHealth
 from storage.engines import Tier
 
 
@@ -58,12 +62,12 @@ class Metrics:
             "Telemetry entries waiting to be flushed.",
             registry=r,
         )
-        self.telemetry_refused = Counter(
-            "chameleon_telemetry_refused",
-            "Telemetry entries refused by a full buffer.",
-            registry=r,
-        )
         self.subscribers = Gauge("chameleon_subscribers", "Open GraphQL subscriptions.", registry=r)
+
+    def watch_runtime(self, bus: WatchedBus, telemetry: WatchedBuffer) -> None:
+        """Counters kept by the bus and the buffer themselves, read at every scrape (they
+        live in `storage` and `gql.fanout`, which know nothing of Prometheus)."""
+        self.registry.register(_RuntimeCollector(bus, telemetry))
 
     def watch_tier(self, tier: Tier) -> None:
         """Count every statement the tier's engines send, overall and for the current request."""
@@ -79,3 +83,73 @@ class Metrics:
                 box.value += 1
 
         event.listen(engine, "before_cursor_execute", count)
+
+
+class WatchedBus(Protocol):
+    health: BusHealth
+
+    @property
+    def waiting(self) -> int: ...
+
+
+class WatchedBuffer(Protocol):
+    refused: int
+    quarantined: int
+    bytes: int
+
+
+class _RuntimeCollector(Collector):
+    def __init__(self, bus: WatchedBus, telemetry: WatchedBuffer) -> None:
+        self.bus = bus
+        self.telemetry = telemetry
+
+    def collect(self) -> Iterator[Metric]:
+        health, telemetry = self.bus.health, self.telemetry
+        counters = (
+            (
+                "chameleon_telemetry_refused",
+                "Telemetry entries refused by a full buffer (answered BACKPRESSURE).",
+                telemetry.refused,
+            ),
+            (
+                "chameleon_telemetry_quarantined",
+                "Telemetry entries the database refused, stored as ERROR rows instead.",
+                telemetry.quarantined,
+            ),
+            (
+                "chameleon_event_bus_reconnects",
+                "Times the event bus reconnected after losing its connections.",
+                health.reconnects,
+            ),
+            (
+                "chameleon_event_bus_publish_failures",
+                "Event sends that failed (retried after reconnecting, or dropped when refused).",
+                health.publish_failures,
+            ),
+            (
+                "chameleon_event_bus_dropped",
+                "Events dropped because the bus's outbox was full while it was down.",
+                health.dropped,
+            ),
+        )
+        for name, documentation, value in counters:
+            yield CounterMetricFamily(name, documentation, value=value)
+        gauges = (
+            (
+                "chameleon_telemetry_buffer_bytes",
+                "Bytes of telemetry waiting to be flushed.",
+                telemetry.bytes,
+            ),
+            (
+                "chameleon_event_bus_connected",
+                "1 while the event bus is connected.",
+                int(health.connected),
+            ),
+            (
+                "chameleon_event_bus_waiting",
+                "Events published but not yet sent by the bus.",
+                self.bus.waiting,
+            ),
+        )
+        for name, documentation, value in gauges:
+            yield GaugeMetricFamily(name, documentation, value=value)

@@ -8,7 +8,8 @@ from gql.events import MemoryBus, PostgresBus, create_bus
 from gql.metrics import Metrics
 from gql.settings import Settings
 from storage.engines import Tiers
-from storage.telemetry.buffer import TelemetryBuffer
+from storage.telemetry.buffer import TelemetryBuffer, Written
+from storage.telemetry.events import Event
 from storage.telemetry.known_ids import KnownIds
 
 
@@ -45,29 +46,49 @@ class ServerState:
         # One memory of checked ids per process, for the telemetry checks (see KnownIds).
         tiers.instance.known_ids = KnownIds()
         self._tiers = tiers
-        bus = create_bus(settings.event_bus, tiers.instance, settings.subscriber_queue_size)
+        bus = create_bus(
+            settings.event_bus,
+            tiers.instance,
+            settings.subscriber_queue_size,
+            outbox_size=settings.event_bus_outbox_size,
+        )
         await bus.start()
         self._bus = bus
+
+        async def announce(written: Written) -> None:
+            """Entries too large to announce before they were stored, now by log id."""
+            for entry, log_id in written:
+                await bus.publish(Event.of_entry(entry, log_id))
+
         telemetry = TelemetryBuffer(
             tiers.instance,
             capacity=settings.telemetry_buffer_size,
+            max_bytes=settings.telemetry_buffer_bytes,
             batch_size=settings.telemetry_batch_size,
             flush_interval_s=settings.telemetry_flush_interval_s,
+            on_written=announce,
         )
         telemetry.start()
         self._telemetry = telemetry
         metrics.telemetry_buffer_depth.set_function(lambda: telemetry.depth)
         metrics.subscribers.set_function(lambda: bus.count)
+        metrics.watch_runtime(bus, telemetry)
 
     async def end_subscriptions(self) -> None:
-        """First step of a graceful stop: every subscription completes."""
+        """First step of a graceful stop: every subscription completes (the bus itself stays
+        up until the telemetry is drained: other processes still hear what is written)."""
         self.closing = True
         if self._bus is not None:
-            await self._bus.stop()
+            self._bus.close_all()
 
     async def close(self) -> None:
-        """Last step: every accepted telemetry entry is written, then engines are disposed."""
-        if self._telemetry is not None:
-            await self._telemetry.stop()
-        if self._tiers is not None:
-            await self._tiers.dispose()
+        """Last step: every accepted telemetry entry is written, the bus sends what it still
+        holds, then engines are disposed."""
+        try:
+            if self._telemetry is not None:
+                await self._telemetry.stop()
+        finally:
+            if self._bus is not None:
+                await self._bus.stop()
+            if self._tiers is not None:
+                await self._tiers.dispose()

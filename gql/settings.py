@@ -32,10 +32,15 @@ class Settings(BaseSettings):
 
     event_bus: Literal["memory", "postgres"] = "memory"
     subscriber_queue_size: int = 1_000
+    # Events kept while the PostgreSQL bus reconnects; past it the oldest are dropped.
+    event_bus_outbox_size: int = 10_000
     # Off by default: subscription frames are small JSON, and compressing each one once per
     # subscriber was a tenth of the server's fan-out work.
     ws_compression: bool = False
     telemetry_buffer_size: int = 10_000
+    # The buffer's bound in bytes of entry JSON (an entry count alone lets a few huge
+    # entries hold gigabytes); past either bound `recordTelemetry` answers BACKPRESSURE.
+    telemetry_buffer_bytes: int = 64_000_000
     telemetry_batch_size: int = 1_000
     telemetry_flush_interval_s: float = 0.5
 

@@ -14,6 +14,7 @@ from storage.runtime.instantiation import ActorSpec
 from storage.telemetry import checks as telemetry_checks
 from storage.telemetry.buffer import TelemetryEntry
 from storage.telemetry.events import Event
+from storage.telemetry.values import check_client_log_type
 from storage.templates import importer as template_import
 from storage.templates.specs import (
     ComponentSpec,
@@ -412,9 +413,12 @@ async def verify_uow_state(ctx: RequestContext, data: Any) -> Outcome[VerifyOutc
 
 
 async def record_telemetry(ctx: RequestContext, data: Any) -> Outcome[bool]:
-    """Checks the ids (a bad one would poison the flush), then hands the entry to the buffer."""
+    """Checks the log type and the ids (a bad id would poison the flush), then hands the
+    entry to the buffer, which checks its values. Accepted means announced: at once, or,
+    for an event too large to travel before it is stored, by log id once it is written."""
 
     async def action() -> bool:
+        check_client_log_type(data.log_type, ("input", "logType"))
         entry = TelemetryEntry(
             instance_id=input_id(data.instance_id, "instanceId"),
             uow_id=optional_input_id(data.uow_id, "uowId"),
@@ -426,13 +430,16 @@ async def record_telemetry(ctx: RequestContext, data: Any) -> Outcome[bool]:
             error=data.error,
         )
         await telemetry_checks.check_entry(ctx.tiers.instance, entry)
-        if not ctx.telemetry.record(entry):
+        event = Event.of_entry(entry)
+        inline = event.fits_inline()
+        if not ctx.telemetry.record(entry if inline else replace(entry, announce=True)):
             raise DomainError.single(
                 ErrorCode.BACKPRESSURE,
                 "the telemetry buffer is full; retry shortly",
                 ("input",),
             )
-        await ctx.events.publish(Event.of_entry(entry))
+        if inline:
+            await ctx.events.publish(event)
         return True
 
     try:

@@ -1,9 +1,18 @@
 """A bounded, non-blocking telemetry buffer flushed to Interaction_Logs in batches (SPEC 4.7).
 
-`record` never waits: it appends to an in-memory queue or refuses when the queue is full
-(backpressure). A background task writes batches with one multi-row INSERT per batch; a
-batch leaves the queue only after its transaction committed, so a failed flush is retried
-later with nothing lost and nothing written twice.
+`record` never waits: it checks the entry's values (see `values`), then appends it to an
+in-memory queue or refuses when the queue is full, in entries or in bytes (backpressure).
+A background task writes batches with one multi-row INSERT per batch.
+
+Every accepted entry is written exactly once:
+- a batch leaves the queue only after its transaction committed, so a failed flush is
+  retried later with nothing lost;
+- a batch handed to the database finishes even when its caller is cancelled (a graceful
+  stop cancels the flusher), and the next flush waits for it, so it is never written twice;
+- a batch the database refuses for what it holds (not because the database is down) is
+  split until the refused entries are found; the rest is stored and each refused entry is
+  replaced by an ERROR row with the reason (see `quarantine`), so one entry never stalls
+  the queue.
 """
 
 from __future__ import annotations
@@ -16,22 +25,30 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Connection, Table, insert
 
 from storage.engines import Tier
 from storage.enums import LogType
+from storage.errors import DomainError, ErrorCode
 from storage.models import InteractionLogRow
+from storage.telemetry import quarantine
+from storage.telemetry.values import stored_size
 from storage.types import utcnow
 
 log = logging.getLogger("chameleon.telemetry")
 LOG_TABLE = cast(Table, InteractionLogRow.__table__)
+ENTRY_OVERHEAD = 256  # bytes an entry costs besides its JSON (ids, timestamp, the object)
 
 
 @dataclass(frozen=True, slots=True)
 class TelemetryEntry:
-    """One accepted entry; `timestamp` is taken when it is recorded, not when it is flushed."""
+    """One accepted entry; `timestamp` is taken when it is recorded, not when it is flushed.
+
+    `announce` asks for the entry to be handed to the buffer's `on_written` listener with
+    its log id once stored (an event too large to travel before it is stored)."""
 
     instance_id: uuid.UUID
     log_type: LogType
@@ -42,6 +59,7 @@ class TelemetryEntry:
     details: Any = None
     error: Any = None
     timestamp: datetime = field(default_factory=utcnow)
+    announce: bool = False
 
     def row(self) -> dict[str, Any]:
         return {
@@ -56,8 +74,17 @@ class TelemetryEntry:
             "error_metadata": self.error,
         }
 
+    def size(self) -> int:
+        """Bytes the entry holds; VALIDATION_FAILED naming the path of an unstorable value."""
+        return (
+            ENTRY_OVERHEAD
+            + stored_size(self.details, ("input", "details"))
+            + stored_size(self.error, ("input", "error"))
+        )
 
-FlushListener = Callable[[Sequence[TelemetryEntry]], Awaitable[None]]
+
+Written = Sequence[tuple[TelemetryEntry, int]]
+WrittenListener = Callable[[Written], Awaitable[None]]
 
 
 class TelemetryBuffer:
@@ -68,20 +95,26 @@ class TelemetryBuffer:
         tier: Tier,
         *,
         capacity: int = 10_000,
+        max_bytes: int = 64_000_000,
         batch_size: int = 1_000,
         flush_interval_s: float = 0.5,
         retry_delay_s: float = 1.0,
+        on_written: WrittenListener | None = None,
     ) -> None:
-        if capacity < 1 or batch_size < 1:
-            raise ValueError("capacity and batch_size must be at least 1")
+        if capacity < 1 or batch_size < 1 or max_bytes < 1:
+            raise ValueError("capacity, max_bytes and batch_size must be at least 1")
         self.tier = tier
         self.capacity = capacity
+        self.max_bytes = max_bytes
         self.batch_size = batch_size
         self.flush_interval_s = flush_interval_s
         self.retry_delay_s = retry_delay_s
+        self.on_written = on_written
         self.refused = 0
         self.flushed = 0
-        self._queue: deque[TelemetryEntry] = deque()
+        self.quarantined = 0
+        self.bytes = 0
+        self._queue: deque[tuple[TelemetryEntry, int]] = deque()
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._flush_lock = asyncio.Lock()
@@ -90,33 +123,40 @@ class TelemetryBuffer:
     def depth(self) -> int:
         return len(self._queue)
 
+    @property
+    def flushing(self) -> bool:
+        """True while a batch is being written."""
+        return self._flush_lock.locked()
+
     def record(self, entry: TelemetryEntry) -> bool:
-        """Accept `entry` for writing, or refuse it (False) when the buffer is full."""
-        if len(self._queue) >= self.capacity:
+        """Accept `entry` for writing, or refuse it (False) when the buffer is full.
+
+        Raises VALIDATION_FAILED (nothing queued) for a value no tier would store, or for an
+        entry larger than the whole buffer (it could never be accepted)."""
+        size = entry.size()
+        if size > self.max_bytes:
+            raise DomainError.single(
+                ErrorCode.VALIDATION_FAILED,
+                f"the entry takes {size} bytes; the buffer holds at most {self.max_bytes}",
+                ("input",),
+            )
+        if len(self._queue) >= self.capacity or self.bytes + size > self.max_bytes:
             self.refused += 1
             return False
-        self._queue.append(entry)
+        self._queue.append((entry, size))
+        self.bytes += size
         if len(self._queue) >= self.batch_size:
             self._wakeup.set()
         return True
 
     async def flush(self) -> int:
-        """Write at most one batch; returns how many entries were written."""
-        async with self._flush_lock:
-            batch = [self._queue[i] for i in range(min(self.batch_size, len(self._queue)))]
-            if not batch:
-                return 0
-            # A Core insert of the table (not the ORM entity): no per-row ORM work.
-            await self.tier.write(
-                lambda connection: connection.execute(
-                    insert(LOG_TABLE), [entry.row() for entry in batch]
-                )
-            )
-            # Only now, after the commit, do the entries leave the queue.
-            for _ in batch:
-                self._queue.popleft()
-            self.flushed += len(batch)
-            return len(batch)
+        """Store at most one batch; returns how many entries left the queue.
+
+        The batch runs in a task of its own: a cancelled caller neither interrupts a commit
+        nor leaves the committed entries queued (which would write them twice)."""
+        work = asyncio.ensure_future(self._flush_one())
+        work.add_done_callback(_retrieve)
+        return await asyncio.shield(work)
 
     async def drain(self) -> int:
         """Flush until empty (shutdown); raises if the database keeps refusing."""
@@ -143,6 +183,45 @@ class TelemetryBuffer:
             self._task = None
         await self.drain()
 
+    async def _flush_one(self) -> int:
+        async with self._flush_lock:
+            batch = [entry for entry, _ in islice(self._queue, self.batch_size)]
+            if not batch:
+                return 0
+            await self._store(batch)
+            return len(batch)
+
+    async def _store(self, batch: list[TelemetryEntry]) -> None:
+        """Write `batch` (the head of the queue), or find and quarantine what the database
+        refuses in it; each part leaves the queue as soon as it is committed."""
+        try:
+            log_ids = await self.tier.write(lambda connection: _insert(connection, batch))
+        except Exception as error:
+            if not quarantine.refused_for_content(error):
+                raise
+            if len(batch) > 1:
+                middle = len(batch) // 2
+                await self._store(batch[:middle])
+                await self._store(batch[middle:])
+                return
+            await quarantine.store_refusal(self.tier, batch[0], error)
+            self.quarantined += 1
+            self._dequeue(1)
+            return
+        self._dequeue(len(batch))
+        self.flushed += len(batch)
+        announced = [(e, i) for e, i in zip(batch, log_ids, strict=True) if e.announce]
+        if announced and self.on_written is not None:
+            try:
+                await self.on_written(announced)
+            except Exception:  # the entries are stored; only their announcement failed
+                log.exception("announcing %d stored telemetry entries failed", len(announced))
+
+    def _dequeue(self, count: int) -> None:
+        for _ in range(count):
+            _, size = self._queue.popleft()
+            self.bytes -= size
+
     async def _run(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
@@ -156,3 +235,20 @@ class TelemetryBuffer:
             except Exception:  # the database is down or busy: keep the entries, try later
                 log.exception("telemetry flush failed; %d entries kept for retry", self.depth)
                 await asyncio.sleep(self.retry_delay_s)
+
+
+def _insert(connection: Connection, batch: Sequence[TelemetryEntry]) -> list[int]:
+    """One multi-row INSERT (a Core insert of the table: no per-row ORM work). Log ids come
+    back, in entry order, only when an entry is to be announced."""
+    rows = [entry.row() for entry in batch]
+    if not any(entry.announce for entry in batch):
+        connection.execute(insert(LOG_TABLE), rows)
+        return [0] * len(batch)
+    statement = insert(LOG_TABLE).returning(LOG_TABLE.c.log_id, sort_by_parameter_order=True)
+    return [int(row.log_id) for row in connection.execute(statement, rows)]
+
+
+def _retrieve(task: asyncio.Future[int]) -> None:
+    """Marks a flush's outcome as seen when its caller was cancelled before it ended."""
+    if not task.cancelled():
+        task.exception()

@@ -11,6 +11,12 @@ from typing import Any
 
 from storage.enums import LogType, UowStatus
 
+# Bytes of an encoded event that may travel inline. PostgreSQL's NOTIFY refuses payloads of
+# 8000 bytes or more; a larger event travels by reference to its stored log row, so it can
+# only be announced once it is written. The rule holds on every bus, so subscribers see the
+# same thing whichever bus the server runs.
+INLINE_LIMIT = 7_900
+
 
 @dataclass(frozen=True, slots=True)
 class HistoryRecord:
@@ -70,6 +76,10 @@ class Event:
     def encode(self) -> str:
         return json.dumps(asdict(self), default=_json_default, separators=(",", ":"))
 
+    def fits_inline(self) -> bool:
+        """True when the event can be announced before it is stored (see INLINE_LIMIT)."""
+        return len(self.encode().encode()) <= INLINE_LIMIT
+
     @classmethod
     def decode(cls, text: str) -> Event:
         raw = json.loads(text)
@@ -82,12 +92,13 @@ class Event:
         )
 
     @classmethod
-    def of_entry(cls, entry: Any) -> Event:
-        """A telemetry entry accepted by the buffer but not yet written (no log id yet)."""
+    def of_entry(cls, entry: Any, log_id: int | None = None) -> Event:
+        """A telemetry entry: accepted by the buffer (no log id yet), or written (`log_id`)."""
         return cls(
             instance_id=entry.instance_id,
             log_type=entry.log_type,
             timestamp=entry.timestamp,
+            log_id=log_id,
             uow_id=entry.uow_id,
             actor_id=entry.actor_id,
             role_id=entry.role_id,

@@ -1,0 +1,155 @@
+"""The PostgreSQL event bus when its connections are taken away: writers are answered as
+committed, events queued meanwhile arrive in order, /ready and /metrics say what happened."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from gql.app import create_app
+from gql.settings import Settings
+from storage.enums import LogType
+from storage.telemetry.events import Event
+from storage.types import utcnow
+from tests.client import GraphQLClient
+from tests.conftest import BACKENDS
+from tests.databases import TierUrls, postgres_url
+from tests.live_server import LiveServer, serve
+from tests.scenario import TRANSITION, build_scenario, mutate
+from tests.ws_client import TRANSPORT_WS, Subscriber, wait_for_subscribers
+
+POSTGRES_ONLY = [p for p in BACKENDS if p.id == "postgresql"]
+pytestmark = pytest.mark.parametrize("db_factory", POSTGRES_ONLY, indirect=True)
+WATCH = """subscription($id: ID!) {
+  telemetry(instanceId: $id) { logType uowId details transition { newStatus } }
+}"""
+
+
+@pytest.fixture
+async def bus_live(db_urls: TierUrls) -> AsyncIterator[LiveServer]:
+    settings = Settings(
+        template_db_url=db_urls.template,
+        instance_db_url=db_urls.instance,
+        event_bus="postgres",
+        event_bus_outbox_size=3,
+    )
+    async with serve(create_app(settings)) as server:
+        yield server
+
+
+@pytest.fixture
+async def http(bus_live: LiveServer) -> AsyncIterator[GraphQLClient]:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bus_live.port}") as client:
+        yield GraphQLClient(client)
+
+
+def _admin_dsn(database: str | None = None) -> str:
+    url = make_url(postgres_url() or "").set(drivername="postgresql")
+    if database is not None:
+        url = url.set(database=database)
+    return url.render_as_string(hide_password=False)
+
+
+async def terminate_backends(urls: TierUrls) -> int:
+    """What an operator (or a failover) does: every backend of the instance database ends."""
+    database = make_url(urls.instance).database
+    connection = await asyncpg.connect(_admin_dsn())
+    try:
+        rows = await connection.fetch(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = $1 AND pid <> pg_backend_pid()",
+            database,
+        )
+    finally:
+        await connection.close()
+    return len(rows)
+
+
+async def allow_connections(urls: TierUrls, allowed: bool) -> None:
+    database = make_url(urls.instance).database
+    connection = await asyncpg.connect(_admin_dsn())
+    try:
+        await connection.execute(
+            f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {str(allowed).lower()}'
+        )
+    finally:
+        await connection.close()
+
+
+def metric(text: str, name: str) -> float:
+    line = next(x for x in text.splitlines() if x.startswith(f"{name} "))
+    return float(line.split()[1])
+
+
+async def test_transitions_after_backends_are_terminated_commit_and_arrive_in_order(
+    bus_live: LiveServer, http: GraphQLClient, db_urls: TierUrls
+) -> None:
+    scenario = await build_scenario(http, uows=6, steps=0)
+    async with Subscriber(bus_live.ws_url, TRANSPORT_WS) as ws:
+        await ws.subscribe(WATCH, {"id": scenario.instance_id})
+        await wait_for_subscribers(bus_live.app)
+        for uow in scenario.uow_ids:
+            await terminate_backends(db_urls)  # the bus may still be reconnecting from the last
+            payload = await mutate(
+                http, TRANSITION, {"input": {"uowId": uow, "toStatus": "ACTIVE"}}
+            )
+            assert payload["uow"]["status"] == "ACTIVE"  # committed, and answered so
+        heard = []
+        while len(heard) < len(scenario.uow_ids):
+            message = await ws.next(wait_s=20)
+            assert message["type"] == "next", message
+            heard.append(message["payload"]["data"]["telemetry"])
+    assert [e["uowId"] for e in heard] == scenario.uow_ids
+    assert {e["transition"]["newStatus"] for e in heard} == {"ACTIVE"}
+    ready = await http.http.get("/ready")
+    assert ready.status_code == 200, ready.text
+    metrics = (await http.http.get("/metrics")).text
+    assert metric(metrics, "chameleon_event_bus_reconnects_total") >= 1
+    assert metric(metrics, "chameleon_event_bus_connected") == 1
+
+
+async def test_events_wait_for_the_bus_in_a_bounded_queue_and_ready_reports_it(
+    bus_live: LiveServer, http: GraphQLClient, db_urls: TierUrls
+) -> None:
+    scenario = await build_scenario(http, uows=1, steps=0)
+    bus = bus_live.app.state.bus
+    async with Subscriber(bus_live.ws_url, TRANSPORT_WS) as ws:
+        await ws.subscribe(WATCH, {"id": scenario.instance_id})
+        await wait_for_subscribers(bus_live.app)
+        await allow_connections(db_urls, False)
+        try:
+            await terminate_backends(db_urls)
+            for _ in range(500):
+                ready = await http.http.get("/ready")
+                if "bus" in ready.json():
+                    break
+                await asyncio.sleep(0.02)
+            assert ready.status_code == 503
+            assert ready.json()["bus"].startswith("reconnecting")
+            instance = bus.subscriptions and next(iter(bus.subscriptions))
+            for n in range(5):  # published while the bus is down; the bound is 3
+                await bus.publish(Event(instance, LogType.TELEMETRY, utcnow(), details={"n": n}))
+            assert bus.waiting == 3
+            assert bus.health.dropped == 2
+            await asyncio.sleep(0.5)  # a few failed reconnects
+        finally:
+            await allow_connections(db_urls, True)
+        heard = []
+        for _ in range(3):
+            message = await ws.next(wait_s=20)
+            heard.append(message["payload"]["data"]["telemetry"]["details"]["n"])
+    assert heard == [2, 3, 4]  # the newest kept, in the order published
+    for _ in range(500):
+        ready = await http.http.get("/ready")
+        if ready.status_code == 200:
+            break
+        await asyncio.sleep(0.02)
+    assert ready.json() == {"status": "ready"}
+    metrics = (await http.http.get("/metrics")).text
+    assert metric(metrics, "chameleon_event_bus_dropped_total") == 2
+    assert metric(metrics, "chameleon_event_bus_reconnects_total") >= 1
