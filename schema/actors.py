@@ -10,9 +10,7 @@ from strawberry.scalars import JSON
 
 from resolvers.loaders import by_id, list_by
 from schema.base import Info, Row, id_field
-from schema.enums import ActorType, AssignmentStatus, MemoryScope
-from storage.enums import MemoryScope as Scope
-from storage.enums import UowStatus
+from schema.enums import ActorType, AssignmentStatus, MemoryScope, UowStatus
 from storage.models import ActorRow, AssignmentRow, InstanceRow, LocalRoleRow, UnitOfWorkRow
 
 if TYPE_CHECKING:
@@ -84,7 +82,7 @@ class RoleMemory:
 
     @strawberry.field
     def scope(self, root: Row) -> MemoryScope:
-        return Scope.GLOBAL if root.actor_id is None else Scope.PERSONAL
+        return MemoryScope.GLOBAL if root.actor_id is None else MemoryScope.PERSONAL
 
     @strawberry.field
     async def role(self, root: Row, info: Info) -> RoleT:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from storage.errors import ErrorCode as DomainErrorCode
+from schema.enums import ErrorCode
 from storage.errors import Problem
-
-ErrorCode = strawberry.enum(DomainErrorCode, description="Why a mutation was refused.")
 
 
 @strawberry.type(description="An expected failure: what was wrong, where, and which rule.")

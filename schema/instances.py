@@ -24,7 +24,6 @@ from schema.enums import (
     UowStatus,
 )
 from schema.uows import InteractionLogConnection, UnitOfWorkConnection, page_of, uow_connection
-from storage.enums import ComponentDirection as Direction
 from storage.models import (
     ActorRow,
     AssignmentRow,
@@ -186,12 +185,12 @@ class LocalRole:
     @strawberry.field
     async def inbound_components(self, root: Row, info: Info) -> list[LocalComponent]:
         components = await list_by(info.context, LocalComponentRow, "role_id").load(root.role_id)
-        return [c for c in components if c.direction == Direction.INBOUND]
+        return [c for c in components if c.direction == ComponentDirection.INBOUND]
 
     @strawberry.field
     async def outbound_components(self, root: Row, info: Info) -> list[LocalComponent]:
         components = await list_by(info.context, LocalComponentRow, "role_id").load(root.role_id)
-        return [c for c in components if c.direction == Direction.OUTBOUND]
+        return [c for c in components if c.direction == ComponentDirection.OUTBOUND]
 
     @strawberry.field
     async def assignments(self, root: Row, info: Info) -> list[AssignmentT]:

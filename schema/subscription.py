@@ -14,7 +14,6 @@ from resolvers.loaders import by_id
 from schema.base import Info
 from schema.enums import LogType
 from schema.uows import UowHistoryEntry
-from storage.enums import LogType as Kind
 from storage.models import InstanceRow
 from storage.telemetry.events import Event
 
@@ -102,5 +101,5 @@ class Subscription:
         self, info: Info, instance_id: strawberry.ID, uow_id: strawberry.ID | None = None
     ) -> AsyncGenerator[UowHistoryEntry, None]:
         async for event, _ in _events(info, instance_id, uow_id):
-            if event.log_type == Kind.STATE_TRANSITION and event.transition is not None:
+            if event.log_type == LogType.STATE_TRANSITION and event.transition is not None:
                 yield event.transition
