@@ -71,12 +71,12 @@ class MaskUnexpectedErrors(SchemaExtension):
         if not errors:
             return
         masked = []
-        for error in errors:
-            if is_expected(error):
-                log.info("request %s: %s", request_id, _one_line(error))
-                masked.append(error)
+        for found in errors:
+            if is_expected(found):
+                log.info("request %s: %s", request_id, _one_line(found))
+                masked.append(found)
             else:
-                masked.append(self._masked(request_id, error.original_error, error))
+                masked.append(self._masked(request_id, found.original_error, found))
         result.errors = masked  # type: ignore[union-attr]
 
     @staticmethod
