@@ -35,19 +35,19 @@ def described_by(model: type[DeclarativeBase]) -> Callable[[type[T]], type[T]]:
     assert isinstance(table, Table)
 
     def describe(cls: type[T]) -> type[T]:
-        for field in get_object_definition(cls, strict=True).fields:
-            name = field.metadata.get(COLUMN, field.python_name)
-            if field.base_resolver is not None and COLUMN not in field.metadata:
+        for member in get_object_definition(cls, strict=True).fields:
+            name = member.metadata.get(COLUMN, member.python_name)
+            if member.base_resolver is not None and COLUMN not in member.metadata:
                 name = f"{name}_id"
             column = table.columns.get(name)
             if column is None:
                 continue
-            if field.description is not None:
+            if member.description is not None:
                 raise TypeError(
-                    f"{cls.__name__}.{field.python_name} is described by column "
+                    f"{cls.__name__}.{member.python_name} is described by column "
                     f"{table.name}.{name}; change the column's comment instead"
                 )
-            field.description = column.comment
+            member.description = column.comment
         return cls
 
     return describe
