@@ -21,7 +21,7 @@ from schema.assemble import build_schema
 from storage.engines import Tiers
 from storage.errors import DomainError
 from storage.runtime.check import CheckReport, check_units
-from storage.templates.importer import FileResult, import_template_files
+from storage.templates.importer import FileResult, ImportReport, import_template_files
 
 app = typer.Typer(
     help="Chameleon GraphQL: the API server of the Chameleon workflow engine.",
@@ -135,7 +135,7 @@ def import_(
         raise typer.Exit(1)
 
 
-async def _import(settings: Settings, files: list[Path]) -> object:
+async def _import(settings: Settings, files: list[Path]) -> ImportReport:
     tiers = Tiers.open(settings.template_db_url, settings.instance_db_url)
     try:
         with Progress(transient=True) as progress:

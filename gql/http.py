@@ -76,11 +76,8 @@ def _is_request_error(result: ExecutionResult) -> bool:
     """True when the document never ran: parse, validation or variable coercion failed."""
     if isinstance(result, PreExecutionError):
         return True
-    return (
-        result.data is None
-        and bool(result.errors)
-        and all(error.path is None for error in result.errors)
-    )
+    errors = result.errors or []
+    return result.data is None and bool(errors) and all(error.path is None for error in errors)
 
 
 class GraphQLHTTP:

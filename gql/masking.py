@@ -67,17 +67,16 @@ class MaskUnexpectedErrors(SchemaExtension):
         except Exception as error:  # raised by an extension hook: Strawberry would show it
             raise self._masked(request_id, error, None) from None
         result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if not errors:
+        if result is None or not result.errors:
             return
         masked = []
-        for error in errors:
-            if is_expected(error):
-                log.info("request %s: %s", request_id, _one_line(error))
-                masked.append(error)
+        for found in result.errors:
+            if is_expected(found):
+                log.info("request %s: %s", request_id, _one_line(found))
+                masked.append(found)
             else:
-                masked.append(self._masked(request_id, error.original_error, error))
-        result.errors = masked  # type: ignore[union-attr]
+                masked.append(self._masked(request_id, found.original_error, found))
+        result.errors = masked
 
     @staticmethod
     def _masked(request_id: str, cause: Any, error: GraphQLError | None) -> GraphQLError:

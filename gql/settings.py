@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+
+from storage.settings import DatabaseSettings
 
 
-class Settings(BaseSettings):
-    """One object for every knob; built in the app factory or CLI, never at import time."""
+class Settings(DatabaseSettings):
+    """One object for every knob; built in the app factory or CLI, never at import time.
 
-    model_config = SettingsConfigDict(env_prefix="CHAMELEON_", extra="ignore")
-
-    data_dir: Path = Field(default=Path("./.chameleon"), description="Embedded SQLite files.")
-    template_db_url: str = Field(default="", description="Template tier URL (SQLAlchemy).")
-    instance_db_url: str = Field(default="", description="Instance tier URL (SQLAlchemy).")
-    sql_echo: bool = False
+    The database URLs and their defaults come from `DatabaseSettings`, which Alembic's
+    env.py reads too.
+    """
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -43,16 +40,3 @@ class Settings(BaseSettings):
     telemetry_buffer_bytes: int = 64_000_000
     telemetry_batch_size: int = 1_000
     telemetry_flush_interval_s: float = 0.5
-
-    @model_validator(mode="after")
-    def _default_urls(self) -> Settings:
-        if not self.template_db_url:
-            self.template_db_url = f"sqlite+aiosqlite:///{self.data_dir / 'templates.db'}"
-        if not self.instance_db_url:
-            self.instance_db_url = f"sqlite+aiosqlite:///{self.data_dir / 'instances.db'}"
-        return self
-
-    @property
-    def embedded(self) -> bool:
-        """True when both tiers are SQLite files (the zero set-up default)."""
-        return all(url.startswith("sqlite") for url in (self.template_db_url, self.instance_db_url))

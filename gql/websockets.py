@@ -25,7 +25,7 @@ _connection_contexts: ContextVar[list[RequestContext] | None] = ContextVar(
 )
 
 
-class GraphQLWebSockets(GraphQL):  # type: ignore[type-arg]
+class GraphQLWebSockets(GraphQL[RequestContext, None]):
     """Strawberry's ASGI view for the WebSocket transports, with our context and a clean stop.
 
     On shutdown every open connection is closed with 1001 (going away) once its
@@ -73,7 +73,7 @@ class GraphQLWebSockets(GraphQL):  # type: ignore[type-arg]
         identical. The cache holds the data objects it keys on, so an id is never reused
         while its entry lives."""
         payload = data.get("payload") if isinstance(data, dict) else None
-        if not isinstance(payload, dict) or set(payload) != {"data"}:
+        if not isinstance(data, dict) or not isinstance(payload, dict) or set(payload) != {"data"}:
             return super().encode_json(data)
         key = (id(payload["data"]), data.get("id"), data.get("type"))
         cached = self._frames.get(key)

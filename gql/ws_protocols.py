@@ -23,7 +23,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
-from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
+from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage, OperationMessage
 
 from gql import params
 
@@ -73,7 +73,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
         problem = frame_problem(message, start="start")
         if problem is None:
             await super().handle_message(message)
-        elif isinstance(message, dict) and isinstance(message.get("id"), str):
+        elif isinstance(message, dict) and isinstance(operation := message.get("id"), str):
             await self.send_message(
-                {"type": "error", "id": message["id"], "payload": {"message": problem}}
+                ErrorMessage(type="error", id=operation, payload={"message": problem})
             )

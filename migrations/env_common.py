@@ -9,8 +9,8 @@ from alembic import context
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
-from gql.settings import Settings
 from storage.engines import create_tier_engine
+from storage.settings import DatabaseSettings
 
 
 def version_table(tier: str) -> str:
@@ -18,13 +18,13 @@ def version_table(tier: str) -> str:
 
 
 def resolve_url(tier: str) -> str:
-    """The URL given by the caller (`chameleon migrate`, tests), alembic.ini, or settings."""
+    """The URL given by the caller (`chameleon migrate`, tests), alembic.ini, or the
+    CHAMELEON_ environment (the server's defaults)."""
     config = context.config
     url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
     if url:
         return str(url)
-    settings = Settings()
-    return settings.template_db_url if tier == "template" else settings.instance_db_url
+    return DatabaseSettings().url(tier)
 
 
 def _include_object(

@@ -30,9 +30,6 @@ class Caller:
     kind: str = "anonymous"
     instance_ids: frozenset[uuid.UUID] | None = None  # None: every instance
 
-    def may_read(self, instance_id: uuid.UUID) -> bool:
-        return self.instance_ids is None or instance_id in self.instance_ids
-
 
 class TierReader:
     """One read connection to one tier, opened on first use and shared by the request's loaders.

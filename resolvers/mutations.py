@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from resolvers.context import RequestContext
+from resolvers.errors import ClientError, parse_uuid
 from storage.errors import DomainError, ErrorCode, Problem
 from storage.runtime import actors, instantiation, transitions, uows
 from storage.runtime.instantiation import ActorSpec
@@ -29,14 +30,16 @@ Outcome = tuple[T | None, list[Problem]]
 
 
 def input_id(value: Any, field: str) -> uuid.UUID:
-    """The UUID of an input field, or a VALIDATION_FAILED domain error naming the field."""
+    """The UUID of an input field, or a VALIDATION_FAILED domain error naming the field.
+
+    Parsed by `parse_uuid`, like arguments; only the way the refusal travels differs (an
+    input's bad id is a payload error, an argument's a GraphQL error).
+    """
     try:
-        return uuid.UUID(str(value))
-    except ValueError:
+        return parse_uuid(value, field)
+    except ClientError as error:
         raise DomainError.single(
-            ErrorCode.VALIDATION_FAILED,
-            f"{field}: {value!r} is not a valid id (expected a UUID)",
-            ("input", field),
+            ErrorCode.VALIDATION_FAILED, error.message, ("input", field)
         ) from None
 
 

@@ -10,10 +10,16 @@ from strawberry.scalars import JSON
 
 from resolvers.loaders import by_id, list_by
 from schema.base import Info, Row, id_field
-from schema.enums import ActorType, AssignmentStatus, MemoryScope
-from storage.enums import MemoryScope as Scope
-from storage.enums import UowStatus
-from storage.models import ActorRow, AssignmentRow, InstanceRow, LocalRoleRow, UnitOfWorkRow
+from schema.describe import described_by, field
+from schema.enums import ActorType, AssignmentStatus, MemoryScope, UowStatus
+from storage.models import (
+    ActorRow,
+    AssignmentRow,
+    InstanceRow,
+    LocalRoleRow,
+    RoleMemoryRow,
+    UnitOfWorkRow,
+)
 
 if TYPE_CHECKING:
     from schema.instances import Instance, LocalRole
@@ -24,6 +30,7 @@ RoleT = Annotated["LocalRole", strawberry.lazy("schema.instances")]
 UowT = Annotated["UnitOfWork", strawberry.lazy("schema.uows")]
 
 
+@described_by(ActorRow)
 @strawberry.type(description="A person, AI agent or system acting within an instance.")
 class Actor:
     id: strawberry.ID = id_field("actor_id")
@@ -38,19 +45,19 @@ class Actor:
     async def instance(self, root: Row, info: Info) -> InstanceT:
         return await by_id(info.context, InstanceRow).load(root.instance_id)
 
-    @strawberry.field
+    @field("The actor's role assignments (revoked ones included).")
     async def assignments(self, root: Row, info: Info) -> list[RoleAssignment]:
         loader = list_by(info.context, AssignmentRow, "actor_id", order_by=("status",))
         return await loader.load(root.actor_id)
 
-    @strawberry.field(description="Roles the actor is actively assigned to.")
+    @field("Roles the actor is actively assigned to.")
     async def roles(self, root: Row, info: Info) -> list[RoleT]:
         loader = list_by(info.context, AssignmentRow, "actor_id", order_by=("status",))
         assignments = await loader.load(root.actor_id)
         active = [a.role_id for a in assignments if a.status.value == "ACTIVE"]
         return await by_id(info.context, LocalRoleRow).load_many(active)
 
-    @strawberry.field(description="The units of work this actor holds (ACTIVE), oldest first.")
+    @field("The units of work this actor holds (ACTIVE), oldest first.")
     async def work(self, root: Row, info: Info) -> list[UowT]:
         loader = list_by(
             info.context, UnitOfWorkRow, "locked_by_actor_id", order_by=("updated_at", "uow_id")
@@ -59,6 +66,7 @@ class Actor:
         return [uow for uow in held if uow.status == UowStatus.ACTIVE]
 
 
+@described_by(AssignmentRow)
 @strawberry.type(description="An actor's permission to act in a role; revoked ones are kept.")
 class RoleAssignment:
     id: strawberry.ID = id_field("assignment_id")
@@ -73,6 +81,7 @@ class RoleAssignment:
         return await by_id(info.context, LocalRoleRow).load(root.role_id)
 
 
+@described_by(RoleMemoryRow)
 @strawberry.type(description="One remembered value of a role: global blueprint or personal.")
 class RoleMemory:
     id: strawberry.ID = id_field("memory_id")
@@ -82,9 +91,9 @@ class RoleMemory:
     created_at: datetime
     last_accessed_at: datetime | None
 
-    @strawberry.field
+    @field("GLOBAL for the role's blueprint, PERSONAL for an actor's playbook.")
     def scope(self, root: Row) -> MemoryScope:
-        return Scope.GLOBAL if root.actor_id is None else Scope.PERSONAL
+        return MemoryScope.GLOBAL if root.actor_id is None else MemoryScope.PERSONAL
 
     @strawberry.field
     async def role(self, root: Row, info: Info) -> RoleT:

@@ -4,21 +4,49 @@ The object types are views over database rows: the value behind each object is a
 ORM object from a service or a Core row from a loader; both expose the table's column names
 as attributes). Plain fields read the column of the same name; relationship fields receive
 the row as `strawberry.Parent` and ask a loader. No wrapper objects are built per row.
+Fields backed by a column are described by its comment (`schema.describe.described_by`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.types import Info as StrawberryInfo
 
 from resolvers.context import RequestContext
-from resolvers.pagination import Page, encode_cursor
+from resolvers.pagination import DEFAULT_PAGE_SIZE, Page, encode_cursor
+from schema.describe import column_metadata
+from schema.enums import LogType, UowStatus
 
 Info = StrawberryInfo[RequestContext, None]
 Row = strawberry.Parent[Any]
 T = TypeVar("T")
+
+# Arguments shared by many fields, described once.
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"Page size: {DEFAULT_PAGE_SIZE} unless given, at most the server's limit."
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(description="Start after this cursor (`pageInfo.endCursor`)."),
+]
+AnId = Annotated[strawberry.ID, strawberry.argument(description="The id (a UUID).")]
+Input = Annotated[T, strawberry.argument(description="What to do: see the input type.")]
+OfStatus = Annotated[
+    UowStatus | None, strawberry.argument(description="Only units of work in this status.")
+]
+InInteraction = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="Only units of work now in this interaction."),
+]
+OfLogTypes = Annotated[
+    list[LogType] | None,
+    strawberry.argument(description="Only entries of these types (every type if omitted)."),
+]
 
 
 def id_field(column: str) -> Any:
@@ -27,28 +55,32 @@ def id_field(column: str) -> Any:
     def resolve(root: Row) -> strawberry.ID:
         return strawberry.ID(str(getattr(root, column)))
 
-    return strawberry.field(resolver=resolve)
+    return strawberry.field(resolver=resolve, metadata=column_metadata(column))
 
 
-@strawberry.type
+@strawberry.type(description="Where a page sits in its list.")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="More items follow this page.")
+    has_previous_page: bool = strawberry.field(description="Items precede this page.")
+    start_cursor: str | None = strawberry.field(
+        description="Cursor of the page's first item (null: empty page)."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the page's last item: pass it as `after` for the next page."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page and the cursor that points at it.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(description="Pass as `after` to read on from this item.")
+    node: T = strawberry.field(description="The item.")
 
 
-@strawberry.type
+@strawberry.type(description="One page of a list.")
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
-    total_count: int
+    edges: list[Edge[T]] = strawberry.field(description="The items of this page.")
+    page_info: PageInfo = strawberry.field(description="Where the page sits in the list.")
+    total_count: int = strawberry.field(description="Items in the whole list (every page).")
 
     @classmethod
     def of(cls, page: Page, pk: str) -> Any:

@@ -8,8 +8,9 @@ import strawberry
 
 from resolvers.loaders import by_id
 from schema.base import Info
+from schema.describe import field
 from schema.enums import RouteKind
-from schema.errors import UserError
+from schema.errors import ERRORS, UserError
 from schema.uows import UnitOfWork, UowHistoryEntry
 from storage.models import LocalComponentRow, LocalGuardianRow, LocalInteractionRow
 
@@ -35,19 +36,19 @@ class Route:
     component_id: strawberry.Private[Any]
     guardian_id: strawberry.Private[Any]
 
-    @strawberry.field(description="The interaction the unit of work went to.")
+    @field("The interaction the unit of work went to.")
     async def interaction(self, info: Info) -> InteractionT | None:
         if self.interaction_id is None:
             return None
         return await by_id(info.context, LocalInteractionRow).load(self.interaction_id)
 
-    @strawberry.field(description="The OUTBOUND component taken, if one decided.")
+    @field("The OUTBOUND component taken, if one decided.")
     async def component(self, info: Info) -> ComponentT | None:
         if self.component_id is None:
             return None
         return await by_id(info.context, LocalComponentRow).load(self.component_id)
 
-    @strawberry.field(description="The guardian that decided, if one did.")
+    @field("The guardian that decided, if one did.")
     async def guardian(self, info: Info) -> GuardianT | None:
         if self.guardian_id is None:
             return None
@@ -68,19 +69,19 @@ def route_of(route: Any) -> Route | None:
     )
 
 
-@strawberry.type
+@strawberry.type(description="What an engine verb did to the unit of work.")
 class EnginePayload:
     """The unit's own move as the service wrote it (no read-back on the hot path)."""
 
     result: strawberry.Private[Any] = None
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
-    @strawberry.field(description="The unit of work after the move (null: nothing taken).")
+    @field("The unit of work after the move (null: nothing taken).")
     def uow(self) -> UnitOfWork | None:
         main = None if self.result is None else self.result.main
         return None if main is None else main.uow
 
-    @strawberry.field(description="The history entry of the unit's move.")
+    @field("The history entry of the unit's move.")
     def history_entry(self) -> UowHistoryEntry | None:
         main = None if self.result is None else self.result.main
         return None if main is None else main.history
@@ -93,11 +94,11 @@ class CheckoutPayload(EnginePayload):
 
 @strawberry.type(description="submit: the unit of work, where it went and why.")
 class SubmitPayload(EnginePayload):
-    @strawberry.field(description="The component/guardian (or rule) that decided.")
+    @field("The component/guardian (or rule) that decided.")
     def route(self) -> Route | None:
         return None if self.result is None else route_of(self.result.route)
 
-    @strawberry.field(description="Units created by this submit (decomposition, gateway).")
+    @field("Units created by this submit (decomposition, gateway).")
     def children(self) -> list[UnitOfWork]:
         return [] if self.result is None else [child.uow for child in self.result.children]
 

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import strawberry
 
-from storage.errors import ErrorCode as DomainErrorCode
+from schema.enums import ErrorCode
 from storage.errors import Problem
 
-ErrorCode = strawberry.enum(DomainErrorCode, description="Why a mutation was refused.")
+ERRORS = "Why the mutation was refused; empty when it succeeded."
 
 
 @strawberry.type(description="An expected failure: what was wrong, where, and which rule.")
 class UserError:
-    code: ErrorCode
-    message: str
-    path: list[str] | None
-    rule: str | None
+    code: ErrorCode = strawberry.field(description="The kind of failure, for programs.")
+    message: str = strawberry.field(description="What was wrong, for people.")
+    path: list[str] | None = strawberry.field(
+        description='Where in the input, e.g. ["input", "uowId"]; null when not one place.'
+    )
+    rule: str | None = strawberry.field(
+        description="The structural rule broken (R1, R2...), for RULE_VIOLATION."
+    )
 
     @classmethod
     def of(cls, problem: Problem) -> UserError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.scalars import JSON
 
+from schema.describe import described_by
 from schema.enums import (
     ActorType,
     ComponentDirection,
@@ -15,14 +16,29 @@ from schema.enums import (
     RoleType,
     UowStatus,
 )
+from storage.models import (
+    ActorRow,
+    InstanceRow,
+    InteractionLogRow,
+    RoleMemoryRow,
+    TemplateComponentRow,
+    TemplateGuardianRow,
+    TemplateInteractionRow,
+    TemplateRoleRow,
+    TemplateWorkflowRow,
+)
+
+ACTOR = "The actor acting, if any (kept in the history)."
+REASONING = "Why, for the history."
 
 
-@strawberry.input
+@strawberry.input(description="A template as a YAML document.")
 class ImportTemplateInput:
     yaml: str = strawberry.field(description="A template document in the YAML format.")
 
 
-@strawberry.input
+@described_by(TemplateGuardianRow)
+@strawberry.input(description="A guardian of a component, as in a template document.")
 class TemplateGuardianInput:
     name: str
     type: GuardianType
@@ -31,7 +47,8 @@ class TemplateGuardianInput:
     config: JSON | None = None
 
 
-@strawberry.input
+@described_by(TemplateComponentRow)
+@strawberry.input(description="A component of a template, as in a template document.")
 class TemplateComponentInput:
     name: str
     role: str = strawberry.field(description="Name of the role in this template.")
@@ -39,10 +56,13 @@ class TemplateComponentInput:
     direction: ComponentDirection
     description: str | None = None
     ai_context: JSON | None = None
-    guardians: list[TemplateGuardianInput] = strawberry.field(default_factory=list)
+    guardians: list[TemplateGuardianInput] = strawberry.field(
+        default_factory=list, description="The component's guardians."
+    )
 
 
-@strawberry.input
+@described_by(TemplateRoleRow)
+@strawberry.input(description="A role of a template, as in a template document.")
 class TemplateRoleInput:
     name: str
     role_type: RoleType
@@ -52,10 +72,13 @@ class TemplateRoleInput:
     child_workflow: str | None = strawberry.field(
         default=None, description="Name of a child template (recursive gateway)."
     )
-    child_workflow_version: int | None = None
+    child_workflow_version: int | None = strawberry.field(
+        default=None, description="Version of that child template (its newest if omitted)."
+    )
 
 
-@strawberry.input
+@described_by(TemplateInteractionRow)
+@strawberry.input(description="An interaction of a template, as in a template document.")
 class TemplateInteractionInput:
     name: str
     description: str | None = None
@@ -63,18 +86,26 @@ class TemplateInteractionInput:
     stale_token_limit_seconds: int | None = None
 
 
+@described_by(TemplateWorkflowRow)
 @strawberry.input(description="A template as typed input; validated like an imported file.")
 class TemplateInput:
     name: str
     version: int = 1
     description: str | None = None
     ai_context: JSON | None = None
-    roles: list[TemplateRoleInput] = strawberry.field(default_factory=list)
-    interactions: list[TemplateInteractionInput] = strawberry.field(default_factory=list)
-    components: list[TemplateComponentInput] = strawberry.field(default_factory=list)
+    roles: list[TemplateRoleInput] = strawberry.field(
+        default_factory=list, description="The template's roles."
+    )
+    interactions: list[TemplateInteractionInput] = strawberry.field(
+        default_factory=list, description="The template's interactions."
+    )
+    components: list[TemplateComponentInput] = strawberry.field(
+        default_factory=list, description="The template's components, with their guardians."
+    )
 
 
-@strawberry.input
+@described_by(ActorRow)
+@strawberry.input(description="An actor to register with a new instance.")
 class ActorInput:
     name: str
     identity_key: str
@@ -87,23 +118,33 @@ class ActorInput:
     )
 
 
-@strawberry.input
+@described_by(InstanceRow)
+@strawberry.input(description="Which template to copy (by id, or by name) and the new instance.")
 class InstantiateInput:
-    template_id: strawberry.ID | None = None
-    template_name: str | None = None
-    template_version: int | None = None
+    template_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The template to copy (or give its name)."
+    )
+    template_name: str | None = strawberry.field(
+        default=None, description="The name of the template to copy, instead of its id."
+    )
+    template_version: int | None = strawberry.field(
+        default=None, description="With templateName: this version (the newest if omitted)."
+    )
     name: str
     description: str | None = None
-    actors: list[ActorInput] | None = None
+    actors: list[ActorInput] | None = strawberry.field(
+        default=None, description="Actors to register in the instance, with their roles."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="An instance and the status it moves to.")
 class SetInstanceStatusInput:
-    instance_id: strawberry.ID
-    status: InstanceStatus
+    instance_id: strawberry.ID = strawberry.field(description="The instance.")
+    status: InstanceStatus = strawberry.field(description="Its new status.")
 
 
-@strawberry.input
+@described_by(ActorRow)
+@strawberry.input(description="An actor to register in an instance.")
 class RegisterActorInput:
     instance_id: strawberry.ID
     name: str
@@ -113,53 +154,62 @@ class RegisterActorInput:
     capabilities: JSON | None = None
 
 
-@strawberry.input
+@strawberry.input(description="An actor and a role of the same instance.")
 class AssignRoleInput:
-    actor_id: strawberry.ID
-    role_id: strawberry.ID
+    actor_id: strawberry.ID = strawberry.field(description="The actor.")
+    role_id: strawberry.ID = strawberry.field(description="The role it may act in.")
 
 
-@strawberry.input
+@strawberry.input(description="The assignment to revoke.")
 class RevokeAssignmentInput:
-    assignment_id: strawberry.ID
+    assignment_id: strawberry.ID = strawberry.field(description="The assignment.")
 
 
-@strawberry.input
+@described_by(RoleMemoryRow)
+@strawberry.input(description="A value for a role's memory: global, or one actor's.")
 class PutRoleMemoryInput:
     role_id: strawberry.ID
-    actor_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Omit for the role's global blueprint."
-    )
+    actor_id: strawberry.ID | None = None
     key: str
     value: JSON
 
 
-@strawberry.input
+@strawberry.input(description="Where a new base unit of work starts, and with what.")
 class StartWorkInput:
-    instance_id: strawberry.ID
+    instance_id: strawberry.ID = strawberry.field(description="The (ACTIVE) instance.")
     workflow_id: strawberry.ID | None = strawberry.field(
         default=None, description="Defaults to the instance's master workflow."
     )
-    actor_id: strawberry.ID | None = None
-    attributes: JSON | None = None
-    reasoning: str | None = None
+    actor_id: strawberry.ID | None = strawberry.field(default=None, description=ACTOR)
+    attributes: JSON | None = strawberry.field(
+        default=None, description="Initial attributes (a JSON object), each at version 1."
+    )
+    reasoning: str | None = strawberry.field(default=None, description=REASONING)
 
 
-@strawberry.input
+@strawberry.input(description="A change of a unit of work's status, location or attributes.")
 class TransitionUowInput:
-    uow_id: strawberry.ID
+    uow_id: strawberry.ID = strawberry.field(description="The unit of work.")
     to_status: UowStatus | None = strawberry.field(
         default=None, description="Omit to move or change attributes without a status change."
     )
-    to_interaction_id: strawberry.ID | None = None
-    actor_id: strawberry.ID | None = None
-    reasoning: str | None = None
-    metadata: JSON | None = None
+    to_interaction_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The interaction to move it to (it stays where it is if omitted)."
+    )
+    actor_id: strawberry.ID | None = strawberry.field(default=None, description=ACTOR)
+    reasoning: str | None = strawberry.field(default=None, description=REASONING)
+    metadata: JSON | None = strawberry.field(
+        default=None, description="Extra facts, kept in the history entry."
+    )
     attributes: JSON | None = strawberry.field(
         default=None, description="Keys to give a new version; others stay."
     )
-    expected_version: int | None = None
-    expected_state_hash: str | None = None
+    expected_version: int | None = strawberry.field(
+        default=None, description="Refused with STALE_STATE unless the unit is at this version."
+    )
+    expected_state_hash: str | None = strawberry.field(
+        default=None, description="Refused with STALE_STATE unless its contentHash is this."
+    )
 
 
 @strawberry.input(description="Several transitions in one request, each atomic on its own.")
@@ -170,29 +220,30 @@ class TransitionUowsInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="A unit of work to split and the children to create.")
 class DecomposeInput:
-    parent_id: strawberry.ID
-    actor_id: strawberry.ID | None = None
+    parent_id: strawberry.ID = strawberry.field(description="The unit of work to split.")
+    actor_id: strawberry.ID | None = strawberry.field(default=None, description=ACTOR)
     children: list[JSON] = strawberry.field(description="Attributes of each child.")
     inherit: bool = strawberry.field(
         default=True, description="Start each child from the parent's current attributes."
     )
-    reasoning: str | None = None
+    reasoning: str | None = strawberry.field(default=None, description=REASONING)
 
 
-@strawberry.input
+@strawberry.input(description="The actor holding a unit of work, saying it is alive.")
 class HeartbeatInput:
-    uow_id: strawberry.ID
-    actor_id: strawberry.ID
+    uow_id: strawberry.ID = strawberry.field(description="The ACTIVE unit of work it holds.")
+    actor_id: strawberry.ID = strawberry.field(description="The holder.")
 
 
-@strawberry.input
+@strawberry.input(description="The unit of work whose state hash to check.")
 class VerifyUowStateInput:
-    uow_id: strawberry.ID
+    uow_id: strawberry.ID = strawberry.field(description="The unit of work.")
 
 
-@strawberry.input
+@described_by(InteractionLogRow)
+@strawberry.input(description="An interaction log entry to record.")
 class RecordTelemetryInput:
     instance_id: strawberry.ID
     uow_id: strawberry.ID | None = None
@@ -200,8 +251,12 @@ class RecordTelemetryInput:
     role_id: strawberry.ID | None = None
     interaction_id: strawberry.ID | None = None
     log_type: LogType
-    details: JSON | None = None
-    error: JSON | None = None
+    details: JSON | None = strawberry.field(
+        default=None, description="Structured details of the event."
+    )
+    error: JSON | None = strawberry.field(
+        default=None, description="Error context, for ERROR entries."
+    )
 
 
 @strawberry.input(description="Take the oldest unit of work an actor of a role may take.")

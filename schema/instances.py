@@ -13,18 +13,26 @@ from resolvers.errors import optional_uuid
 from resolvers.filters import log_filter, uow_filter
 from resolvers.loaders import by_id, list_by
 from resolvers.pagination import page_args
-from schema.base import Connection, Info, Row, id_field
+from schema.base import (
+    After,
+    Connection,
+    First,
+    Info,
+    InInteraction,
+    OfLogTypes,
+    OfStatus,
+    Row,
+    id_field,
+)
+from schema.describe import described_by, field
 from schema.enums import (
     ComponentDirection,
     DecompositionStrategy,
     GuardianType,
     InstanceStatus,
-    LogType,
     RoleType,
-    UowStatus,
 )
 from schema.uows import InteractionLogConnection, UnitOfWorkConnection, page_of, uow_connection
-from storage.enums import ComponentDirection as Direction
 from storage.models import (
     ActorRow,
     AssignmentRow,
@@ -49,6 +57,7 @@ async def _workflow(info: Info, root: Any) -> Any:
     return await by_id(info.context, LocalWorkflowRow).load(root.local_workflow_id)
 
 
+@described_by(InstanceRow)
 @strawberry.type(description="A running, self-contained copy of a template and its children.")
 class Instance:
     id: strawberry.ID = id_field("instance_id")
@@ -57,30 +66,30 @@ class Instance:
     status: InstanceStatus
     deployment_date: datetime
 
-    @strawberry.field
+    @field("The workflows copied into the instance: the master and its child workflows.")
     async def workflows(self, root: Row, info: Info) -> list[LocalWorkflow]:
         return await list_by(info.context, LocalWorkflowRow, "instance_id").load(root.instance_id)
 
-    @strawberry.field(description="The workflow the instance was created from.")
+    @field("The workflow the instance was created from.")
     async def master_workflow(self, root: Row, info: Info) -> LocalWorkflow:
         workflows = await list_by(info.context, LocalWorkflowRow, "instance_id").load(
             root.instance_id
         )
         return next(w for w in workflows if w.is_master)
 
-    @strawberry.field
+    @field("The people, agents and systems registered in the instance, by name.")
     async def actors(self, root: Row, info: Info) -> list[ActorT]:
         return await list_by(info.context, ActorRow, "instance_id").load(root.instance_id)
 
-    @strawberry.field
+    @field("The instance's units of work, oldest first.")
     async def uows(
         self,
         root: Row,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        status: UowStatus | None = None,
-        interaction_id: strawberry.ID | None = None,
+        first: First = None,
+        after: After = None,
+        status: OfStatus = None,
+        interaction_id: InInteraction = None,
     ) -> UnitOfWorkConnection:
         row_filter = uow_filter(
             status=status, interaction_id=optional_uuid(interaction_id, "interactionId")
@@ -89,14 +98,14 @@ class Instance:
             info, lists.UOWS_OF_INSTANCE, root.instance_id, first, after, row_filter
         )
 
-    @strawberry.field
+    @field("The instance's interaction log, oldest first.")
     async def logs(
         self,
         root: Row,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        log_types: list[LogType] | None = None,
+        first: First = None,
+        after: After = None,
+        log_types: OfLogTypes = None,
     ) -> InteractionLogConnection:
         page = await page_of(
             info, lists.LOGS_OF_INSTANCE, root.instance_id, first, after, log_filter(log_types)
@@ -104,6 +113,7 @@ class Instance:
         return InteractionLogConnection.of(page, "log_id")
 
 
+@described_by(LocalWorkflowRow)
 @strawberry.type(description="A workflow copied into an instance.")
 class LocalWorkflow:
     id: strawberry.ID = id_field("local_workflow_id")
@@ -119,39 +129,39 @@ class LocalWorkflow:
     async def instance(self, root: Row, info: Info) -> Instance:
         return await by_id(info.context, InstanceRow).load(root.instance_id)
 
-    @strawberry.field
+    @field("The workflow's roles, by name.")
     async def roles(self, root: Row, info: Info) -> list[LocalRole]:
         loader = list_by(info.context, LocalRoleRow, "local_workflow_id")
         return await loader.load(root.local_workflow_id)
 
-    @strawberry.field
+    @field("The workflow's interactions (queues), by name.")
     async def interactions(self, root: Row, info: Info) -> list[LocalInteraction]:
         loader = list_by(info.context, LocalInteractionRow, "local_workflow_id")
         return await loader.load(root.local_workflow_id)
 
-    @strawberry.field
+    @field("The workflow's components (role-interaction links), by name.")
     async def components(self, root: Row, info: Info) -> list[LocalComponent]:
         loader = list_by(info.context, LocalComponentRow, "local_workflow_id")
         return await loader.load(root.local_workflow_id)
 
-    @strawberry.field
+    @field("The guardians of all the workflow's components, by name.")
     async def guardians(self, root: Row, info: Info) -> list[LocalGuardian]:
         loader = list_by(info.context, LocalGuardianRow, "local_workflow_id")
         return await loader.load(root.local_workflow_id)
 
-    @strawberry.field(description="Gateway roles (of any workflow) that delegate to this one.")
+    @field("Gateway roles (of any workflow) that delegate to this one.")
     async def gateway_roles(self, root: Row, info: Info) -> list[LocalRole]:
         loader = list_by(info.context, LocalRoleRow, "linked_local_workflow_id")
         return await loader.load(root.local_workflow_id)
 
-    @strawberry.field
+    @field("Units of work running in this workflow, oldest first.")
     async def uows(
         self,
         root: Row,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        status: UowStatus | None = None,
+        first: First = None,
+        after: After = None,
+        status: OfStatus = None,
     ) -> UnitOfWorkConnection:
         return await uow_connection(
             info,
@@ -163,6 +173,7 @@ class LocalWorkflow:
         )
 
 
+@described_by(LocalRoleRow)
 @strawberry.type(description="A role of a local workflow.")
 class LocalRole:
     id: strawberry.ID = id_field("role_id")
@@ -173,38 +184,43 @@ class LocalRole:
     decomposition_strategy: DecompositionStrategy | None
     is_recursive_gateway: bool
 
-    @strawberry.field
+    @field("The workflow the role belongs to.")
     async def workflow(self, root: Row, info: Info) -> LocalWorkflow:
         return await _workflow(info, root)
 
-    @strawberry.field(description="The child workflow copy a gateway role delegates to.")
+    @field("The child workflow copy a gateway role delegates to.")
     async def linked_workflow(self, root: Row, info: Info) -> LocalWorkflow | None:
         if root.linked_local_workflow_id is None:
             return None
         return await by_id(info.context, LocalWorkflowRow).load(root.linked_local_workflow_id)
 
-    @strawberry.field
+    @field("Where the role takes work: components from an interaction to the role.")
     async def inbound_components(self, root: Row, info: Info) -> list[LocalComponent]:
         components = await list_by(info.context, LocalComponentRow, "role_id").load(root.role_id)
-        return [c for c in components if c.direction == Direction.INBOUND]
+        return [c for c in components if c.direction == ComponentDirection.INBOUND]
 
-    @strawberry.field
+    @field("Where the role hands work on: components from the role to an interaction.")
     async def outbound_components(self, root: Row, info: Info) -> list[LocalComponent]:
         components = await list_by(info.context, LocalComponentRow, "role_id").load(root.role_id)
-        return [c for c in components if c.direction == Direction.OUTBOUND]
+        return [c for c in components if c.direction == ComponentDirection.OUTBOUND]
 
-    @strawberry.field
+    @field("Who may act in the role (revoked assignments included).")
     async def assignments(self, root: Row, info: Info) -> list[AssignmentT]:
         loader = list_by(info.context, AssignmentRow, "role_id", order_by=("status",))
         return await loader.load(root.role_id)
 
-    @strawberry.field(description="Role memory: one actor's playbook and/or the global blueprint.")
+    @field("Role memory: one actor's playbook and/or the global blueprint.")
     async def memory(
         self,
         root: Row,
         info: Info,
-        actor_id: strawberry.ID | None = None,
-        include_global: bool = True,
+        actor_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Include this actor's personal playbook."),
+        ] = None,
+        include_global: Annotated[
+            bool, strawberry.argument(description="Include the role's global blueprint.")
+        ] = True,
     ) -> list[MemoryT]:
         actor = optional_uuid(actor_id, "actorId")
         entries = await list_by(info.context, RoleMemoryRow, "role_id", order_by=("key",)).load(
@@ -217,31 +233,32 @@ class LocalRole:
             or (entry.actor_id is not None and entry.actor_id == actor)
         ]
 
-    @strawberry.field(
-        description="What an actor of this role could check out now: the units of work its "
-        "inbound guardians let through, in checkout order (oldest first)."
+    @field(
+        "What an actor of this role could check out now: the units of work its inbound "
+        "guardians let through, in checkout order (oldest first)."
     )
     async def inbox(
-        self, root: Row, info: Info, first: int | None = None, after: str | None = None
+        self, root: Row, info: Info, first: First = None, after: After = None
     ) -> UnitOfWorkConnection:
         args = page_args(first, after, info.context.max_page_size)
         page = await engine.inbox(info.context, root.role_id, args)
         return UnitOfWorkConnection.of(page, "uow_id")
 
-    @strawberry.field(description="UOWs queued in the role's inbound interactions or held by it.")
+    @field("UOWs queued in the role's inbound interactions or held by it.")
     async def uows(
         self,
         root: Row,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        status: UowStatus | None = None,
+        first: First = None,
+        after: After = None,
+        status: OfStatus = None,
     ) -> UnitOfWorkConnection:
         return await uow_connection(
             info, lists.UOWS_OF_ROLE, root.role_id, first, after, uow_filter(status=status)
         )
 
 
+@described_by(LocalInteractionRow)
 @strawberry.type(description="An interaction (queue) of a local workflow.")
 class LocalInteraction:
     id: strawberry.ID = id_field("interaction_id")
@@ -250,23 +267,23 @@ class LocalInteraction:
     ai_context: JSON | None
     stale_token_limit_seconds: int | None
 
-    @strawberry.field
+    @field("The workflow the interaction belongs to.")
     async def workflow(self, root: Row, info: Info) -> LocalWorkflow:
         return await _workflow(info, root)
 
-    @strawberry.field
+    @field("The components linking roles to this interaction.")
     async def components(self, root: Row, info: Info) -> list[LocalComponent]:
         loader = list_by(info.context, LocalComponentRow, "interaction_id")
         return await loader.load(root.interaction_id)
 
-    @strawberry.field
+    @field("Units of work now in this interaction, oldest first.")
     async def uows(
         self,
         root: Row,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        status: UowStatus | None = None,
+        first: First = None,
+        after: After = None,
+        status: OfStatus = None,
     ) -> UnitOfWorkConnection:
         return await uow_connection(
             info,
@@ -278,6 +295,7 @@ class LocalInteraction:
         )
 
 
+@described_by(LocalComponentRow)
 @strawberry.type(description="A link between a local role and a local interaction.")
 class LocalComponent:
     id: strawberry.ID = id_field("component_id")
@@ -286,7 +304,7 @@ class LocalComponent:
     ai_context: JSON | None
     direction: ComponentDirection
 
-    @strawberry.field
+    @field("The workflow the component belongs to.")
     async def workflow(self, root: Row, info: Info) -> LocalWorkflow:
         return await _workflow(info, root)
 
@@ -298,12 +316,13 @@ class LocalComponent:
     async def interaction(self, root: Row, info: Info) -> LocalInteraction:
         return await by_id(info.context, LocalInteractionRow).load(root.interaction_id)
 
-    @strawberry.field
+    @field("The guardians watching this component, by name.")
     async def guardians(self, root: Row, info: Info) -> list[LocalGuardian]:
         loader = list_by(info.context, LocalGuardianRow, "component_id")
         return await loader.load(root.component_id)
 
 
+@described_by(LocalGuardianRow)
 @strawberry.type(description="A guardian of a local component.")
 class LocalGuardian:
     id: strawberry.ID = id_field("guardian_id")
@@ -313,7 +332,7 @@ class LocalGuardian:
     type: GuardianType
     attributes: JSON | None
 
-    @strawberry.field
+    @field("The workflow the guardian belongs to.")
     async def workflow(self, root: Row, info: Info) -> LocalWorkflow:
         return await _workflow(info, root)
 
@@ -322,6 +341,6 @@ class LocalGuardian:
         return await by_id(info.context, LocalComponentRow).load(root.component_id)
 
 
-@strawberry.type
+@strawberry.type(description="A page of instances.")
 class InstanceConnection(Connection[Instance]):
     pass

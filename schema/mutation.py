@@ -7,7 +7,8 @@ import strawberry
 
 from resolvers import engine
 from resolvers import mutations as m
-from schema.base import Info
+from schema.base import Info, Input
+from schema.describe import mutation
 from schema.engine import CheckoutPayload, ReportFailurePayload, SubmitPayload
 from schema.errors import user_errors
 from schema.inputs import (
@@ -45,70 +46,74 @@ from schema.payloads import (
 )
 
 
-@strawberry.type
+@strawberry.type(description="Every change: one `input` argument, a payload with `errors`.")
 class Mutation:
-    @strawberry.mutation(description="Import a template from its YAML document (all or nothing).")
-    async def import_template(self, info: Info, input: ImportTemplateInput) -> TemplatePayload:
+    @mutation("Import a template from its YAML document (all or nothing).")
+    async def import_template(
+        self, info: Info, input: Input[ImportTemplateInput]
+    ) -> TemplatePayload:
         row, problems = await m.import_template(info.context, input.yaml)
         return TemplatePayload(template_id=row, errors=user_errors(problems))
 
-    @strawberry.mutation(description="Create a template from typed input, validated as on import.")
-    async def create_template(self, info: Info, input: TemplateInput) -> TemplatePayload:
+    @mutation("Create a template from typed input, validated as on import.")
+    async def create_template(self, info: Info, input: Input[TemplateInput]) -> TemplatePayload:
         row, problems = await m.create_template(info.context, input)
         return TemplatePayload(template_id=row, errors=user_errors(problems))
 
-    @strawberry.mutation(
-        description="Deep-copy a template and its child templates into a new instance."
-    )
-    async def instantiate(self, info: Info, input: InstantiateInput) -> InstancePayload:
+    @mutation("Deep-copy a template and its child templates into a new instance.")
+    async def instantiate(self, info: Info, input: Input[InstantiateInput]) -> InstancePayload:
         key, problems = await m.instantiate(info.context, input)
         return InstancePayload(instance_id=key, errors=user_errors(problems))
 
-    @strawberry.mutation
+    @mutation("Pause, resume or archive an instance.")
     async def set_instance_status(
-        self, info: Info, input: SetInstanceStatusInput
+        self, info: Info, input: Input[SetInstanceStatusInput]
     ) -> InstancePayload:
         key, problems = await m.set_instance_status(info.context, input)
         return InstancePayload(instance_id=key, errors=user_errors(problems))
 
-    @strawberry.mutation
-    async def register_actor(self, info: Info, input: RegisterActorInput) -> ActorPayload:
+    @mutation("Register a person, AI agent or system in an instance.")
+    async def register_actor(self, info: Info, input: Input[RegisterActorInput]) -> ActorPayload:
         key, problems = await m.register_actor(info.context, input)
         return ActorPayload(actor_id=key, errors=user_errors(problems))
 
-    @strawberry.mutation
-    async def assign_role(self, info: Info, input: AssignRoleInput) -> AssignmentPayload:
+    @mutation("Let an actor act in a role of its instance.")
+    async def assign_role(self, info: Info, input: Input[AssignRoleInput]) -> AssignmentPayload:
         key, problems = await m.assign_role(info.context, input)
         return AssignmentPayload(assignment_id=key, errors=user_errors(problems))
 
-    @strawberry.mutation(description="Revoke an assignment; the row is kept, marked REVOKED.")
+    @mutation("Revoke an assignment; the row is kept, marked REVOKED.")
     async def revoke_assignment(
-        self, info: Info, input: RevokeAssignmentInput
+        self, info: Info, input: Input[RevokeAssignmentInput]
     ) -> AssignmentPayload:
         key, problems = await m.revoke_assignment(info.context, input)
         return AssignmentPayload(assignment_id=key, errors=user_errors(problems))
 
-    @strawberry.mutation(description="Set a role memory value (global, or one actor's playbook).")
-    async def put_role_memory(self, info: Info, input: PutRoleMemoryInput) -> RoleMemoryPayload:
+    @mutation("Set a role memory value (global, or one actor's playbook).")
+    async def put_role_memory(
+        self, info: Info, input: Input[PutRoleMemoryInput]
+    ) -> RoleMemoryPayload:
         key, problems = await m.put_role_memory(info.context, input)
         return RoleMemoryPayload(memory_id=key, errors=user_errors(problems))
 
-    @strawberry.mutation(description="Genesis: create a base unit of work in a workflow.")
-    async def start_work(self, info: Info, input: StartWorkInput) -> TransitionUowPayload:
+    @mutation("Genesis: create a base unit of work in a workflow.")
+    async def start_work(self, info: Info, input: Input[StartWorkInput]) -> TransitionUowPayload:
         result, problems = await m.start_work(info.context, input)
         return TransitionUowPayload(written=result, errors=user_errors(problems))
 
-    @strawberry.mutation(description="Change a unit of work's status, location or attributes.")
-    async def transition_uow(self, info: Info, input: TransitionUowInput) -> TransitionUowPayload:
+    @mutation("Change a unit of work's status, location or attributes.")
+    async def transition_uow(
+        self, info: Info, input: Input[TransitionUowInput]
+    ) -> TransitionUowPayload:
         result, problems = await m.transition_uow(info.context, input)
         return TransitionUowPayload(written=result, errors=user_errors(problems))
 
-    @strawberry.mutation(
-        description="Several transitions in one request and one transaction, each atomic "
-        "on its own: a refused item is answered with its errors and the others still apply."
+    @mutation(
+        "Several transitions in one request and one transaction, each atomic on its own: a "
+        "refused item is answered with its errors and the others still apply."
     )
     async def transition_uows(
-        self, info: Info, input: TransitionUowsInput
+        self, info: Info, input: Input[TransitionUowsInput]
     ) -> TransitionUowsPayload:
         outcomes, problems = await m.transition_many(info.context, input)
         return TransitionUowsPayload(
@@ -119,58 +124,60 @@ class Mutation:
             errors=user_errors(problems),
         )
 
-    @strawberry.mutation(description="Split a unit of work into child units of work.")
-    async def decompose(self, info: Info, input: DecomposeInput) -> DecomposePayload:
+    @mutation("Split a unit of work into child units of work.")
+    async def decompose(self, info: Info, input: Input[DecomposeInput]) -> DecomposePayload:
         result, problems = await m.decompose(info.context, input)
+        if result is None:
+            return DecomposePayload(child_ids=[], errors=user_errors(problems))
         return DecomposePayload(
-            parent_id=result and result.parent_id,
-            child_ids=result.child_ids if result else [],
-            errors=user_errors(problems),
+            parent_id=result.parent_id, child_ids=result.child_ids, errors=user_errors(problems)
         )
 
-    @strawberry.mutation(description="Tell the engine the actor holding a unit of work is alive.")
-    async def heartbeat(self, info: Info, input: HeartbeatInput) -> UowPayload:
+    @mutation("Tell the engine the actor holding a unit of work is alive.")
+    async def heartbeat(self, info: Info, input: Input[HeartbeatInput]) -> UowPayload:
         key, problems = await m.heartbeat(info.context, input)
         return UowPayload(uow_id=key, errors=user_errors(problems))
 
-    @strawberry.mutation(description="Recompute the state hash; a mismatch is a security breach.")
+    @mutation("Recompute the state hash; a mismatch is a security breach.")
     async def verify_uow_state(
-        self, info: Info, input: VerifyUowStateInput
+        self, info: Info, input: Input[VerifyUowStateInput]
     ) -> VerifyUowStatePayload:
         result, problems = await m.verify_uow_state(info.context, input)
+        if result is None:
+            return VerifyUowStatePayload(errors=user_errors(problems))
         return VerifyUowStatePayload(
-            uow_id=result and result.uow_id,
-            intact=result and result.intact,
-            errors=user_errors(problems),
+            uow_id=result.uow_id, intact=result.intact, errors=user_errors(problems)
         )
 
-    @strawberry.mutation(description="Record a telemetry entry without waiting for the database.")
+    @mutation("Record a telemetry entry without waiting for the database.")
     async def record_telemetry(
-        self, info: Info, input: RecordTelemetryInput
+        self, info: Info, input: Input[RecordTelemetryInput]
     ) -> RecordTelemetryPayload:
         accepted, problems = await m.record_telemetry(info.context, input)
         return RecordTelemetryPayload(accepted=bool(accepted), errors=user_errors(problems))
 
-    @strawberry.mutation(
-        description="Take the oldest unit of work waiting for a role that its inbound "
+    @mutation(
+        "Take the oldest unit of work waiting for a role that its inbound "
         "guardians let through (or the one named): ACTIVE, held by the actor."
     )
-    async def checkout(self, info: Info, input: CheckoutInput) -> CheckoutPayload:
+    async def checkout(self, info: Info, input: Input[CheckoutInput]) -> CheckoutPayload:
         result, problems = await engine.checkout(info.context, input)
         return CheckoutPayload(result=result, errors=user_errors(problems))
 
-    @strawberry.mutation(
-        description="Hand back a held unit of work with its new attributes; the role's "
+    @mutation(
+        "Hand back a held unit of work with its new attributes; the role's "
         "OUTBOUND guardians decide where it goes (OMEGA: COMPLETED; no route: FAILED at EPSILON)."
     )
-    async def submit(self, info: Info, input: SubmitInput) -> SubmitPayload:
+    async def submit(self, info: Info, input: Input[SubmitInput]) -> SubmitPayload:
         result, problems = await engine.submit(info.context, input)
         return SubmitPayload(result=result, errors=user_errors(problems))
 
-    @strawberry.mutation(
-        description="The holder gives up: FAILED at the EPSILON role's inbound interaction, "
+    @mutation(
+        "The holder gives up: FAILED at the EPSILON role's inbound interaction, "
         "retry count + 1, the error kept in an ERROR log."
     )
-    async def report_failure(self, info: Info, input: ReportFailureInput) -> ReportFailurePayload:
+    async def report_failure(
+        self, info: Info, input: Input[ReportFailureInput]
+    ) -> ReportFailurePayload:
         result, problems = await engine.report_failure(info.context, input)
         return ReportFailurePayload(result=result, errors=user_errors(problems))

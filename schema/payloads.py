@@ -11,7 +11,8 @@ import strawberry
 from resolvers.loaders import by_id
 from schema.actors import Actor, RoleAssignment, RoleMemory
 from schema.base import Info
-from schema.errors import UserError
+from schema.describe import field
+from schema.errors import ERRORS, UserError
 from schema.instances import Instance
 from schema.templates import TemplateWorkflow
 from schema.uows import UnitOfWork, UowHistoryEntry
@@ -31,112 +32,120 @@ async def _load(info: Info, model: Any, key: uuid.UUID | None) -> Any:
     return None if key is None else await by_id(info.context, model).load(key)
 
 
-@strawberry.type
+@strawberry.type(description="The template a mutation wrote.")
 class TemplatePayload:
     template_id: Id = None
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
-    @strawberry.field
+    @field("The blueprint as committed.")
     async def template(self, info: Info) -> TemplateWorkflow | None:
         return await _load(info, TemplateWorkflowRow, self.template_id)
 
 
-@strawberry.type
+@strawberry.type(description="The instance a mutation created or changed.")
 class InstancePayload:
     instance_id: Id = None
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
-    @strawberry.field
+    @field("The instance as committed.")
     async def instance(self, info: Info) -> Instance | None:
         return await _load(info, InstanceRow, self.instance_id)
 
 
-@strawberry.type
+@strawberry.type(description="The actor a mutation registered.")
 class ActorPayload:
     actor_id: Id = None
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
-    @strawberry.field
+    @field("The actor as committed.")
     async def actor(self, info: Info) -> Actor | None:
         return await _load(info, ActorRow, self.actor_id)
 
 
-@strawberry.type
+@strawberry.type(description="The role assignment a mutation made or revoked.")
 class AssignmentPayload:
     assignment_id: Id = None
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
-    @strawberry.field
+    @field("The assignment as committed.")
     async def assignment(self, info: Info) -> RoleAssignment | None:
         return await _load(info, AssignmentRow, self.assignment_id)
 
 
-@strawberry.type
+@strawberry.type(description="The role memory entry a mutation wrote.")
 class RoleMemoryPayload:
     memory_id: Id = None
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
-    @strawberry.field
+    @field("The memory entry as committed.")
     async def memory(self, info: Info) -> RoleMemory | None:
         return await _load(info, RoleMemoryRow, self.memory_id)
 
 
-@strawberry.type
+@strawberry.type(description="The unit of work a mutation touched.")
 class UowPayload:
     uow_id: Id = None
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
-    @strawberry.field
+    @field("The unit of work as committed.")
     async def uow(self, info: Info) -> UnitOfWork | None:
         return await _load(info, UnitOfWorkRow, self.uow_id)
 
 
-@strawberry.type
+@strawberry.type(description="A unit of work's change: the row and the history entry written.")
 class TransitionUowPayload:
     """The rows the change wrote come straight from the service (they are what was
     committed), which saves reading them back on the hottest write path."""
 
     written: strawberry.Private[Any] = None
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
-    @strawberry.field
+    @field("The unit of work after the change.")
     def uow(self) -> UnitOfWork | None:
         return None if self.written is None else self.written.uow
 
-    @strawberry.field(description="The history entry the change appended.")
+    @field("The history entry the change appended.")
     def history_entry(self) -> UowHistoryEntry | None:
         return None if self.written is None else self.written.history
 
 
 @strawberry.type(description="One answer per item of transitionUows, in the items' order.")
 class TransitionUowsPayload:
-    results: list[TransitionUowPayload]
+    results: list[TransitionUowPayload] = strawberry.field(
+        description="The answer to each item, in the items' order."
+    )
     errors: list[UserError] = strawberry.field(
         description="Problems with the request as a whole (each item has its own errors)."
     )
 
 
-@strawberry.type
+@strawberry.type(description="A decomposition: the parent and the children it now has.")
 class DecomposePayload:
     parent_id: Id = None
     child_ids: strawberry.Private[list[uuid.UUID]]
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
-    @strawberry.field
+    @field("The parent unit of work, its child count raised.")
     async def parent(self, info: Info) -> UnitOfWork | None:
         return await _load(info, UnitOfWorkRow, self.parent_id)
 
-    @strawberry.field
+    @field("The child units of work created.")
     async def children(self, info: Info) -> list[UnitOfWork]:
         return await by_id(info.context, UnitOfWorkRow).load_many(self.child_ids)
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of a state hash check.")
 class VerifyUowStatePayload(UowPayload):
-    intact: bool | None = None
+    intact: bool | None = strawberry.field(
+        default=None,
+        description="True when the stored hash matches the attributes; false: a breach, "
+        "now recorded (FAILED_SECURITY_BREACH).",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="Whether a telemetry entry was taken into the buffer.")
 class RecordTelemetryPayload:
-    accepted: bool
-    errors: list[UserError]
+    accepted: bool = strawberry.field(
+        description="Taken: it will be written shortly. False: refused (see errors)."
+    )
+    errors: list[UserError] = strawberry.field(description=ERRORS)

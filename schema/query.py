@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -11,8 +11,9 @@ from resolvers.errors import ClientError, not_found, optional_uuid, parse_uuid
 from resolvers.filters import uow_filter
 from resolvers.loaders import by_id
 from schema.actors import Actor
-from schema.base import Info
-from schema.enums import InstanceStatus, Tier, UowStatus
+from schema.base import After, AnId, First, Info, InInteraction, OfStatus
+from schema.describe import field
+from schema.enums import InstanceStatus, Tier
 from schema.instances import Instance, InstanceConnection
 from schema.templates import TemplateWorkflow, TemplateWorkflowConnection
 from schema.uows import UnitOfWork, UnitOfWorkConnection, page_of, uow_connection
@@ -27,12 +28,14 @@ class TemplateFilter:
 
 @strawberry.type(description="One column of a tier, for people and agents exploring the data.")
 class SchemaGuideRow:
-    table_name: str
-    column_name: str
-    data_type: str
-    is_primary_key: bool
-    foreign_key_target: str | None
-    description: str | None
+    table_name: str = strawberry.field(description="The table (the seed's name).")
+    column_name: str = strawberry.field(description="The column.")
+    data_type: str = strawberry.field(description="Its SQL type, as the database reports it.")
+    is_primary_key: bool = strawberry.field(description="Part of the table's primary key.")
+    foreign_key_target: str | None = strawberry.field(
+        description="`table.column` it refers to, for a foreign key."
+    )
+    description: str | None = strawberry.field(description="What the column holds.")
 
 
 async def _one(info: Info, model: Any, kind: str, id: strawberry.ID) -> Any:
@@ -42,15 +45,17 @@ async def _one(info: Info, model: Any, kind: str, id: strawberry.ID) -> Any:
     return row
 
 
-@strawberry.type
+@strawberry.type(description="Entry points into both tiers.")
 class Query:
-    @strawberry.field(description="Workflow blueprints, oldest first.")
+    @field("Workflow blueprints, oldest first.")
     async def templates(
         self,
         info: Info,
-        filter: TemplateFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        filter: Annotated[
+            TemplateFilter | None, strawberry.argument(description="Narrows the list.")
+        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> TemplateWorkflowConnection:
         table = TemplateWorkflowRow.__table__
         conditions = []
@@ -62,13 +67,18 @@ class Query:
         page = await page_of(info, lists.TEMPLATES, None, first, after, (tuple(conditions), key))
         return TemplateWorkflowConnection.of(page, "workflow_id")
 
-    @strawberry.field
-    async def template(self, info: Info, id: strawberry.ID) -> TemplateWorkflow:
+    @field("A blueprint by id.")
+    async def template(self, info: Info, id: AnId) -> TemplateWorkflow:
         return await _one(info, TemplateWorkflowRow, "template", id)
 
-    @strawberry.field(description="A blueprint by name; its newest version unless one is given.")
+    @field("A blueprint by name; its newest version unless one is given.")
     async def template_by_name(
-        self, info: Info, name: str, version: int | None = None
+        self,
+        info: Info,
+        name: Annotated[str, strawberry.argument(description="The exact name.")],
+        version: Annotated[
+            int | None, strawberry.argument(description="This version (newest if omitted).")
+        ] = None,
     ) -> TemplateWorkflow:
         row = await roots.template_by_name(info.context, name, version)
         if row is None:
@@ -76,37 +86,41 @@ class Query:
             raise ClientError(f"no template named {name!r}{suffix}", code="NOT_FOUND")
         return row
 
-    @strawberry.field(description="Instances, oldest first.")
+    @field("Instances, oldest first.")
     async def instances(
         self,
         info: Info,
-        status: InstanceStatus | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        status: Annotated[
+            InstanceStatus | None, strawberry.argument(description="Only instances in this status.")
+        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> InstanceConnection:
         table = InstanceRow.__table__
         conditions = () if status is None else (table.c.status == status,)
         page = await page_of(info, lists.INSTANCES, None, first, after, (conditions, status))
         return InstanceConnection.of(page, "instance_id")
 
-    @strawberry.field
-    async def instance(self, info: Info, id: strawberry.ID) -> Instance:
+    @field("An instance by id.")
+    async def instance(self, info: Info, id: AnId) -> Instance:
         return await _one(info, InstanceRow, "instance", id)
 
-    @strawberry.field
-    async def uow(self, info: Info, id: strawberry.ID) -> UnitOfWork:
+    @field("A unit of work by id.")
+    async def uow(self, info: Info, id: AnId) -> UnitOfWork:
         return await _one(info, UnitOfWorkRow, "unit of work", id)
 
-    @strawberry.field(description="Units of work of an instance, oldest first, filtered.")
+    @field("Units of work of an instance, oldest first, filtered.")
     async def uows(
         self,
         info: Info,
-        instance_id: strawberry.ID,
-        status: UowStatus | None = None,
-        interaction_id: strawberry.ID | None = None,
-        parent_id: strawberry.ID | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        instance_id: Annotated[strawberry.ID, strawberry.argument(description="The instance.")],
+        status: OfStatus = None,
+        interaction_id: InInteraction = None,
+        parent_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only children of this unit.")
+        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> UnitOfWorkConnection:
         row_filter = uow_filter(
             status=status,
@@ -116,12 +130,17 @@ class Query:
         key = parse_uuid(instance_id, "instanceId")
         return await uow_connection(info, lists.UOWS_OF_INSTANCE, key, first, after, row_filter)
 
-    @strawberry.field
-    async def actor(self, info: Info, id: strawberry.ID) -> Actor:
+    @field("An actor by id.")
+    async def actor(self, info: Info, id: AnId) -> Actor:
         return await _one(info, ActorRow, "actor", id)
 
-    @strawberry.field(description="Every column of a tier (or one table) with its description.")
+    @field("Every column of a tier (or one table) with its description.")
     async def schema_guide(
-        self, info: Info, tier: Tier, table: str | None = None
+        self,
+        info: Info,
+        tier: Annotated[Tier, strawberry.argument(description="The database to describe.")],
+        table: Annotated[
+            str | None, strawberry.argument(description="Only this table (every table if omitted).")
+        ] = None,
     ) -> list[SchemaGuideRow]:
         return await roots.schema_guide(info.context, tier.value, table)

@@ -21,7 +21,9 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from strawberry.schema.schema import StreamResult
 from strawberry.types.execution import ExecutionResult
+from strawberry.types.graphql import OperationType as AllowedOperation
 
 MEMBER_QUEUE = 1_000
 
@@ -108,7 +110,7 @@ class SharingSchema(strawberry.Schema):
         super().__init__(*args, **kwargs)
         self._hubs: dict[Hashable, _Hub] = {}
 
-    async def stream(  # type: ignore[override]
+    async def stream(
         self,
         query: str | None,
         variable_values: dict[str, Any] | None = None,
@@ -116,8 +118,8 @@ class SharingSchema(strawberry.Schema):
         root_value: Any | None = None,
         operation_name: str | None = None,
         operation_extensions: dict[str, Any] | None = None,
-        allowed_operation_types: Iterable[Any] | None = None,
-    ) -> Any:
+        allowed_operation_types: Iterable[AllowedOperation] | None = None,
+    ) -> StreamResult:
         arguments = (
             query,
             variable_values,
@@ -153,7 +155,7 @@ class SharingSchema(strawberry.Schema):
         return self._member_stream(hub, member)
 
     @staticmethod
-    async def _member_stream(hub: _Hub, member: _Member) -> AsyncGenerator[Any, None]:
+    async def _member_stream(hub: _Hub, member: _Member) -> StreamResult:
         try:
             while True:
                 while not member.queue:

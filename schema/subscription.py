@@ -5,18 +5,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
 from resolvers.errors import not_found, optional_uuid, parse_uuid
 from resolvers.loaders import by_id
-from schema.base import Info
+from schema.base import Info, OfLogTypes
+from schema.describe import subscription
 from schema.enums import LogType
 from schema.uows import UowHistoryEntry
-from storage.enums import LogType as Kind
 from storage.models import InstanceRow
-from storage.telemetry.events import Event
+from storage.telemetry.events import Event, HistoryRecord
 
 
 def _id(value: uuid.UUID | None) -> strawberry.ID | None:
@@ -25,18 +26,24 @@ def _id(value: uuid.UUID | None) -> strawberry.ID | None:
 
 @strawberry.type(description="An interaction log entry of an instance, as it happens.")
 class TelemetryEvent:
-    log_id: strawberry.ID | None = strawberry.field(description="Null until the entry is written.")
-    instance_id: strawberry.ID
-    uow_id: strawberry.ID | None
-    actor_id: strawberry.ID | None
-    role_id: strawberry.ID | None
-    interaction_id: strawberry.ID | None
-    log_type: LogType
-    timestamp: datetime
-    details: JSON | None
-    error: JSON | None
-    transition: UowHistoryEntry | None = strawberry.field(
-        description="The history entry, for STATE_TRANSITION events."
+    log_id: strawberry.ID | None = strawberry.field(
+        description="Sequence number of the log entry; null until the entry is written."
+    )
+    instance_id: strawberry.ID = strawberry.field(description="The instance it happened in.")
+    uow_id: strawberry.ID | None = strawberry.field(description="Unit of work concerned, if any.")
+    actor_id: strawberry.ID | None = strawberry.field(description="Actor concerned, if any.")
+    role_id: strawberry.ID | None = strawberry.field(description="Role concerned, if any.")
+    interaction_id: strawberry.ID | None = strawberry.field(
+        description="Interaction concerned, if any."
+    )
+    log_type: LogType = strawberry.field(description="The kind of entry.")
+    timestamp: datetime = strawberry.field(description="When the event happened (UTC).")
+    details: JSON | None = strawberry.field(description="Structured details of the event.")
+    error: JSON | None = strawberry.field(description="Error context, for ERROR entries.")
+    # A row-like record of the entry, which the UowHistoryEntry type reads.
+    transition: HistoryRecord | None = strawberry.field(
+        description="The history entry, for STATE_TRANSITION events.",
+        graphql_type=UowHistoryEntry | None,
     )
     dropped: int = strawberry.field(
         description="Events this subscriber lost to overflow since its previous event."
@@ -55,7 +62,7 @@ class TelemetryEvent:
             timestamp=event.timestamp,
             details=event.details,
             error=event.error,
-            transition=event.transition,  # a row-like record: UowHistoryEntry reads it
+            transition=event.transition,
             dropped=dropped,
         )
 
@@ -82,25 +89,32 @@ async def _events(
                 await info.context.forget_reads()
 
 
-@strawberry.type
+InstanceId = Annotated[strawberry.ID, strawberry.argument(description="The instance to watch.")]
+UowId = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="Only what concerns this unit of work."),
+]
+
+
+@strawberry.type(description="Live streams of one instance, over WebSocket.")
 class Subscription:
-    @strawberry.subscription(description="Every log entry of an instance, transitions included.")
+    @subscription("Every log entry of an instance, transitions included.")
     async def telemetry(
         self,
         info: Info,
-        instance_id: strawberry.ID,
-        uow_id: strawberry.ID | None = None,
-        log_types: list[LogType] | None = None,
+        instance_id: InstanceId,
+        uow_id: UowId = None,
+        log_types: OfLogTypes = None,
     ) -> AsyncGenerator[TelemetryEvent, None]:
         wanted = set(log_types or ())
         async for event, dropped in _events(info, instance_id, uow_id):
             if not wanted or event.log_type in wanted:
                 yield TelemetryEvent.of(event, dropped)
 
-    @strawberry.subscription(description="Each committed transition of an instance's UOWs.")
+    @subscription("Each committed transition of an instance's UOWs.", graphql_type=UowHistoryEntry)
     async def uow_transitions(
-        self, info: Info, instance_id: strawberry.ID, uow_id: strawberry.ID | None = None
-    ) -> AsyncGenerator[UowHistoryEntry, None]:
+        self, info: Info, instance_id: InstanceId, uow_id: UowId = None
+    ) -> AsyncGenerator[HistoryRecord, None]:
         async for event, _ in _events(info, instance_id, uow_id):
-            if event.log_type == Kind.STATE_TRANSITION and event.transition is not None:
+            if event.log_type == LogType.STATE_TRANSITION and event.transition is not None:
                 yield event.transition

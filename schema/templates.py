@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 
 from resolvers.loaders import by_id, list_by
 from schema.base import Connection, Info, Row, id_field
+from schema.describe import described_by, field
 from schema.enums import ComponentDirection, DecompositionStrategy, GuardianType, RoleType
 from storage.models import (
     TemplateComponentRow,
@@ -24,6 +25,7 @@ async def _workflow(info: Info, root: Any) -> Any:
     return await by_id(info.context, TemplateWorkflowRow).load(root.workflow_id)
 
 
+@described_by(TemplateWorkflowRow)
 @strawberry.type(description="A workflow blueprint (one version of it).")
 class TemplateWorkflow:
     id: strawberry.ID = id_field("workflow_id")
@@ -31,34 +33,35 @@ class TemplateWorkflow:
     description: str | None
     ai_context: JSON | None
     version: int
-    schema_json: JSON | None = strawberry.field(description="The full graph as imported.")
+    schema_json: JSON | None
     created_at: datetime
 
-    @strawberry.field
+    @field("The blueprint's roles, by name.")
     async def roles(self, root: Row, info: Info) -> list[TemplateRole]:
         return await list_by(info.context, TemplateRoleRow, "workflow_id").load(root.workflow_id)
 
-    @strawberry.field
+    @field("The blueprint's interactions (queues), by name.")
     async def interactions(self, root: Row, info: Info) -> list[TemplateInteraction]:
         loader = list_by(info.context, TemplateInteractionRow, "workflow_id")
         return await loader.load(root.workflow_id)
 
-    @strawberry.field
+    @field("The blueprint's components (role-interaction links), by name.")
     async def components(self, root: Row, info: Info) -> list[TemplateComponent]:
         loader = list_by(info.context, TemplateComponentRow, "workflow_id")
         return await loader.load(root.workflow_id)
 
-    @strawberry.field
+    @field("The guardians of all the blueprint's components, by name.")
     async def guardians(self, root: Row, info: Info) -> list[TemplateGuardian]:
         loader = list_by(info.context, TemplateGuardianRow, "workflow_id")
         return await loader.load(root.workflow_id)
 
-    @strawberry.field(description="Roles of other blueprints that delegate to this one.")
+    @field("Roles of other blueprints that delegate to this one.")
     async def parent_roles(self, root: Row, info: Info) -> list[TemplateRole]:
         loader = list_by(info.context, TemplateRoleRow, "child_workflow_id")
         return await loader.load(root.workflow_id)
 
 
+@described_by(TemplateRoleRow)
 @strawberry.type(description="A role of a blueprint.")
 class TemplateRole:
     id: strawberry.ID = id_field("role_id")
@@ -72,17 +75,18 @@ class TemplateRole:
     async def workflow(self, root: Row, info: Info) -> TemplateWorkflow:
         return await _workflow(info, root)
 
-    @strawberry.field(description="The blueprint this gateway role delegates to, if any.")
+    @strawberry.field
     async def child_workflow(self, root: Row, info: Info) -> TemplateWorkflow | None:
         if root.child_workflow_id is None:
             return None
         return await by_id(info.context, TemplateWorkflowRow).load(root.child_workflow_id)
 
-    @strawberry.field
+    @field("The role's components: where it takes work and where it hands work on.")
     async def components(self, root: Row, info: Info) -> list[TemplateComponent]:
         return await list_by(info.context, TemplateComponentRow, "role_id").load(root.role_id)
 
 
+@described_by(TemplateInteractionRow)
 @strawberry.type(description="An interaction (queue) of a blueprint.")
 class TemplateInteraction:
     id: strawberry.ID = id_field("interaction_id")
@@ -95,12 +99,13 @@ class TemplateInteraction:
     async def workflow(self, root: Row, info: Info) -> TemplateWorkflow:
         return await _workflow(info, root)
 
-    @strawberry.field
+    @field("The components linking roles to this interaction.")
     async def components(self, root: Row, info: Info) -> list[TemplateComponent]:
         loader = list_by(info.context, TemplateComponentRow, "interaction_id")
         return await loader.load(root.interaction_id)
 
 
+@described_by(TemplateComponentRow)
 @strawberry.type(description="A directed link between a role and an interaction.")
 class TemplateComponent:
     id: strawberry.ID = id_field("component_id")
@@ -121,12 +126,13 @@ class TemplateComponent:
     async def interaction(self, root: Row, info: Info) -> TemplateInteraction:
         return await by_id(info.context, TemplateInteractionRow).load(root.interaction_id)
 
-    @strawberry.field
+    @field("The guardians watching this component, by name.")
     async def guardians(self, root: Row, info: Info) -> list[TemplateGuardian]:
         loader = list_by(info.context, TemplateGuardianRow, "component_id")
         return await loader.load(root.component_id)
 
 
+@described_by(TemplateGuardianRow)
 @strawberry.type(description="A check on a component: a gate, a routing filter, a sync point.")
 class TemplateGuardian:
     id: strawberry.ID = id_field("guardian_id")
@@ -145,6 +151,6 @@ class TemplateGuardian:
         return await by_id(info.context, TemplateComponentRow).load(root.component_id)
 
 
-@strawberry.type
+@strawberry.type(description="A page of workflow blueprints.")
 class TemplateWorkflowConnection(Connection[TemplateWorkflow]):
     pass

@@ -13,15 +13,19 @@ from resolvers.attributes import current_attributes
 from resolvers.filters import Filter, attribute_filter, log_filter, uow_filter
 from resolvers.loaders import PagedList, by_id, paged
 from resolvers.pagination import page_args
-from schema.base import Connection, Info, Row, id_field
+from schema.base import After, Connection, First, Info, OfLogTypes, OfStatus, Row, id_field
+from schema.describe import described_by, field
 from schema.enums import LogType, UowStatus
 from storage.models import (
     ActorRow,
     InstanceRow,
+    InteractionLogRow,
     LocalInteractionRow,
     LocalRoleRow,
     LocalWorkflowRow,
     UnitOfWorkRow,
+    UowAttributeRow,
+    UowHistoryRow,
 )
 
 if TYPE_CHECKING:
@@ -65,6 +69,7 @@ async def uow_connection(
     return UnitOfWorkConnection.of(page, "uow_id")
 
 
+@described_by(UowAttributeRow)
 @strawberry.type(description="The current value of one attribute of a unit of work.")
 class UowAttribute:
     id: strawberry.ID = id_field("attribute_id")
@@ -79,6 +84,7 @@ class UowAttribute:
         return await _maybe(info, ActorRow, root.actor_id)
 
 
+@described_by(UnitOfWorkRow)
 @strawberry.type(description="A token of work moving through a workflow's interactions.")
 class UnitOfWork:
     id: strawberry.ID = id_field("uow_id")
@@ -96,7 +102,7 @@ class UnitOfWork:
     async def instance(self, root: Row, info: Info) -> InstanceT:
         return await by_id(info.context, InstanceRow).load(root.instance_id)
 
-    @strawberry.field
+    @field("The workflow the unit of work runs in.")
     async def workflow(self, root: Row, info: Info) -> WorkflowT:
         return await by_id(info.context, LocalWorkflowRow).load(root.local_workflow_id)
 
@@ -104,14 +110,14 @@ class UnitOfWork:
     async def parent(self, root: Row, info: Info) -> UnitOfWork | None:
         return await _maybe(info, UnitOfWorkRow, root.parent_id)
 
-    @strawberry.field
+    @field("Child units of work created by decomposition, oldest first.")
     async def children(
         self,
         root: Row,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        status: UowStatus | None = None,
+        first: First = None,
+        after: After = None,
+        status: OfStatus = None,
     ) -> UnitOfWorkConnection:
         return await uow_connection(
             info, lists.CHILDREN_OF_UOW, root.uow_id, first, after, uow_filter(status=status)
@@ -125,42 +131,44 @@ class UnitOfWork:
     async def current_role(self, root: Row, info: Info) -> RoleT | None:
         return await _maybe(info, LocalRoleRow, root.current_role_id)
 
-    @strawberry.field
+    @field("The actor holding the unit of work, if any.")
     async def locked_by(self, root: Row, info: Info) -> ActorT | None:
         return await _maybe(info, ActorRow, root.locked_by_actor_id)
 
-    @strawberry.field(description="Current attributes: the newest version of each key.")
+    @field("Current attributes: the newest version of each key.")
     async def attributes(self, root: Row, info: Info) -> list[UowAttribute]:
         return await current_attributes(info.context).load(root.uow_id)
 
-    @strawberry.field(description="Every version of the attributes (one key, if given).")
+    @field("Every version of the attributes (one key, if given), oldest first.")
     async def attribute_history(
         self,
         root: Row,
         info: Info,
-        key: str | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        key: Annotated[
+            str | None, strawberry.argument(description="Only the versions of this key.")
+        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> UowAttributeConnection:
         spec = lists.ATTRIBUTE_HISTORY_OF_UOW
         page = await page_of(info, spec, root.uow_id, first, after, attribute_filter(key))
         return UowAttributeConnection.of(page, "attribute_id")
 
-    @strawberry.field
+    @field("Every committed change of status or location, oldest first.")
     async def history(
-        self, root: Row, info: Info, first: int | None = None, after: str | None = None
+        self, root: Row, info: Info, first: First = None, after: After = None
     ) -> UowHistoryConnection:
         page = await page_of(info, lists.HISTORY_OF_UOW, root.uow_id, first, after)
         return UowHistoryConnection.of(page, "history_id")
 
-    @strawberry.field
+    @field("The interaction log entries about this unit of work, oldest first.")
     async def logs(
         self,
         root: Row,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        log_types: list[LogType] | None = None,
+        first: First = None,
+        after: After = None,
+        log_types: OfLogTypes = None,
     ) -> InteractionLogConnection:
         page = await page_of(
             info, lists.LOGS_OF_UOW, root.uow_id, first, after, log_filter(log_types)
@@ -168,6 +176,7 @@ class UnitOfWork:
         return InteractionLogConnection.of(page, "log_id")
 
 
+@described_by(UowHistoryRow)
 @strawberry.type(description="One committed change of a unit of work's status or location.")
 class UowHistoryEntry:
     id: strawberry.ID = id_field("history_id")
@@ -196,6 +205,7 @@ class UowHistoryEntry:
         return await by_id(info.context, LocalInteractionRow).load(root.new_interaction_id)
 
 
+@described_by(InteractionLogRow)
 @strawberry.type(description="An entry of an instance's append-only event log.")
 class InteractionLog:
     id: strawberry.ID = id_field("log_id")
@@ -226,21 +236,21 @@ class InteractionLog:
         return await _maybe(info, LocalInteractionRow, root.interaction_id)
 
 
-@strawberry.type
+@strawberry.type(description="A page of units of work.")
 class UnitOfWorkConnection(Connection[UnitOfWork]):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="A page of attribute versions.")
 class UowAttributeConnection(Connection[UowAttribute]):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="A page of history entries.")
 class UowHistoryConnection(Connection[UowHistoryEntry]):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="A page of interaction log entries.")
 class InteractionLogConnection(Connection[InteractionLog]):
     pass
