@@ -69,6 +69,7 @@ class SQLiteWriter:
         event.listen(self.engine, "connect", _autocommit_driver)
         event.listen(self.engine, "begin", _begin_immediate)
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._connection: Connection | None = None
         self._thread = threading.Thread(target=self._serve, name="sqlite-writer", daemon=True)
         self._thread.start()
 
@@ -125,6 +126,8 @@ class SQLiteWriter:
             self._apply(batch)
             if item is None:
                 item = self._jobs.get()
+        if self._connection is not None:
+            self._connection.close()
         self.engine.dispose()
 
     def _apply(self, batch: list[_Job]) -> None:
@@ -133,11 +136,17 @@ class SQLiteWriter:
             return
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         try:
-            with self.engine.begin() as connection:
+            if self._connection is None:
+                # Kept for the thread's life: no pool checkout and reset per transaction.
+                self._connection = self.engine.connect()
+            with self._connection.begin():
                 for job in jobs:
-                    outcomes.append(self._one(connection, job, savepoint=len(jobs) > 1))
+                    outcomes.append(self._one(self._connection, job, savepoint=len(jobs) > 1))
         except Exception as failed:  # the commit (or BEGIN) failed: nothing was written
             outcomes = [(job, None, failed) for job in jobs]
+            if self._connection is not None and self._connection.invalidated:
+                self._connection.close()
+                self._connection = None
         by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
         for job, result, problem in outcomes:
             by_loop.setdefault(job.loop, []).append((job.future, result, problem))
