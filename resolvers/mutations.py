@@ -370,7 +370,9 @@ async def transition_many(
 
 
 async def decompose(ctx: RequestContext, data: Any) -> Outcome[DecomposeIds]:
-    children = [json_object(child, f"children[{n}]") or {} for n, child in enumerate(data.children)]
+    # The service checks each child (a JSON object) inside `run`: a bad one is a payload
+    # error with its path, never an exception.
+    children = list(data.children)
     result, problems = await run(
         ctx,
         lambda: uows.decompose(

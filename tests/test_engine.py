@@ -362,3 +362,23 @@ async def test_guardian_decisions_reach_subscribers_with_the_move(
     assert first["details"]["verdict"] == "PASS"
     assert second["logType"] == "STATE_TRANSITION"
     assert second["transition"] == {"previousStatus": "PENDING", "newStatus": "ACTIVE"}
+
+
+DECOMPOSE = """mutation($input: DecomposeInput!) {
+  decompose(input: $input) { parent { id } children { id } errors { code path } }
+}"""
+
+
+async def test_decompose_refuses_children_that_are_not_objects(
+    clients: list[GraphQLClient],
+) -> None:
+    instance_id = await loan_instance(clients[0], {"splitter": ["Document_Splitter"]})
+    desk = await Engine.of(clients[0], instance_id)
+    uow_id = (await mutate(clients[0], START, {"input": {"instanceId": instance_id}}))["uow"]["id"]
+    await desk.take(f"{LOAN}.Document_Splitter", "splitter")
+    before = await clients[0].data(COUNTS, {"id": instance_id})
+    bad = {"parentId": uow_id, "actorId": desk.actors["splitter"], "children": [{}, 1, "x"]}
+    answer = (await clients[0].data(DECOMPOSE, {"input": bad}))["decompose"]
+    assert answer["children"] == []
+    assert answer["errors"] == [{"code": "VALIDATION_FAILED", "path": ["input", "children[1]"]}]
+    assert await clients[0].data(COUNTS, {"id": instance_id}) == before
