@@ -32,8 +32,10 @@ HISTORY_OF_UOW = PagedList.by_column(
 ATTRIBUTE_HISTORY_OF_UOW = PagedList.by_column(
     UowAttributeRow, "uow_id", ("created_at", "attribute_id")
 )
-LOGS_OF_INSTANCE = PagedList.by_column(InteractionLogRow, "instance_id", ("log_id",))
-LOGS_OF_UOW = PagedList.by_column(InteractionLogRow, "uow_id", ("log_id",))
+# Logs in the order events happened (an entry recorded before a transition but flushed after
+# it keeps its place), then by id.
+LOGS_OF_INSTANCE = PagedList.by_column(InteractionLogRow, "instance_id", ("timestamp", "log_id"))
+LOGS_OF_UOW = PagedList.by_column(InteractionLogRow, "uow_id", ("timestamp", "log_id"))
 
 
 def _uows_of_role(keys: Sequence[object], conditions: Conditions) -> Select[object]:

@@ -125,3 +125,12 @@ async def client(app: Starlette) -> AsyncIterator[GraphQLClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield GraphQLClient(http)
+
+
+@pytest.fixture
+async def clients(live: LiveServer) -> AsyncIterator[list[GraphQLClient]]:
+    """One HTTP client (its own connections) per actor of a test, up to 20."""
+    opened = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{live.port}") for _ in range(20)]
+    yield [GraphQLClient(http) for http in opened]
+    for http in opened:
+        await http.aclose()

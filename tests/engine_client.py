@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gql.demo import TEMPLATE_FILES, TEMPLATES
 from tests.client import GraphQLClient
+from tests.scenario import mutate
 
 UOW_FIELDS = (
     "id status version contentHash lockedBy { id } currentRole { name } currentInteraction { name }"
@@ -36,6 +38,19 @@ mutation($input: ReportFailureInput!) {{
     errors {{ code message path rule }}
   }}
 }}"""
+LOAN = "Loan_Application"
+IMPORT = """mutation($yaml: String!) {
+  importTemplate(input: {yaml: $yaml}) { template { id } errors { code message } }
+}"""
+INSTANTIATE = """mutation($input: InstantiateInput!) {
+  instantiate(input: $input) { instance { id } errors { code message } }
+}"""
+START = """mutation($input: StartWorkInput!) {
+  startWork(input: $input) { uow { id } errors { code message } }
+}"""
+SET_STATUS = """mutation($input: SetInstanceStatusInput!) {
+  setInstanceStatus(input: $input) { instance { status } errors { code message } }
+}"""
 INSTANCE_MAP = """
 query($id: ID!) {
   instance(id: $id) {
@@ -95,3 +110,23 @@ class Engine:
         payload = await self.submit(uow_id, actor, **values)
         assert payload["errors"] == [], payload["errors"]
         return payload
+
+
+async def loan_instance(client: GraphQLClient, actors: dict[str, list[str]]) -> str:
+    for name in TEMPLATE_FILES:
+        await mutate(client, IMPORT, {"yaml": (TEMPLATES / name).read_text()})
+    payload = await mutate(
+        client,
+        INSTANTIATE,
+        {
+            "input": {
+                "templateName": LOAN,
+                "name": "Loans",
+                "actors": [
+                    {"name": n, "identityKey": n, "type": "AI_AGENT", "roles": r}
+                    for n, r in actors.items()
+                ],
+            }
+        },
+    )
+    return str(payload["instance"]["id"])

@@ -4,31 +4,14 @@ concurrent checkouts never share a unit of work, refusals write nothing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-import pytest
-
-from gql.demo import TEMPLATE_FILES, TEMPLATES
 from tests.client import GraphQLClient
-from tests.engine_client import CHECKOUT, Engine
+from tests.engine_client import CHECKOUT, LOAN, SET_STATUS, START, Engine, loan_instance
 from tests.live_server import LiveServer
 from tests.scenario import mutate
 from tests.ws_client import TRANSPORT_WS, Subscriber, wait_for_subscribers
 
-IMPORT = """mutation($yaml: String!) {
-  importTemplate(input: {yaml: $yaml}) { template { id } errors { code message } }
-}"""
-INSTANTIATE = """mutation($input: InstantiateInput!) {
-  instantiate(input: $input) { instance { id } errors { code message } }
-}"""
-START = """mutation($input: StartWorkInput!) {
-  startWork(input: $input) { uow { id } errors { code message } }
-}"""
-SET_STATUS = """mutation($input: SetInstanceStatusInput!) {
-  setInstanceStatus(input: $input) { instance { status } errors { code message } }
-}"""
 UNITS = """query($id: ID!) {
   uows(instanceId: $id, first: 500) { edges { node {
     id status parent { id } workflow { name }
@@ -52,37 +35,7 @@ ROLES = {
     "remedy": ["Remediation"],
     "underwriter": ["Underwriter"],
 }
-LOAN = "Loan_Application"
 CREDIT = "Credit_Check"
-
-
-async def loan_instance(client: GraphQLClient, actors: dict[str, list[str]]) -> str:
-    for name in TEMPLATE_FILES:
-        await mutate(client, IMPORT, {"yaml": (TEMPLATES / name).read_text()})
-    payload = await mutate(
-        client,
-        INSTANTIATE,
-        {
-            "input": {
-                "templateName": LOAN,
-                "name": "Loans",
-                "actors": [
-                    {"name": n, "identityKey": n, "type": "AI_AGENT", "roles": r}
-                    for n, r in actors.items()
-                ],
-            }
-        },
-    )
-    return str(payload["instance"]["id"])
-
-
-@pytest.fixture
-async def clients(live: LiveServer) -> AsyncIterator[list[GraphQLClient]]:
-    """One HTTP client (its own connections) per actor of a test, up to 20."""
-    opened = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{live.port}") for _ in range(20)]
-    yield [GraphQLClient(http) for http in opened]
-    for http in opened:
-        await http.aclose()
 
 
 async def engines(clients: list[GraphQLClient], instance_id: str, n: int) -> list[Engine]:

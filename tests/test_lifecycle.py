@@ -223,3 +223,26 @@ async def test_a_transition_sends_five_statements(tiers: Tiers) -> None:
     sent.clear()
     await transitions.transition_uow(tiers.instance, uow_id=uow_id, to_status=S.COMPLETED)
     assert sent == ["UPDATE", "UPDATE", "INSERT", "INSERT"]  # leaving ACTIVE: no role to find
+
+
+async def test_a_change_that_changes_nothing_is_refused(tiers: Tiers) -> None:
+    instance = await expense_instance(tiers)
+    uow_id = (await uows.start_work(tiers.instance, instance_id=instance.instance_id)).uow.uow_id
+    before = await _counts(tiers, uow_id)
+    for empty in ({}, {"attributes": {}}):
+        with pytest.raises(DomainError) as refused:
+            await transitions.transition_uow(tiers.instance, uow_id=uow_id, **empty)
+        assert refused.value.problems[0].code == ErrorCode.VALIDATION_FAILED
+    assert await _counts(tiers, uow_id) == before
+
+
+async def test_a_paused_unit_resumes_after_changes_made_while_paused(tiers: Tiers) -> None:
+    instance = await expense_instance(tiers)
+    uow_id = (await uows.start_work(tiers.instance, instance_id=instance.instance_id)).uow.uow_id
+    await transitions.transition_uow(tiers.instance, uow_id=uow_id, to_status=S.PAUSED)
+    await transitions.transition_uow(tiers.instance, uow_id=uow_id, attributes={"note": "x"})
+    with pytest.raises(DomainError) as refused:
+        await transitions.transition_uow(tiers.instance, uow_id=uow_id, to_status=S.ACTIVE)
+    assert "returns to PENDING only" in refused.value.problems[0].message
+    resumed = await transitions.transition_uow(tiers.instance, uow_id=uow_id, to_status=S.PENDING)
+    assert resumed.uow.status == S.PENDING

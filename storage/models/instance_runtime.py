@@ -146,6 +146,7 @@ class UnitOfWorkRow(InstanceBase):
         CheckConstraint("retry_count >= 0", name="retry_count_non_negative"),
         Index("ix_UnitsOfWork_instance_status", "instance_id", "status"),
         Index("ix_UnitsOfWork_interaction_status", "current_interaction_id", "status"),
+        Index("ix_UnitsOfWork_queue", "current_interaction_id", "status", "updated_at", "uow_id"),
         {"comment": "Units of work: the tokens that move through a workflow's interactions."},
     )
 
@@ -228,6 +229,8 @@ class InteractionLogRow(InstanceBase):
     __tablename__ = "Interaction_Logs"
     __table_args__ = (
         Index("ix_Interaction_Logs_instance_log", "instance_id", "log_id"),
+        Index("ix_Interaction_Logs_instance_time", "instance_id", "timestamp", "log_id"),
+        Index("ix_Interaction_Logs_uow_time", "uow_id", "timestamp", "log_id"),
         {"comment": "Append-only event log: interactions, telemetry, errors, decisions."},
     )
 

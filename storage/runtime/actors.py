@@ -34,6 +34,17 @@ async def _instance(session: AsyncSession, instance_id: uuid.UUID) -> InstanceRo
     return instance
 
 
+async def _require_active(session: AsyncSession, instance_id: uuid.UUID, field: str) -> None:
+    """One rule for every write into an instance: only an ACTIVE instance takes it."""
+    instance = await _instance(session, instance_id)
+    if instance.status != InstanceStatus.ACTIVE:
+        raise DomainError.single(
+            ErrorCode.INSTANCE_NOT_ACTIVE,
+            f"instance {instance.name!r} is {instance.status.value}; it takes no writes",
+            ("input", field),
+        )
+
+
 async def _role_instance(session: AsyncSession, role_id: uuid.UUID) -> uuid.UUID:
     instance_id = await session.scalar(
         select(LocalWorkflowRow.instance_id)
@@ -64,13 +75,7 @@ async def register_actor(
 ) -> ActorRow:
     try:
         async with tier.writing() as session:
-            instance = await _instance(session, instance_id)
-            if instance.status == InstanceStatus.ARCHIVED:
-                raise DomainError.single(
-                    ErrorCode.INSTANCE_NOT_ACTIVE,
-                    f"instance {instance.name!r} is archived",
-                    ("input", "instanceId"),
-                )
+            await _require_active(session, instance_id, "instanceId")
             actor = ActorRow(
                 instance_id=instance_id,
                 name=name,
@@ -94,6 +99,7 @@ async def register_actor(
 async def assign_role(tier: Tier, *, actor_id: uuid.UUID, role_id: uuid.UUID) -> AssignmentRow:
     async with tier.writing() as session:
         actor = await _actor(session, actor_id)
+        await _require_active(session, actor.instance_id, "actorId")
         if await _role_instance(session, role_id) != actor.instance_id:
             raise DomainError.single(
                 ErrorCode.FORBIDDEN,
@@ -126,6 +132,8 @@ async def revoke_assignment(tier: Tier, *, assignment_id: uuid.UUID) -> Assignme
         assignment = await session.get(AssignmentRow, assignment_id)
         if assignment is None:
             raise _missing("assignment", assignment_id, "assignmentId")
+        actor = await _actor(session, assignment.actor_id)
+        await _require_active(session, actor.instance_id, "assignmentId")
         assignment.status = AssignmentStatus.REVOKED
         return assignment
 
@@ -140,6 +148,7 @@ async def put_role_memory(
         )
     async with tier.writing() as session:
         instance_id = await _role_instance(session, role_id)
+        await _require_active(session, instance_id, "roleId")
         if actor_id is not None and (await _actor(session, actor_id)).instance_id != instance_id:
             raise DomainError.single(
                 ErrorCode.FORBIDDEN,

@@ -151,9 +151,14 @@ _TAKE_SKIPPING_LOCKED = Prepared(
 _WORKFLOW_OF_INTERACTION = select(INTERACTIONS.c.local_workflow_id).where(
     INTERACTIONS.c.interaction_id == bindparam("b_id")
 )
+# The newest history row that entered a status (not one that changed attributes in it).
 _SUSPENDED_BY = (
     select(HISTORY.c.previous_status, HISTORY.c.actor_id)
-    .where(HISTORY.c.uow_id == bindparam("b_uow_id"), HISTORY.c.new_status == bindparam("b_status"))
+    .where(
+        HISTORY.c.uow_id == bindparam("b_uow_id"),
+        HISTORY.c.new_status == bindparam("b_status"),
+        HISTORY.c.previous_status != bindparam("b_status"),
+    )
     .order_by(HISTORY.c.transition_timestamp.desc())
     .limit(1)
 )
@@ -294,6 +299,12 @@ async def transition_many(
 def _change_of(spec: TransitionSpec) -> Callable[[Connection], TransitionResult]:
     """The body of one change, after the checks that need no database."""
     changes = checked_attributes(spec.attributes)
+    if spec.to_status is None and spec.to_interaction_id is None and not changes:
+        raise DomainError.single(
+            ErrorCode.VALIDATION_FAILED,
+            "nothing to change: give toStatus, toInteractionId or attributes",
+            ("input",),
+        )
     if spec.to_status == S.FAILED_SECURITY_BREACH:
         raise _refused("FAILED_SECURITY_BREACH is reached only through verifyUowState")
 
@@ -395,12 +406,9 @@ def check_holder(uow: Any, actor_id: uuid.UUID | None) -> None:
 def check_move(session: Executor, uow: Any, to_status: UowStatus) -> None:
     """INVALID_TRANSITION unless the lifecycle table allows the move."""
     if uow.status == S.PAUSED:
-        before = session.scalar(
-            select(HISTORY.c.previous_status)
-            .where(HISTORY.c.uow_id == uow.uow_id, HISTORY.c.new_status == S.PAUSED)
-            .order_by(HISTORY.c.transition_timestamp.desc())
-            .limit(1)
-        )
+        entered = session.execute(_SUSPENDED_BY, {"b_uow_id": uow.uow_id, "b_status": S.PAUSED})
+        row = entered.first()
+        before = None if row is None else row.previous_status
         if to_status != before:
             back = before.value if before else "its previous status"
             raise _refused(f"a PAUSED unit of work returns to {back} only, not {to_status.value}")

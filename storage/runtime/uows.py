@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, exists, insert, select, update
 
 from storage.engines import Tier
 from storage.enums import ComponentDirection, InstanceStatus, LogType, RoleType, UowStatus
@@ -63,7 +63,9 @@ def _uow(session: Executor, uow_id: uuid.UUID) -> Any:
     return session.execute(select(UOW).where(UOW.c.uow_id == uow_id)).first()
 
 
-def _check_active_instance(session: Executor, instance_id: uuid.UUID) -> None:
+def _check_active_instance(
+    session: Executor, instance_id: uuid.UUID, field: str = "instanceId"
+) -> None:
     instance = session.execute(
         select(INSTANCES.c.name, INSTANCES.c.status).where(INSTANCES.c.instance_id == instance_id)
     ).first()
@@ -73,7 +75,7 @@ def _check_active_instance(session: Executor, instance_id: uuid.UUID) -> None:
         raise DomainError.single(
             ErrorCode.INSTANCE_NOT_ACTIVE,
             f"instance {instance.name!r} is {instance.status.value}; it accepts no work",
-            ("input", "instanceId"),
+            ("input", field),
         )
 
 
@@ -254,6 +256,10 @@ async def heartbeat(tier: Tier, *, uow_id: uuid.UUID, actor_id: uuid.UUID) -> An
                 UOW.c.uow_id == uow_id,
                 UOW.c.status == UowStatus.ACTIVE,
                 UOW.c.locked_by_actor_id == actor_id,
+                exists().where(
+                    INSTANCES.c.instance_id == UOW.c.instance_id,
+                    INSTANCES.c.status == InstanceStatus.ACTIVE,
+                ),
             )
             .values(last_heartbeat_at=utcnow())
             .returning(*UOW.c)
@@ -263,6 +269,7 @@ async def heartbeat(tier: Tier, *, uow_id: uuid.UUID, actor_id: uuid.UUID) -> An
         uow = _uow(session, uow_id)
         if uow is None:
             raise _missing("unit of work", uow_id, "uowId")
+        _check_active_instance(session, uow.instance_id, "uowId")
         if uow.status != UowStatus.ACTIVE:
             raise DomainError.single(
                 ErrorCode.INVALID_TRANSITION,

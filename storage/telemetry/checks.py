@@ -74,7 +74,7 @@ def _ids(entry: TelemetryEntry) -> dict[str, uuid.UUID]:
 
 
 async def check_entry(tier: Tier, entry: TelemetryEntry) -> None:
-    """Every id exists and belongs to the entry's instance, which is not archived.
+    """Every id exists and belongs to the entry's instance, which is ACTIVE.
 
     Without a `KnownIds` on the tier (the CLI, scripts) every check asks the database."""
     known = tier.known_ids if tier.known_ids is not None else KnownIds()
@@ -90,7 +90,7 @@ async def check_entry(tier: Tier, entry: TelemetryEntry) -> None:
                 )
                 if status is not None:
                     known.remember_status(entry.instance_id, status, epoch)
-            if status is not None and status != InstanceStatus.ARCHIVED:
+            if status == InstanceStatus.ACTIVE:
                 for field in [field for field, owner in owners.items() if owner is None]:
                     owner = await session.scalar(OWNER_QUERIES[field](ids[field]))
                     if owner is not None:
@@ -100,10 +100,10 @@ async def check_entry(tier: Tier, entry: TelemetryEntry) -> None:
         raise DomainError.single(
             ErrorCode.NOT_FOUND, f"no instance with id {entry.instance_id}", ("input", "instanceId")
         )
-    if status == InstanceStatus.ARCHIVED:
+    if status != InstanceStatus.ACTIVE:
         raise DomainError.single(
             ErrorCode.INSTANCE_NOT_ACTIVE,
-            f"instance {entry.instance_id} is archived",
+            f"instance {entry.instance_id} is {status.value}; it takes no writes",
             ("input", "instanceId"),
         )
     problems = [
