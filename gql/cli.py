@@ -75,6 +75,9 @@ def serve(
     reload: bool = typer.Option(False, help="Restart when the code changes (development)."),
     workers: int = typer.Option(1, min=1, help="Server processes; more than one needs PostgreSQL."),
     demo: bool = typer.Option(False, help="Load the demo data set first, unless it is there."),
+    access_log: bool = typer.Option(
+        None, help="Log a line per request (default: CHAMELEON_ACCESS_LOG, off)."
+    ),
 ) -> None:
     """Serve the GraphQL API (with GraphiQL at /graphql in a browser)."""
     settings = Settings()
@@ -95,6 +98,7 @@ def serve(
         reload=reload,
         workers=workers,
         log_level="info",
+        access_log=settings.access_log if access_log is None else access_log,
         timeout_graceful_shutdown=10,
         ws_per_message_deflate=settings.ws_compression,
     )

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -117,3 +117,44 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Plan:
         row_type,
         tuple(converting),
     )
+
+
+class PreparedInsert:
+    """A multi-row INSERT of a table's columns, one `Prepared` statement per row count (up
+    to `max_rows` per statement): one round trip for the rows of one change."""
+
+    def __init__(
+        self, table: Table, columns: Sequence[str], returning: str | None = None, max_rows: int = 16
+    ) -> None:
+        self.table, self.columns, self.returning = table, tuple(columns), returning
+        self.max_rows = max_rows
+        self._by_count: dict[int, Prepared] = {}
+
+    def _statement(self, count: int) -> Prepared:
+        prepared = self._by_count.get(count)
+        if prepared is None:
+            rows = [
+                {c: bindparam(f"{c}_{n}", type_=self.table.c[c].type) for c in self.columns}
+                for n in range(count)
+            ]
+            statement: Any = insert(self.table).values(rows)
+            if self.returning is not None:
+                statement = statement.returning(self.table.c[self.returning])
+            prepared = self._by_count[count] = Prepared(statement)
+        return prepared
+
+    def run(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """Insert `rows`; with `returning` (SQLite only), the returned keys in the order of
+        the rows: SQLite inserts the VALUES one after the other, so its INTEGER PRIMARY KEY
+        grows in that order (RETURNING's own order is not promised, hence the sort).
+        PostgreSQL promises neither, so callers insert one row at a time there."""
+        if self.returning is not None and connection.dialect.name != "sqlite":
+            raise ValueError("ordered keys from a multi-row INSERT: SQLite only")
+        returned: list[Any] = []
+        for start in range(0, len(rows), self.max_rows):
+            chunk = rows[start : start + self.max_rows]
+            params = {f"{c}_{n}": row[c] for n, row in enumerate(chunk) for c in self.columns}
+            found = self._statement(len(chunk)).run(connection, params)
+            if self.returning is not None:
+                returned.extend(sorted(getattr(r, self.returning) for r in found))
+        return returned

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, event, select, update
 
 from storage.engines import Tiers
 from storage.models import InstanceRow
@@ -114,22 +114,22 @@ async def test_group_commit_answers_each_writer_with_its_own_outcome(tiers: Tier
     first = asyncio.create_task(tiers.instance.write(blocker))
     await asyncio.to_thread(started.wait)
 
-    def nested(name: str, fail: bool) -> Callable[[Connection], bool]:
-        def body(connection: Connection) -> bool:
-            _rename(instance.instance_id, name, then_fail=fail)(connection)
-            return connection.in_nested_transaction()
-
-        return body
-
+    commits: list[int] = []
+    event.listen(tiers.instance._sqlite_writer().engine, "commit", lambda _: commits.append(1))
     plan = [("A", False), ("B", True), ("C", False), ("D", True)]
-    queued = [asyncio.create_task(tiers.instance.write(nested(n, f))) for n, f in plan]
+    queued = [
+        asyncio.create_task(tiers.instance.write(_rename(instance.instance_id, n, then_fail=f)))
+        for n, f in plan
+    ]
     await asyncio.sleep(0.05)  # all four are queued behind the blocker
     release.set()
     await first
     outcomes = await asyncio.gather(*queued, return_exceptions=True)
-    # One transaction for the four, each in its own savepoint; B and D answered alone.
-    assert outcomes[0] is True
-    assert outcomes[2] is True
+    # One commit for the blocker, one for the four (each in its own savepoint): B and D
+    # are answered alone and roll back alone.
+    assert len(commits) == 2
+    assert isinstance(outcomes[0], str)
+    assert isinstance(outcomes[2], str)
     assert isinstance(outcomes[1], RefusedError)
     assert isinstance(outcomes[3], RefusedError)
     assert await _name(tiers, instance.instance_id) == "C"

@@ -6,18 +6,16 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, Select, Table, bindparam, func, insert, select
+from sqlalchemy import Connection, Select, Table, func, select
 from sqlalchemy.orm import Session
 
 from storage.errors import DomainError, ErrorCode
 from storage.models import UowAttributeRow
-from storage.prepared import Prepared
+from storage.prepared import PreparedInsert
 from storage.types import utcnow
 
 ATTRIBUTES = cast(Table, UowAttributeRow.__table__)
-_INSERT = Prepared(
-    insert(ATTRIBUTES).values({c.name: bindparam(c.name, type_=c.type) for c in ATTRIBUTES.c})
-)
+_INSERT = PreparedInsert(ATTRIBUTES, [c.name for c in ATTRIBUTES.c])
 # Write paths are synchronous Core (see Tier.write), on a connection or an ORM session.
 Executor = Session | Connection
 
@@ -64,18 +62,18 @@ def append_attributes(
         return
     connection = session if isinstance(session, Connection) else session.connection()
     now = utcnow()
-    for key, value in changes.items():
-        _INSERT.run(
-            connection,
-            {
-                "attribute_id": uuid.uuid4(),
-                "uow_id": uow_id,
-                "instance_id": instance_id,
-                "key": key,
-                "value": value,
-                "version": base_versions.get(key, 0) + 1,
-                "actor_id": actor_id,
-                "reasoning": reasoning,
-                "created_at": now,
-            },
-        )
+    rows = [
+        {
+            "attribute_id": uuid.uuid4(),
+            "uow_id": uow_id,
+            "instance_id": instance_id,
+            "key": key,
+            "value": value,
+            "version": base_versions.get(key, 0) + 1,
+            "actor_id": actor_id,
+            "reasoning": reasoning,
+            "created_at": now,
+        }
+        for key, value in changes.items()
+    ]
+    _INSERT.run(connection, rows)

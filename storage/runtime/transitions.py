@@ -53,7 +53,7 @@ from storage.models import (
     UnitOfWorkRow,
     UowHistoryRow,
 )
-from storage.prepared import Prepared
+from storage.prepared import Prepared, PreparedInsert
 from storage.runtime.attributes import (
     ATTRIBUTES,
     Executor,
@@ -186,6 +186,9 @@ def _insert_all(table: Table) -> Any:
 
 
 _INSERT_HISTORY = Prepared(_insert_all(HISTORY))
+_INSERT_LOGS = PreparedInsert(
+    LOGS, [c.name for c in LOGS.c if c.name != "log_id"], returning="log_id"
+)
 _INSERT_LOG = Prepared(
     insert(LOGS)
     .values({c.name: bindparam(c.name, type_=c.type) for c in LOGS.c if c.name != "log_id"})
@@ -629,8 +632,13 @@ def _dialect(session: Executor) -> str:
 
 
 def insert_logs(session: Executor, rows: Sequence[dict[str, Any]]) -> None:
-    """Log rows written in the order given; each row gets its `log_id`."""
+    """Log rows written in the order given; each row gets its `log_id` (one INSERT on
+    SQLite, where the ids of a multi-row INSERT follow its rows)."""
     connection = _connection(session)
+    if connection.dialect.name == "sqlite":
+        for row, log_id in zip(rows, _INSERT_LOGS.run(connection, rows), strict=True):
+            row["log_id"] = log_id
+        return
     for row in rows:
         row["log_id"] = _INSERT_LOG.run(connection, row)[0].log_id
 
