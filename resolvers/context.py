@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
 from storage.engines import Tier, Tiers
+from storage.ids import new_id
 from storage.telemetry.buffer import TelemetryEntry
 from storage.telemetry.events import Event
 
@@ -124,7 +125,7 @@ class RequestContext:
     tiers: Tiers
     events: EventSource
     telemetry: TelemetrySink
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    request_id: str = field(default_factory=lambda: new_id().hex[:16])
     caller: Caller = field(default_factory=Caller)
     max_page_size: int = 500
     extras: dict[str, Any] = field(default_factory=dict)

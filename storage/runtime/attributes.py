@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Select, Table, func, select
 from sqlalchemy.orm import Session
 
 from storage.errors import DomainError, ErrorCode
+from storage.ids import new_id
 from storage.models import UowAttributeRow
 from storage.prepared import PreparedInsert
 from storage.types import utcnow
@@ -64,7 +65,7 @@ def append_attributes(
     now = utcnow()
     rows = [
         {
-            "attribute_id": uuid.uuid4(),
+            "attribute_id": new_id(),
             "uow_id": uow_id,
             "instance_id": instance_id,
             "key": key,

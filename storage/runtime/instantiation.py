@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.engines import Tiers
 from storage.enums import ActorType, AssignmentStatus, InstanceStatus
 from storage.errors import DomainError, ErrorCode, Problem
+from storage.ids import new_id
 from storage.models import (
     ActorRow,
     AssignmentRow,
@@ -200,11 +201,11 @@ async def _copy(
     description: str | None,
     actors: Sequence[ActorSpec],
 ) -> InstanceRow:
-    instance_id = uuid.uuid4()
+    instance_id = new_id()
     ids: dict[uuid.UUID, uuid.UUID] = {}  # template id -> its copy's id
 
     def copy_id(template_id: uuid.UUID) -> uuid.UUID:
-        return ids.setdefault(template_id, uuid.uuid4())
+        return ids.setdefault(template_id, new_id())
 
     names = {w.workflow_id: w.name for w in blueprint.workflows}
     if len(set(names.values())) < len(names):
@@ -338,7 +339,7 @@ def _actors(
     actor_rows: list[dict[str, Any]] = []
     assignment_rows: list[dict[str, Any]] = []
     for index, actor in enumerate(actors):
-        actor_id = uuid.uuid4()
+        actor_id = new_id()
         actor_rows.append(
             {
                 "actor_id": actor_id,
@@ -364,7 +365,7 @@ def _actors(
                 continue
             assignment_rows.append(
                 {
-                    "assignment_id": uuid.uuid4(),
+                    "assignment_id": new_id(),
                     "actor_id": actor_id,
                     "role_id": copy_id(role_id),
                     "status": AssignmentStatus.ACTIVE,

@@ -44,6 +44,7 @@ from storage.enums import (
     UowStatus,
 )
 from storage.errors import DomainError, ErrorCode
+from storage.ids import new_id
 from storage.models import (
     AssignmentRow,
     InstanceRow,
@@ -659,7 +660,7 @@ def record(
     `log_id`."""
     previous_status, previous_hash, previous_interaction = previous
     history = {
-        "history_id": uuid.uuid4(),
+        "history_id": new_id(),
         "instance_id": uow.instance_id,
         "uow_id": uow.uow_id,
         "previous_status": previous_status,

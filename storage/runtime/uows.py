@@ -15,6 +15,7 @@ from sqlalchemy import Table, exists, insert, select, update
 from storage.engines import Tier
 from storage.enums import ComponentDirection, InstanceStatus, LogType, RoleType, UowStatus
 from storage.errors import DomainError, ErrorCode
+from storage.ids import new_id
 from storage.models import LocalComponentRow, LocalRoleRow, LocalWorkflowRow
 from storage.runtime.attributes import (
     Executor,
@@ -114,7 +115,7 @@ def create_uow(
     reasoning: str | None,
 ) -> TransitionResult:
     """A new PENDING unit of work with version-1 attributes, its history and log rows."""
-    uow_id = uuid.uuid4()
+    uow_id = new_id()
     now = utcnow()
     uow = session.execute(
         insert(UOW)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.engines import Tier
 from storage.errors import DomainError, ErrorCode, Problem
+from storage.ids import new_id
 from storage.models import (
     TemplateComponentRow,
     TemplateGuardianRow,
@@ -152,7 +153,7 @@ async def _write(
     session: AsyncSession, spec: TemplateSpec, children: dict[str, uuid.UUID]
 ) -> TemplateWorkflowRow:
     workflow = TemplateWorkflowRow(
-        workflow_id=uuid.uuid4(),
+        workflow_id=new_id(),
         name=spec.name,
         version=spec.version,
         description=spec.description,
@@ -161,7 +162,7 @@ async def _write(
     )
     roles = {
         r.name: TemplateRoleRow(
-            role_id=uuid.uuid4(),
+            role_id=new_id(),
             workflow_id=workflow.workflow_id,
             name=r.name,
             description=r.description,
@@ -174,7 +175,7 @@ async def _write(
     }
     interactions = {
         i.name: TemplateInteractionRow(
-            interaction_id=uuid.uuid4(),
+            interaction_id=new_id(),
             workflow_id=workflow.workflow_id,
             name=i.name,
             description=i.description,
@@ -187,7 +188,7 @@ async def _write(
     guardians = []
     for c in spec.components:
         component = TemplateComponentRow(
-            component_id=uuid.uuid4(),
+            component_id=new_id(),
             workflow_id=workflow.workflow_id,
             interaction_id=interactions[c.interaction].interaction_id,
             role_id=roles[c.role].role_id,
@@ -199,7 +200,7 @@ async def _write(
         components.append(component)
         guardians += [
             TemplateGuardianRow(
-                guardian_id=uuid.uuid4(),
+                guardian_id=new_id(),
                 workflow_id=workflow.workflow_id,
                 component_id=component.component_id,
                 name=g.name,
