@@ -201,28 +201,32 @@ def _cache(tier: Tier) -> _GraphCache:
 
 def graph_of_role(tier: Tier, connection: Connection, role_id: uuid.UUID) -> InstanceGraph:
     """The graph holding role `role_id`, or NOT_FOUND on `roleId`."""
-    cache = _cache(tier)
-    graph = cache.by_role.get(role_id)
-    if graph is not None:
-        return graph
-    instance_id = connection.scalar(_INSTANCE_OF_ROLE, {"b_id": role_id})
-    if instance_id is None:
+    graph = _graph(tier, connection, "by_role", _INSTANCE_OF_ROLE, role_id)
+    if graph is None:
         raise DomainError.single(
             ErrorCode.NOT_FOUND, f"no role with id {role_id}", ("input", "roleId")
         )
-    return cache.add(_load(connection, instance_id))
+    return graph
 
 
 def graph_of_workflow(tier: Tier, connection: Connection, workflow_id: uuid.UUID) -> InstanceGraph:
     """The graph holding workflow `workflow_id` (which the caller knows exists)."""
+    graph = _graph(tier, connection, "by_workflow", _INSTANCE_OF_WORKFLOW, workflow_id)
+    if graph is None:
+        raise LookupError(f"no workflow {workflow_id}")
+    return graph
+
+
+def _graph(
+    tier: Tier, connection: Connection, index: str, owner: Any, key: uuid.UUID
+) -> InstanceGraph | None:
+    """From the tier's cache, else loaded (with every graph of its instance) and kept."""
     cache = _cache(tier)
-    graph = cache.by_workflow.get(workflow_id)
+    graph: InstanceGraph | None = getattr(cache, index).get(key)
     if graph is not None:
         return graph
-    instance_id = connection.scalar(_INSTANCE_OF_WORKFLOW, {"b_id": workflow_id})
-    if instance_id is None:
-        raise LookupError(f"no workflow {workflow_id}")
-    return cache.add(_load(connection, instance_id))
+    instance_id = connection.scalar(owner, {"b_id": key})
+    return None if instance_id is None else cache.add(_load(connection, instance_id))
 
 
 def _load(connection: Connection, instance_id: uuid.UUID) -> InstanceGraph:
