@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, false
 
 from resolvers.loaders import Conditions
 from storage.enums import LogType, UowStatus
@@ -33,8 +33,11 @@ def uow_filter(
 
 
 def log_filter(log_types: Sequence[LogType] | None) -> Filter:
-    if not log_types:
+    """No argument: every log; an empty list: none (a filter that admits no type)."""
+    if log_types is None:
         return (), ("log", None)
+    if not log_types:
+        return (false(),), ("log", ())
     table = InteractionLogRow.__table__
     kinds = tuple(sorted(set(log_types), key=lambda kind: kind.value))
     return (table.c.log_type.in_(kinds),), ("log", kinds)

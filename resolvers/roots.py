@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from resolvers.context import RequestContext
+from resolvers.errors import ClientError
 from storage.models import TemplateWorkflowRow
 
 
@@ -29,5 +30,7 @@ async def schema_guide(ctx: RequestContext, tier: str, table: str | None) -> lis
         + " ORDER BY table_name, column_name"
     )
     params = {"table": table} if table is not None else {}
-    result = await ctx.reader(tier).execute(statement.bindparams(**params))
-    return list(result)
+    rows = list(await ctx.reader(tier).execute(statement.bindparams(**params)))
+    if table is not None and not rows:
+        raise ClientError(f"table: no table named {table!r} in the {tier} tier", "NOT_FOUND")
+    return rows

@@ -237,3 +237,22 @@ async def test_a_query_touching_one_tier_never_connects_to_the_other(
     finally:
         for name, listener in listeners.items():
             event.remove(getattr(app.state.tiers, name).engine.sync_engine, "checkout", listener)
+
+
+async def test_empty_log_type_list_matches_nothing_and_unknown_tables_are_named(
+    client: GraphQLClient,
+) -> None:
+    scenario = await build_scenario(client, uows=1, steps=1)
+    logs = """query($id: ID!, $types: [LogType!]) {
+      instance(id: $id) { logs(logTypes: $types) { totalCount } } }"""
+    everything = await client.data(logs, {"id": scenario.instance_id, "types": None})
+    assert everything["instance"]["logs"]["totalCount"] >= 2
+    nothing = await client.data(logs, {"id": scenario.instance_id, "types": []})
+    assert nothing["instance"]["logs"]["totalCount"] == 0
+    errors = await client.errors('{ schemaGuide(tier: INSTANCE, table: "nope") { columnName } }')
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+    assert "'nope'" in errors[0]["message"]
+    found = await client.data(
+        '{ schemaGuide(tier: INSTANCE, table: "UnitsOfWork") { columnName } }'
+    )
+    assert {"columnName": "content_hash"} in found["schemaGuide"]
