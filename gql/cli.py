@@ -21,6 +21,7 @@ from schema.assemble import build_schema
 from storage.engines import Tiers
 from storage.errors import DomainError
 from storage.runtime.check import CheckReport, check_units
+from storage.templates.export import export_named
 from storage.templates.importer import FileResult, ImportReport, import_template_files
 
 app = typer.Typer(
@@ -108,6 +109,37 @@ def serve(
 def export_schema() -> None:
     """Print the GraphQL schema (SDL); `gql/schema.graphql` is this output, committed."""
     typer.echo(str(build_schema()))
+
+
+@app.command("export")
+def export(
+    name: str = typer.Argument(..., help="The template's name."),
+    version: int = typer.Option(None, help="Which version (default: the newest)."),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Print a template as a document in the import format (canonical: re-importing it
+    elsewhere yields the same template)."""
+    text = asyncio.run(_export(Settings(), name, version))
+    if text is None:
+        shown = f"{name!r}" + (f" version {version}" if version is not None else "")
+        typer.echo(f"No template {shown}.", err=True)
+        raise typer.Exit(1)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        typer.echo(f"Written to {output}.", err=True)
+
+
+async def _export(settings: Settings, name: str, version: int | None) -> str | None:
+    tiers = Tiers.open(settings.template_db_url, settings.instance_db_url)
+    try:
+        async with tiers.template.engine.connect() as connection:
+            return await connection.run_sync(lambda sync: export_named(sync, name, version))
+    finally:
+        await tiers.dispose()
 
 
 @app.command("import")

@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from resolvers import templates as templates_resolvers
 from resolvers.loaders import by_id, list_by
 from schema.base import Connection, Info, Row, id_field
 from schema.describe import described_by, field
@@ -59,6 +60,14 @@ class TemplateWorkflow:
     async def parent_roles(self, root: Row, info: Info) -> list[TemplateRole]:
         loader = list_by(info.context, TemplateRoleRow, "child_workflow_id")
         return await loader.load(root.workflow_id)
+
+    @field(
+        "The blueprint as a YAML document in the import format, canonical (keys in one "
+        "order, elements by name, defaults left out, child templates by name and version): "
+        "importing it elsewhere yields the same blueprint."
+    )
+    async def document(self, root: Row, info: Info) -> str:
+        return await templates_resolvers.document(info.context, root.workflow_id)
 
 
 @described_by(TemplateRoleRow)
