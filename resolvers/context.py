@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Executable, Result
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
@@ -64,9 +66,16 @@ class TierReader:
 
     async def close(self) -> None:
         async with self._lock:
-            if self._connection is not None:
-                await self._connection.close()
-                self._connection = None
+            connection, self._connection = self._connection, None
+            if connection is None:
+                return
+            try:
+                await connection.close()
+            except (DBAPIError, OSError):
+                # The server ended this connection (a failover, an operator): the pool
+                # throws it away, and the next read opens a new one.
+                with contextlib.suppress(DBAPIError, OSError):
+                    await connection.invalidate()
 
 
 class SharedLoader(DataLoader[K, V]):

@@ -1,0 +1,39 @@
+"""A subscription outlives the database connections under it: when PostgreSQL ends the
+server's backends, the next event still arrives (its read connection is replaced)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.client import GraphQLClient
+from tests.conftest import BACKENDS
+from tests.databases import TierUrls
+from tests.live_server import LiveServer
+from tests.scenario import TRANSITION, build_scenario, mutate
+from tests.test_event_bus_recovery import terminate_backends
+from tests.ws_client import TRANSPORT_WS, Subscriber, wait_for_subscribers
+
+WATCH = """subscription($id: ID!) {
+  telemetry(instanceId: $id) { logType transition { newStatus uow { id status } } }
+}"""
+
+
+@pytest.mark.parametrize("db_factory", [p for p in BACKENDS if p.id == "postgresql"], indirect=True)
+async def test_a_subscription_survives_its_read_connection(
+    live: LiveServer, live_client: GraphQLClient, db_urls: TierUrls
+) -> None:
+    scenario = await build_scenario(live_client, uows=2, steps=0)
+    first, second = scenario.uow_ids
+    async with Subscriber(live.ws_url, TRANSPORT_WS) as ws:
+        await ws.subscribe(WATCH, {"id": scenario.instance_id})
+        await wait_for_subscribers(live.app)
+        for uow_id in (first, second):
+            # The connections the subscription read with so far die, before each event.
+            await terminate_backends(db_urls)
+            await mutate(
+                live_client, TRANSITION, {"input": {"uowId": uow_id, "toStatus": "ACTIVE"}}
+            )
+            message = await ws.next(wait_s=20)
+            assert message["type"] == "next", message
+            heard = message["payload"]["data"]["telemetry"]["transition"]["uow"]
+            assert heard == {"id": uow_id, "status": "ACTIVE"}
