@@ -24,6 +24,7 @@ from storage.templates.specs import (
     RoleSpec,
     TemplateSpec,
 )
+from storage.values import checked_text
 
 T = TypeVar("T")
 Outcome = tuple[T | None, list[Problem]]
@@ -275,7 +276,8 @@ async def start_work(ctx: RequestContext, data: Any) -> Outcome[Any]:
             workflow_id=optional_input_id(data.workflow_id, "workflowId"),
             actor_id=optional_input_id(data.actor_id, "actorId"),
             attributes=json_object(data.attributes, "attributes"),
-            reasoning=data.reasoning,
+            # The unit-of-work service writes reasoning as given; it is checked here.
+            reasoning=checked_text(data.reasoning, ("input", "reasoning")),
         ),
     )
     if result is None:
@@ -381,7 +383,7 @@ async def decompose(ctx: RequestContext, data: Any) -> Outcome[DecomposeIds]:
             actor_id=optional_input_id(data.actor_id, "actorId"),
             children=children,
             inherit=data.inherit,
-            reasoning=data.reasoning,
+            reasoning=checked_text(data.reasoning, ("input", "reasoning")),
         ),
     )
     if result is None:

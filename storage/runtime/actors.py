@@ -21,6 +21,11 @@ from storage.models import (
     RoleMemoryRow,
 )
 from storage.types import utcnow
+from storage.values import check_text, checked_json, column_length
+
+NAME_LENGTH = column_length(ActorRow.name)
+IDENTITY_KEY_LENGTH = column_length(ActorRow.identity_key)
+MEMORY_KEY_LENGTH = column_length(RoleMemoryRow.key)
 
 
 def _missing(kind: str, key: uuid.UUID, field: str) -> DomainError:
@@ -73,6 +78,11 @@ async def register_actor(
     description: str | None = None,
     capabilities: Any = None,
 ) -> ActorRow:
+    """A new actor of an ACTIVE instance; its fields are checked (`storage.values`) first."""
+    check_text(name, ("input", "name"), NAME_LENGTH)
+    check_text(identity_key, ("input", "identityKey"), IDENTITY_KEY_LENGTH)
+    check_text(description, ("input", "description"))
+    capabilities = checked_json(capabilities, ("input", "capabilities"))
     try:
         async with tier.writing() as session:
             await _require_active(session, instance_id, "instanceId")
@@ -146,6 +156,8 @@ async def put_role_memory(
         raise DomainError.single(
             ErrorCode.VALIDATION_FAILED, "key: a memory key must not be empty", ("input", "key")
         )
+    check_text(key, ("input", "key"), MEMORY_KEY_LENGTH)
+    value = checked_json(value, ("input", "value"))
     async with tier.writing() as session:
         instance_id = await _role_instance(session, role_id)
         await _require_active(session, instance_id, "roleId")

@@ -14,9 +14,11 @@ from storage.ids import new_id
 from storage.models import UowAttributeRow
 from storage.prepared import PreparedInsert
 from storage.types import utcnow
+from storage.values import check_key, check_text, checked_json, column_length
 
 ATTRIBUTES = cast(Table, UowAttributeRow.__table__)
 _INSERT = PreparedInsert(ATTRIBUTES, [c.name for c in ATTRIBUTES.c])
+KEY_LENGTH = column_length(UowAttributeRow.key)
 # Write paths are synchronous Core (see Tier.write), on a connection or an ORM session.
 Executor = Session | Connection
 
@@ -36,16 +38,30 @@ def current_attributes(session: Executor, uow_id: uuid.UUID) -> dict[str, Any]:
 
 
 def checked_attributes(value: Any, field: str = "attributes") -> dict[str, Any]:
-    """A JSON object of key -> value, or VALIDATION_FAILED naming the field."""
+    """A JSON object of key -> value that every tier stores alike (`storage.values`), or
+    VALIDATION_FAILED naming the field, or the key, that is refused. Nothing is written yet.
+
+    The values come back normalised: they are what is stored and hashed."""
     if value is None:
         return {}
+    path = ("input", field)
     if not isinstance(value, Mapping) or not all(isinstance(k, str) and k for k in value):
         raise DomainError.single(
             ErrorCode.VALIDATION_FAILED,
             f"{field}: expected a JSON object with non-empty string keys",
-            ("input", field),
+            path,
         )
-    return dict(value)
+    for key in value:
+        check_key(key, path, KEY_LENGTH)
+    normalised: dict[str, Any] = checked_json(dict(value), path)
+    return normalised
+
+
+def check_record(*, reasoning: Any, metadata: Any) -> None:
+    """The free text and metadata a client attaches to a change, checked before it is
+    written into history and the interaction log (text and jsonb columns)."""
+    check_text(reasoning, ("input", "reasoning"))
+    checked_json(metadata, ("input", "metadata"))
 
 
 def append_attributes(

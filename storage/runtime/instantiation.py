@@ -35,8 +35,12 @@ from storage.models import (
     TemplateRoleRow,
     TemplateWorkflowRow,
 )
+from storage.values import check_text, checked_json, column_length
 
 DEFAULT_MAX_DEPTH = 16
+NAME_LENGTH = column_length(InstanceRow.name)
+ACTOR_NAME_LENGTH = column_length(ActorRow.name)
+IDENTITY_KEY_LENGTH = column_length(ActorRow.identity_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +82,13 @@ async def instantiate(
     actors: Sequence[ActorSpec] = (),
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> InstanceRow:
+    """A new ACTIVE instance: a deep copy of the template and its children, with its actors
+    and their assignments, written in one transaction after every client value is checked."""
     if not name.strip():
         raise _fail(ErrorCode.VALIDATION_FAILED, "name: an instance needs a name", "name")
+    check_text(name, ("input", "name"), NAME_LENGTH)
+    check_text(description, ("input", "description"))
+    check_text(template_name, ("input", "templateName"))  # a NUL cannot even be looked up
     if (template_id is None) == (template_name is None):
         raise _fail(
             ErrorCode.VALIDATION_FAILED,
@@ -340,6 +349,10 @@ def _actors(
     assignment_rows: list[dict[str, Any]] = []
     for index, actor in enumerate(actors):
         actor_id = new_id()
+        at = ("input", "actors", str(index))
+        check_text(actor.name, (*at, "name"), ACTOR_NAME_LENGTH)
+        check_text(actor.identity_key, (*at, "identityKey"), IDENTITY_KEY_LENGTH)
+        check_text(actor.description, (*at, "description"))
         actor_rows.append(
             {
                 "actor_id": actor_id,
@@ -348,10 +361,12 @@ def _actors(
                 "name": actor.name,
                 "description": actor.description,
                 "type": actor.type,
-                "capabilities": actor.capabilities,
+                "capabilities": checked_json(actor.capabilities, (*at, "capabilities")),
             }
         )
-        for role_name in dict.fromkeys(actor.roles):
+        # "Role" and "Workflow.Role" may name one role: it is assigned once.
+        assigned: set[uuid.UUID] = set()
+        for role_name in actor.roles:
             role_id = by_name.get(role_name)
             if role_id is None:
                 problems.append(
@@ -359,10 +374,13 @@ def _actors(
                         ErrorCode.NOT_FOUND,
                         f"actor {actor.name!r}: no role {role_name!r} (use 'Role' for the master "
                         "workflow or 'Workflow.Role')",
-                        ("input", "actors", str(index), "roles"),
+                        (*at, "roles"),
                     )
                 )
                 continue
+            if role_id in assigned:
+                continue
+            assigned.add(role_id)
             assignment_rows.append(
                 {
                     "assignment_id": new_id(),

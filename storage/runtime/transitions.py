@@ -59,6 +59,7 @@ from storage.runtime.attributes import (
     ATTRIBUTES,
     Executor,
     append_attributes,
+    check_record,
     checked_attributes,
 )
 from storage.runtime.hashing import state_hash
@@ -303,6 +304,7 @@ async def transition_many(
 def _change_of(spec: TransitionSpec) -> Callable[[Connection], TransitionResult]:
     """The body of one change, after the checks that need no database."""
     changes = checked_attributes(spec.attributes)
+    check_record(reasoning=spec.reasoning, metadata=spec.metadata)
     if spec.to_status is None and spec.to_interaction_id is None and not changes:
         raise DomainError.single(
             ErrorCode.VALIDATION_FAILED,

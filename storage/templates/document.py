@@ -23,9 +23,15 @@ from storage.templates.specs import (
     RoleSpec,
     TemplateSpec,
 )
+from storage.values import INT32_MAX, path_part
 
 MAX_DOCUMENT_BYTES = 1_000_000
 MAX_EXPANDED_NODES = 1_000_000  # values once aliases are expanded (refuses "billion laughs")
+# Characters of scalar text once aliases are expanded. Everything a document says is stored
+# (its rows and the whole graph as JSON), so a few aliases of one large string must not turn
+# a 1 MB document into hundreds of MB of writes: four times the document bound leaves room
+# for honest reuse (a shared description, a config anchor) and nothing more.
+MAX_EXPANDED_CHARACTERS = 4 * MAX_DOCUMENT_BYTES
 E = TypeVar("E", bound=enum.Enum)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -60,7 +66,7 @@ class _Reader:
         for key in value:
             if key not in allowed:
                 self.fail(
-                    (*path, str(key)),
+                    (*path, path_part(str(key))),
                     f"{what}: unknown key {_show(key)} (allowed: {', '.join(sorted(allowed))})",
                 )
         return value
@@ -89,6 +95,9 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             message = f"{what}: {key} must be a positive whole number, got {_show(value)}"
             self.fail((*path, key), message)
+            return None
+        if value > INT32_MAX:  # the columns are 32-bit INTEGER on PostgreSQL
+            self.fail((*path, key), f"{what}: {key} must be at most {INT32_MAX}, got {value}")
             return None
         return value
 
@@ -133,7 +142,7 @@ class _Reader:
 
 def _label(item: Any, index: int) -> str:
     name = item.get("name") if isinstance(item, dict) else None
-    return name if isinstance(name, str) and name.strip() else str(index)
+    return path_part(name) if isinstance(name, str) and name.strip() else str(index)
 
 
 _COMMON_KEYS = {"name", "description", "ai_context"}
@@ -152,8 +161,9 @@ _GUARDIAN_KEYS = _COMMON_KEYS | {"type", "config"}
 
 def _node_problem(root: Any) -> str | None:
     """Why the composed YAML graph is refused: a duplicate key, a recursive alias, or too many
-    values once aliases are expanded. Iterative, and linear in the nodes actually written."""
-    sizes: dict[int, int] = {}
+    values or characters once aliases are expanded. Iterative, and linear in the nodes
+    actually written (an alias is measured once, then counted at every use)."""
+    sizes: dict[int, tuple[int, int]] = {}  # node -> (values, characters) when expanded
     active: set[int] = set()
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
@@ -165,9 +175,17 @@ def _node_problem(root: Any) -> str | None:
             children = list(node.value)
         if finished:
             active.discard(id(node))
-            sizes[id(node)] = min(1 + sum(sizes[id(c)] for c in children), MAX_EXPANDED_NODES + 1)
-            if sizes[id(node)] > MAX_EXPANDED_NODES:
+            own = len(node.value) if isinstance(node, yaml.ScalarNode) else 0
+            values = 1 + sum(sizes[id(c)][0] for c in children)
+            characters = own + sum(sizes[id(c)][1] for c in children)
+            if values > MAX_EXPANDED_NODES:
                 return f"the document expands to more than {MAX_EXPANDED_NODES} values (aliases)"
+            if characters > MAX_EXPANDED_CHARACTERS:
+                return (
+                    f"the document expands to more than {MAX_EXPANDED_CHARACTERS} characters "
+                    "of text (aliases)"
+                )
+            sizes[id(node)] = (values, characters)
             continue
         if id(node) in sizes:
             continue

@@ -25,6 +25,14 @@ from storage.models import (
 from storage.templates.document import parse_template_yaml, template_schema_json
 from storage.templates.rules import validate_template
 from storage.templates.specs import TemplateSpec
+from storage.values import INT32_MAX, text_problem
+
+
+def _positive(version: object) -> bool:
+    """None (the newest), or a version a 32-bit INTEGER column can hold."""
+    if version is None:
+        return True
+    return isinstance(version, int) and not isinstance(version, bool) and 1 <= version <= INT32_MAX
 
 
 async def import_template_yaml(tier: Tier, *, text: str) -> TemplateWorkflowRow:
@@ -57,6 +65,8 @@ def _conflict(spec: TemplateSpec) -> Problem:
 async def _find(
     session: AsyncSession, name: str, version: int | None
 ) -> TemplateWorkflowRow | None:
+    if not isinstance(name, str) or text_problem(name) or not _positive(version):
+        return None  # no row can match, and PostgreSQL would refuse the query itself
     query = select(TemplateWorkflowRow).where(TemplateWorkflowRow.name == name)
     if version is None:
         query = query.order_by(TemplateWorkflowRow.version.desc()).limit(1)

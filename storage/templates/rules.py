@@ -17,8 +17,22 @@ from typing import Any
 from storage.engine.policy import FORBIDDEN_NAMES, PolicyError, parse_policy
 from storage.enums import ComponentDirection, DecompositionStrategy, GuardianType, RoleType
 from storage.errors import DomainError, ErrorCode, Problem
+from storage.models import (
+    TemplateComponentRow,
+    TemplateGuardianRow,
+    TemplateInteractionRow,
+    TemplateRoleRow,
+    TemplateWorkflowRow,
+)
 from storage.templates.document import parse_template_yaml
-from storage.templates.specs import ComponentSpec, TemplateSpec
+from storage.templates.specs import (
+    ComponentSpec,
+    GuardianSpec,
+    InteractionSpec,
+    RoleSpec,
+    TemplateSpec,
+)
+from storage.values import INT32_MAX, column_length, path_part, text_problem
 
 POLICY_KEYS = ("interaction_policy", "criteria")
 MAX_JSON_VALUES = 100_000
@@ -29,6 +43,14 @@ _SINGLETONS = (
     ("R4", RoleType.TAU),
 )
 _IN, _OUT = ComponentDirection.INBOUND, ComponentDirection.OUTBOUND
+# The name column of each element's table; its instance copy has a column of the same length.
+_NAME_LENGTHS: dict[type, int] = {
+    TemplateSpec: column_length(TemplateWorkflowRow.name),
+    RoleSpec: column_length(TemplateRoleRow.name),
+    InteractionSpec: column_length(TemplateInteractionRow.name),
+    ComponentSpec: column_length(TemplateComponentRow.name),
+    GuardianSpec: column_length(TemplateGuardianRow.name),
+}
 
 
 def _rule(rule: str, message: str, *path: str) -> Problem:
@@ -41,11 +63,12 @@ def _invalid(message: str, *path: str) -> Problem:
 
 def _name(value: object) -> str:
     """An element's name as used in messages, paths and lookups, whatever was given."""
-    return value if isinstance(value, str) else repr(value)
+    return path_part(value) if isinstance(value, str) else repr(value)
 
 
 def _positive(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    """A whole number from 1 that fits the 32-bit INTEGER columns of PostgreSQL."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= INT32_MAX
 
 
 def _json_problem(value: object) -> str | None:
@@ -59,9 +82,13 @@ def _json_problem(value: object) -> str | None:
         if isinstance(item, Mapping):
             if not all(isinstance(key, str) for key in item):
                 return "has a key that is not a string"
+            if any(why := text_problem(key) for key in item):
+                return f"has a key that is not stored: {why}"
             stack.extend(item.values())
         elif isinstance(item, list | tuple):
             stack.extend(item)
+        elif isinstance(item, str) and (why := text_problem(item)):
+            return f"holds a string that is not stored: {why}"
         elif isinstance(item, float) and not math.isfinite(item):
             return "holds a number JSON cannot represent (inf or nan)"
         elif item is not None and not isinstance(item, str | int | float):
@@ -70,16 +97,21 @@ def _json_problem(value: object) -> str | None:
 
 
 def _fields(what: str, element: Any, at: tuple[str, ...], problems: list[Problem]) -> None:
-    """Name, description and ai_context of any element."""
+    """Name, description and ai_context of any element, as its columns store them."""
     name = element.name
     if not isinstance(name, str) or not name.strip():
         problems.append(_invalid(f"{what}: name must be a non-empty string", *at, "name"))
-    if element.description is not None and not isinstance(element.description, str):
+    elif why := text_problem(name, _NAME_LENGTHS[type(element)]):
+        problems.append(_invalid(f"{what}: name: {why}", *at, "name"))
+    description = element.description
+    if description is not None and not isinstance(description, str):
         problems.append(_invalid(f"{what}: description must be a string", *at, "description"))
+    elif description is not None and (why := text_problem(description)):
+        problems.append(_invalid(f"{what}: description: {why}", *at, "description"))
     context = element.ai_context
     if context is not None:
         if isinstance(context, str):
-            why = None
+            why = text_problem(context)
         elif isinstance(context, Mapping):
             why = _json_problem(context)
         else:
@@ -101,7 +133,9 @@ def _field_problems(spec: TemplateSpec) -> list[Problem]:
     problems: list[Problem] = []
     _fields("workflow", spec, (), problems)
     if not _positive(spec.version):
-        problems.append(_invalid("workflow: version must be a positive whole number", "version"))
+        problems.append(
+            _invalid(f"workflow: version must be a whole number from 1 to {INT32_MAX}", "version")
+        )
     for role in spec.roles:
         what, at = f"role {_name(role.name)!r}", ("roles", _name(role.name))
         _fields(what, role, at, problems)
@@ -111,14 +145,18 @@ def _field_problems(spec: TemplateSpec) -> list[Problem]:
         if strategy is not None and not isinstance(strategy, DecompositionStrategy):
             problems.append(_enum(what, "strategy", strategy, DecompositionStrategy, at))
         child, version = role.child_workflow, role.child_workflow_version
-        if child is not None and (not isinstance(child, str) or not child.strip()):
+        if child is not None and (
+            not isinstance(child, str)
+            or not child.strip()
+            or text_problem(child, _NAME_LENGTHS[TemplateSpec])
+        ):
             problems.append(
                 _invalid(f"{what}: child_workflow must be a template name", *at, "child_workflow")
             )
         if version is not None and (child is None or not _positive(version)):
             problems.append(
                 _invalid(
-                    f"{what}: child_workflow_version must be a positive whole number "
+                    f"{what}: child_workflow_version must be a whole number from 1 to {INT32_MAX} "
                     "and needs a child_workflow",
                     *at,
                     "child_workflow_version",
@@ -132,7 +170,8 @@ def _field_problems(spec: TemplateSpec) -> list[Problem]:
         if limit is not None and not _positive(limit):
             problems.append(
                 _invalid(
-                    f"{what}: stale_token_limit_seconds must be a positive whole number",
+                    f"{what}: stale_token_limit_seconds must be a whole number "
+                    f"from 1 to {INT32_MAX}",
                     *at,
                     "stale_token_limit_seconds",
                 )
