@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Table, delete, event, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from storage.engines import Tier
 from storage.errors import DomainError, ErrorCode
@@ -155,7 +154,11 @@ def settle(connection: Connection, spec: KeySpec, answer: Any) -> None:
 class KeyedTier(Tier):
     """The instance tier as one keyed call sees it: its one write transaction claims the
     key first and stores the answer last. A second write would need a second answer, so
-    it is refused (no service writes twice today)."""
+    it is refused (no service writes twice today).
+
+    Services writing through `write` answer with the body's result; those writing through
+    an ORM session (`writing`) return their row only after the commit, so the answer is
+    taken from the session before it commits (see `KeySpec.written`)."""
 
     base: Tier | None = None
     spec: KeySpec | None = None
@@ -199,22 +202,13 @@ class KeyedTier(Tier):
         model = spec.written
         if model is None:
             raise RuntimeError(f"{spec.mutation}: name the model its ORM session writes")
-        written: dict[int, Any] = {}
-
-        def collect(session: Session, _context: Any) -> None:
-            for row in (*session.new, *session.dirty):
-                if isinstance(row, model):
-                    written[id(row)] = row
-
         async with base.writing() as session:
             await session.run_sync(lambda sync: claim(sync.connection(), spec))
-            event.listen(session.sync_session, "after_flush", collect)
-            try:
-                yield session
-                await session.flush()
-            finally:
-                event.remove(session.sync_session, "after_flush", collect)
-            if len(written) != 1:
-                raise RuntimeError(f"{spec.mutation}: wrote {len(written)} {model.__name__}")
-            (row,) = written.values()
-            await session.run_sync(lambda sync: settle(sync.connection(), spec, row))
+            yield session
+            await session.flush()
+            # The service's answer is the one row of the model its session holds (written,
+            # changed or, for Core inserts, read back); more or none would be a bug.
+            rows = [row for row in session.identity_map.values() if isinstance(row, model)]
+            if len(rows) != 1:
+                raise RuntimeError(f"{spec.mutation}: {len(rows)} {model.__name__} in session")
+            await session.run_sync(lambda sync: settle(sync.connection(), spec, rows[0]))
