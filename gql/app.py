@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             events=state.bus,
             telemetry=state.telemetry,
             max_page_size=settings.max_page_size,
+            idempotency_retention_s=settings.idempotency_retention_s,
         )
 
     graphql = GraphQLHTTP(

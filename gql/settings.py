@@ -44,3 +44,5 @@ class Settings(DatabaseSettings):
     telemetry_buffer_bytes: int = 64_000_000
     telemetry_batch_size: int = 1_000
     telemetry_flush_interval_s: float = 0.5
+    # How long a writing mutation's idempotencyKey replays its first answer (24 h).
+    idempotency_retention_s: float = Field(default=86_400.0, gt=0)

@@ -137,6 +137,8 @@ class RequestContext:
     request_id: str = field(default_factory=lambda: new_id().hex[:16])
     caller: Caller = field(default_factory=Caller)
     max_page_size: int = 500
+    # How long an idempotency key replays its first answer (CHAMELEON_IDEMPOTENCY_RETENTION_S).
+    idempotency_retention_s: float = 86_400.0
     extras: dict[str, Any] = field(default_factory=dict)
     _readers: dict[str, TierReader] = field(default_factory=dict)
     _loaders: dict[Any, DataLoader[Any, Any]] = field(default_factory=dict)

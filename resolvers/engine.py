@@ -8,7 +8,8 @@ from typing import Any
 
 from resolvers.context import RequestContext
 from resolvers.errors import ClientError
-from resolvers.mutations import Outcome, input_id, json_object, optional_input_id, run
+from resolvers.idempotency import run_once
+from resolvers.mutations import Outcome, input_id, json_object, optional_input_id
 from resolvers.pagination import Page, PageArgs
 from storage.engine import checkout as checkouts
 from storage.engine import submit as submits
@@ -27,10 +28,14 @@ async def _published(ctx: RequestContext, result: EngineResult | None) -> None:
         await ctx.events.publish(event)
 
 
-async def _engine(ctx: RequestContext, action: Any) -> Outcome[EngineResult]:
-    result, problems = await run(ctx, action)
-    await _published(ctx, result)
-    return result, problems
+async def _engine(
+    ctx: RequestContext, data: Any, mutation: str, action: Any
+) -> Outcome[EngineResult]:
+    """The verb once per idempotency key; a replayed answer publishes nothing again."""
+    done = await run_once(ctx, data, mutation, action)
+    if done.fresh:
+        await _published(ctx, done.result)
+    return done.result, done.problems
 
 
 async def inbox(ctx: RequestContext, role_id: uuid.UUID, args: PageArgs) -> Page:
@@ -52,8 +57,10 @@ async def inbox(ctx: RequestContext, role_id: uuid.UUID, args: PageArgs) -> Page
 async def checkout(ctx: RequestContext, data: Any) -> Outcome[EngineResult]:
     return await _engine(
         ctx,
-        lambda: checkouts.checkout(
-            ctx.tiers.instance,
+        data,
+        "checkout",
+        lambda tier: checkouts.checkout(
+            tier,
             role_id=input_id(data.role_id, "roleId"),
             actor_id=input_id(data.actor_id, "actorId"),
             uow_id=optional_input_id(data.uow_id, "uowId"),
@@ -64,8 +71,10 @@ async def checkout(ctx: RequestContext, data: Any) -> Outcome[EngineResult]:
 async def submit(ctx: RequestContext, data: Any) -> Outcome[EngineResult]:
     return await _engine(
         ctx,
-        lambda: submits.submit(
-            ctx.tiers.instance,
+        data,
+        "submit",
+        lambda tier: submits.submit(
+            tier,
             uow_id=input_id(data.uow_id, "uowId"),
             actor_id=input_id(data.actor_id, "actorId"),
             attributes=json_object(data.attributes, "attributes"),
@@ -81,8 +90,10 @@ async def submit(ctx: RequestContext, data: Any) -> Outcome[EngineResult]:
 async def report_failure(ctx: RequestContext, data: Any) -> Outcome[EngineResult]:
     return await _engine(
         ctx,
-        lambda: submits.report_failure(
-            ctx.tiers.instance,
+        data,
+        "reportFailure",
+        lambda tier: submits.report_failure(
+            tier,
             uow_id=input_id(data.uow_id, "uowId"),
             actor_id=input_id(data.actor_id, "actorId"),
             error=data.error,

@@ -9,7 +9,10 @@ from typing import Any, TypeVar
 
 from resolvers.context import RequestContext
 from resolvers.errors import ClientError, parse_uuid
+from resolvers.idempotency import run_once
+from storage.engines import Tier, Tiers
 from storage.errors import DomainError, ErrorCode, Problem
+from storage.models import ActorRow, AssignmentRow, InstanceRow, RoleMemoryRow
 from storage.runtime import actors, instantiation, transitions, uows
 from storage.runtime.instantiation import ActorSpec
 from storage.telemetry import checks as telemetry_checks
@@ -83,6 +86,21 @@ async def run_for_id(
     """`run`, answering with the id (column `column`) of the row the service returned."""
     row, problems = await run(ctx, action)
     return (getattr(row, column) if row is not None else None), problems
+
+
+async def once_for_id(
+    ctx: RequestContext,
+    data: Any,
+    mutation: str,
+    action: Callable[[Tier], Awaitable[Any]],
+    column: str,
+    written: type[Any] | None = None,
+) -> Outcome[uuid.UUID]:
+    """`run_once` (an instance-tier write, once per idempotency key), answering with the id
+    (column `column`) of the row the service returned; `written` is the model an ORM
+    service writes (see `KeySpec`)."""
+    done = await run_once(ctx, data, mutation, action, written=written)
+    return (getattr(done.result, column) if done.result is not None else None), done.problems
 
 
 # --- the mutations -------------------------------------------------------------------------
@@ -171,7 +189,7 @@ def template_spec(data: Any) -> TemplateSpec:
 
 
 async def instantiate(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    async def action() -> Any:
+    async def action(instance_tier: Tier) -> Any:
         actors = [
             ActorSpec(
                 name=a.name,
@@ -184,7 +202,7 @@ async def instantiate(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
             for a in data.actors or ()
         ]
         return await instantiation.instantiate(
-            ctx.tiers,
+            Tiers(ctx.tiers.template, instance_tier),
             template_id=optional_input_id(data.template_id, "templateId"),
             template_name=data.template_name,
             template_version=data.template_version,
@@ -193,26 +211,31 @@ async def instantiate(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
             actors=actors,
         )
 
-    return await run_for_id(ctx, action, "instance_id")
+    return await once_for_id(ctx, data, "instantiate", action, "instance_id", InstanceRow)
 
 
 async def set_instance_status(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    return await run_for_id(
+    return await once_for_id(
         ctx,
-        lambda: actors.set_instance_status(
-            ctx.tiers.instance,
+        data,
+        "setInstanceStatus",
+        lambda tier: actors.set_instance_status(
+            tier,
             instance_id=input_id(data.instance_id, "instanceId"),
             status=data.status,
         ),
         "instance_id",
+        InstanceRow,
     )
 
 
 async def register_actor(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    return await run_for_id(
+    return await once_for_id(
         ctx,
-        lambda: actors.register_actor(
-            ctx.tiers.instance,
+        data,
+        "registerActor",
+        lambda tier: actors.register_actor(
+            tier,
             instance_id=input_id(data.instance_id, "instanceId"),
             name=data.name,
             identity_key=data.identity_key,
@@ -221,43 +244,53 @@ async def register_actor(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
             capabilities=data.capabilities,
         ),
         "actor_id",
+        ActorRow,
     )
 
 
 async def assign_role(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    return await run_for_id(
+    return await once_for_id(
         ctx,
-        lambda: actors.assign_role(
-            ctx.tiers.instance,
+        data,
+        "assignRole",
+        lambda tier: actors.assign_role(
+            tier,
             actor_id=input_id(data.actor_id, "actorId"),
             role_id=input_id(data.role_id, "roleId"),
         ),
         "assignment_id",
+        AssignmentRow,
     )
 
 
 async def revoke_assignment(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    return await run_for_id(
+    return await once_for_id(
         ctx,
-        lambda: actors.revoke_assignment(
-            ctx.tiers.instance,
+        data,
+        "revokeAssignment",
+        lambda tier: actors.revoke_assignment(
+            tier,
             assignment_id=input_id(data.assignment_id, "assignmentId"),
         ),
         "assignment_id",
+        AssignmentRow,
     )
 
 
 async def put_role_memory(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    return await run_for_id(
+    return await once_for_id(
         ctx,
-        lambda: actors.put_role_memory(
-            ctx.tiers.instance,
+        data,
+        "putRoleMemory",
+        lambda tier: actors.put_role_memory(
+            tier,
             role_id=input_id(data.role_id, "roleId"),
             actor_id=optional_input_id(data.actor_id, "actorId"),
             key=data.key,
             value=data.value,
         ),
         "memory_id",
+        RoleMemoryRow,
     )
 
 
@@ -268,10 +301,12 @@ async def _published(ctx: RequestContext, results: list[Any]) -> None:
 
 
 async def start_work(ctx: RequestContext, data: Any) -> Outcome[Any]:
-    result, problems = await run(
+    done = await run_once(
         ctx,
-        lambda: uows.start_work(
-            ctx.tiers.instance,
+        data,
+        "startWork",
+        lambda tier: uows.start_work(
+            tier,
             instance_id=input_id(data.instance_id, "instanceId"),
             workflow_id=optional_input_id(data.workflow_id, "workflowId"),
             actor_id=optional_input_id(data.actor_id, "actorId"),
@@ -280,17 +315,18 @@ async def start_work(ctx: RequestContext, data: Any) -> Outcome[Any]:
             reasoning=checked_text(data.reasoning, ("input", "reasoning")),
         ),
     )
-    if result is None:
-        return None, problems
-    await _published(ctx, [result])
-    return result, problems
+    if done.fresh:
+        await _published(ctx, [done.result])
+    return done.result, done.problems
 
 
 async def transition_uow(ctx: RequestContext, data: Any) -> Outcome[Any]:
-    result, problems = await run(
+    done = await run_once(
         ctx,
-        lambda: transitions.transition_uow(
-            ctx.tiers.instance,
+        data,
+        "transitionUow",
+        lambda tier: transitions.transition_uow(
+            tier,
             uow_id=input_id(data.uow_id, "uowId"),
             to_status=data.to_status,
             to_interaction_id=optional_input_id(data.to_interaction_id, "toInteractionId"),
@@ -302,16 +338,21 @@ async def transition_uow(ctx: RequestContext, data: Any) -> Outcome[Any]:
             expected_state_hash=data.expected_state_hash,
         ),
     )
-    if result is None:
-        return None, problems
-    await _published(ctx, [result])
-    return result, problems
+    if done.fresh:
+        await _published(ctx, [done.result])
+    return done.result, done.problems
 
 
 MAX_BATCH_ITEMS = 100
 
 
 def _spec(item: Any) -> transitions.TransitionSpec:
+    if item.idempotency_key is not None:
+        raise DomainError.single(
+            ErrorCode.VALIDATION_FAILED,
+            "idempotencyKey: give the key on the batch; it answers for every item",
+            ("input", "idempotencyKey"),
+        )
     return transitions.TransitionSpec(
         uow_id=input_id(item.uow_id, "uowId"),
         to_status=item.to_status,
@@ -354,8 +395,21 @@ async def transition_many(
             specs.append(None)
             answers.append((None, _in_item(error.problems, index)))
     runnable = [spec for spec in specs if spec is not None]
-    results = await transitions.transition_many(ctx.tiers.instance, runnable) if runnable else []
-    await ctx.forget_reads()
+    results: list[Any] = []
+    fresh = False
+    if runnable:
+        # One key answers for the batch as a whole; a batch whose every item was refused
+        # wrote nothing and keeps no key.
+        once = await run_once(
+            ctx,
+            data,
+            "transitionUows",
+            lambda tier: transitions.transition_many(tier, runnable),
+            keep=lambda answers: any(not isinstance(a, DomainError) for a in answers),
+        )
+        if once.result is None:
+            return [], once.problems
+        results, fresh = once.result, once.fresh
     done = iter(results)
     outcomes: list[Outcome[Any]] = []
     for index, answer in enumerate(answers):
@@ -366,7 +420,8 @@ async def transition_many(
         if isinstance(result, DomainError):
             outcomes.append((None, _in_item(result.problems, index)))
         else:
-            await _published(ctx, [result])
+            if fresh:
+                await _published(ctx, [result])
             outcomes.append((result, []))
     return outcomes, []
 
@@ -375,10 +430,12 @@ async def decompose(ctx: RequestContext, data: Any) -> Outcome[DecomposeIds]:
     # The service checks each child (a JSON object) inside `run`: a bad one is a payload
     # error with its path, never an exception.
     children = list(data.children)
-    result, problems = await run(
+    done = await run_once(
         ctx,
-        lambda: uows.decompose(
-            ctx.tiers.instance,
+        data,
+        "decompose",
+        lambda tier: uows.decompose(
+            tier,
             parent_id=input_id(data.parent_id, "parentId"),
             actor_id=optional_input_id(data.actor_id, "actorId"),
             children=children,
@@ -386,17 +443,21 @@ async def decompose(ctx: RequestContext, data: Any) -> Outcome[DecomposeIds]:
             reasoning=checked_text(data.reasoning, ("input", "reasoning")),
         ),
     )
+    result = done.result
     if result is None:
-        return None, problems
-    await _published(ctx, list(result.children))
-    return DecomposeIds(result.parent.uow_id, [c.uow.uow_id for c in result.children]), problems
+        return None, done.problems
+    if done.fresh:
+        await _published(ctx, list(result.children))
+    return DecomposeIds(result.parent.uow_id, [c.uow.uow_id for c in result.children]), []
 
 
 async def heartbeat(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    return await run_for_id(
+    return await once_for_id(
         ctx,
-        lambda: uows.heartbeat(
-            ctx.tiers.instance,
+        data,
+        "heartbeat",
+        lambda tier: uows.heartbeat(
+            tier,
             uow_id=input_id(data.uow_id, "uowId"),
             actor_id=input_id(data.actor_id, "actorId"),
         ),
@@ -405,18 +466,21 @@ async def heartbeat(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
 
 
 async def verify_uow_state(ctx: RequestContext, data: Any) -> Outcome[VerifyOutcome]:
-    result, problems = await run(
+    done = await run_once(
         ctx,
-        lambda: uows.verify_uow_state(
-            ctx.tiers.instance,
+        data,
+        "verifyUowState",
+        lambda tier: uows.verify_uow_state(
+            tier,
             uow_id=input_id(data.uow_id, "uowId"),
         ),
     )
+    result = done.result
     if result is None:
-        return None, problems
-    if result.history is not None and result.log is not None:
+        return None, done.problems
+    if done.fresh and result.history is not None and result.log is not None:
         await _published(ctx, [result])
-    return VerifyOutcome(result.uow.uow_id, result.intact), problems
+    return VerifyOutcome(result.uow.uow_id, result.intact), []
 
 
 async def record_telemetry(ctx: RequestContext, data: Any) -> Outcome[bool]:

@@ -30,6 +30,18 @@ from storage.models import (
 
 ACTOR = "The actor acting, if any (kept in the history)."
 REASONING = "Why, for the history."
+IDEMPOTENCY_KEY = (
+    "A key of the client's choosing (1 to 200 characters, e.g. a UUID) that makes a retry "
+    "safe: sent again with the same input within the retention window (24 h by default), "
+    "the mutation writes nothing and answers as it did the first time. The same key with "
+    "another mutation or input is refused (CONFLICT); a refused mutation keeps no key."
+)
+
+
+def idempotency_key() -> str | None:
+    """The optional `idempotencyKey` field every writing instance-tier input ends with."""
+    key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+    return key
 
 
 @strawberry.input(description="A template as a YAML document.")
@@ -135,12 +147,14 @@ class InstantiateInput:
     actors: list[ActorInput] | None = strawberry.field(
         default=None, description="Actors to register in the instance, with their roles."
     )
+    idempotency_key: str | None = idempotency_key()
 
 
 @strawberry.input(description="An instance and the status it moves to.")
 class SetInstanceStatusInput:
     instance_id: strawberry.ID = strawberry.field(description="The instance.")
     status: InstanceStatus = strawberry.field(description="Its new status.")
+    idempotency_key: str | None = idempotency_key()
 
 
 @described_by(ActorRow)
@@ -152,17 +166,20 @@ class RegisterActorInput:
     type: ActorType
     description: str | None = None
     capabilities: JSON | None = None
+    idempotency_key: str | None = idempotency_key()
 
 
 @strawberry.input(description="An actor and a role of the same instance.")
 class AssignRoleInput:
     actor_id: strawberry.ID = strawberry.field(description="The actor.")
     role_id: strawberry.ID = strawberry.field(description="The role it may act in.")
+    idempotency_key: str | None = idempotency_key()
 
 
 @strawberry.input(description="The assignment to revoke.")
 class RevokeAssignmentInput:
     assignment_id: strawberry.ID = strawberry.field(description="The assignment.")
+    idempotency_key: str | None = idempotency_key()
 
 
 @described_by(RoleMemoryRow)
@@ -172,6 +189,7 @@ class PutRoleMemoryInput:
     actor_id: strawberry.ID | None = None
     key: str
     value: JSON
+    idempotency_key: str | None = idempotency_key()
 
 
 @strawberry.input(description="Where a new base unit of work starts, and with what.")
@@ -185,6 +203,7 @@ class StartWorkInput:
         default=None, description="Initial attributes (a JSON object), each at version 1."
     )
     reasoning: str | None = strawberry.field(default=None, description=REASONING)
+    idempotency_key: str | None = idempotency_key()
 
 
 @strawberry.input(description="A change of a unit of work's status, location or attributes.")
@@ -210,14 +229,17 @@ class TransitionUowInput:
     expected_state_hash: str | None = strawberry.field(
         default=None, description="Refused with STALE_STATE unless its contentHash is this."
     )
+    idempotency_key: str | None = idempotency_key()
 
 
 @strawberry.input(description="Several transitions in one request, each atomic on its own.")
 class TransitionUowsInput:
     items: list[TransitionUowInput] = strawberry.field(
         description="At most 100; applied in order, each on its own (one refused item does "
-        "not stop the others)."
+        "not stop the others). Items take no idempotencyKey of their own: the batch's key "
+        "answers for the whole batch."
     )
+    idempotency_key: str | None = idempotency_key()
 
 
 @strawberry.input(description="A unit of work to split and the children to create.")
@@ -229,17 +251,20 @@ class DecomposeInput:
         default=True, description="Start each child from the parent's current attributes."
     )
     reasoning: str | None = strawberry.field(default=None, description=REASONING)
+    idempotency_key: str | None = idempotency_key()
 
 
 @strawberry.input(description="The actor holding a unit of work, saying it is alive.")
 class HeartbeatInput:
     uow_id: strawberry.ID = strawberry.field(description="The ACTIVE unit of work it holds.")
     actor_id: strawberry.ID = strawberry.field(description="The holder.")
+    idempotency_key: str | None = idempotency_key()
 
 
 @strawberry.input(description="The unit of work whose state hash to check.")
 class VerifyUowStateInput:
     uow_id: strawberry.ID = strawberry.field(description="The unit of work.")
+    idempotency_key: str | None = idempotency_key()
 
 
 @described_by(InteractionLogRow)
@@ -268,6 +293,7 @@ class CheckoutInput:
     uow_id: strawberry.ID | None = strawberry.field(
         default=None, description="Take this unit of work instead of the oldest eligible one."
     )
+    idempotency_key: str | None = idempotency_key()
 
 
 @strawberry.input(description="Hand a held unit of work back; the engine routes it.")
@@ -292,6 +318,7 @@ class SubmitInput:
     inherit: bool = strawberry.field(
         default=True, description="Children start from the unit's current attributes."
     )
+    idempotency_key: str | None = idempotency_key()
 
 
 @strawberry.input(description="The holder gives up on a unit of work.")
@@ -303,3 +330,4 @@ class ReportFailureInput:
     expected_version: int | None = strawberry.field(
         default=None, description="Refused with STALE_STATE unless the unit is at this version."
     )
+    idempotency_key: str | None = idempotency_key()

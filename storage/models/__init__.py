@@ -1,6 +1,7 @@
 """SQLAlchemy models of both tiers; import from here so every mapper is registered."""
 
 from storage.models.base import InstanceBase, TemplateBase
+from storage.models.idempotency import IdempotencyKeyRow
 from storage.models.instance_runtime import (
     ActorRow,
     AssignmentRow,
@@ -32,6 +33,7 @@ __all__ = [
     "APPEND_ONLY_TABLES",
     "ActorRow",
     "AssignmentRow",
+    "IdempotencyKeyRow",
     "InstanceBase",
     "InstanceRow",
     "InteractionLogRow",
