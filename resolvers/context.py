@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
 from storage.engines import Tier, Tiers
+from storage.enums import LogType
 from storage.telemetry.buffer import TelemetryEntry
 from storage.telemetry.events import Event
 
@@ -108,7 +109,14 @@ class EventSource(Protocol):
 
     async def publish(self, event: Event) -> None: ...
 
-    def subscribe(self, instance_id: uuid.UUID) -> AbstractAsyncContextManager[Any]: ...
+    def subscribe(
+        self,
+        instance_id: uuid.UUID,
+        *,
+        uow_id: uuid.UUID | None = None,
+        log_types: Iterable[LogType] | None = None,
+        transitions_only: bool = False,
+    ) -> AbstractAsyncContextManager[Any]: ...
 
 
 class TelemetrySink(Protocol):
