@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Executable, Result
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
+from resolvers.owners import UnitOwners
 from storage.engines import Tier, Tiers
 from storage.enums import LogType
 from storage.telemetry.buffer import TelemetryEntry
@@ -136,6 +137,8 @@ class RequestContext:
     caller: Caller = field(default_factory=Caller)
     max_page_size: int = 500
     extras: dict[str, Any] = field(default_factory=dict)
+    # Shared by the process's WebSocket connections (subscriptions check their unit).
+    unit_owners: UnitOwners | None = None
     _readers: dict[str, TierReader] = field(default_factory=dict)
     _loaders: dict[Any, DataLoader[Any, Any]] = field(default_factory=dict)
 

@@ -5,7 +5,9 @@ Subscribing is frequent (a client per unit of work, thousands at a time), so the
 read from the process's `KnownIds` (`storage.telemetry.known_ids`) first, shared with the
 telemetry checks: the owner of a unit never changes and an instance is never deleted, so
 what was learnt once holds. Only a unit or instance this process has not seen yet costs a
-read, and the read connection is closed again before the subscription starts waiting.
+read: units through the process's `UnitOwners` (one statement for the units of all the
+subscriptions arriving together) when the transport gave one, and the read connection is
+closed again before the subscription starts waiting.
 """
 
 from __future__ import annotations
@@ -37,7 +39,10 @@ async def check_target(
         if uow_id is not None:
             owner = known.owner(UOW, uow_id)
             if owner is None:
-                owner = await _scalar(context, OWNER_QUERIES[UOW](uow_id))
+                if context.unit_owners is not None:
+                    owner = await context.unit_owners.owner(uow_id)
+                else:
+                    owner = await _scalar(context, OWNER_QUERIES[UOW](uow_id))
                 if owner is not None:
                     known.remember_owner(UOW, uow_id, owner)
             if owner == instance_id:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -11,6 +12,7 @@ import pytest
 from gql.app import create_app
 from gql.events import MemoryBus
 from gql.settings import Settings
+from resolvers.owners import UnitOwners
 from storage.enums import LogType
 from storage.telemetry.events import Event
 from storage.types import utcnow
@@ -277,3 +279,16 @@ async def test_events_of_another_process_go_through_the_index(db_urls: TierUrls)
                 events = [(await ws.next())["payload"]["data"]["uowTransitions"] for _ in range(2)]
     assert [e["uow"]["id"] for e in events] == [second, second]
     assert [(e["newStatus"], e["dropped"]) for e in events] == [("ACTIVE", 0), ("FAILED", 0)]
+
+
+async def test_units_asked_for_together_are_read_in_one_statement(
+    live: LiveServer, live_client: GraphQLClient
+) -> None:
+    scenario = await build_scenario(live_client, uows=3, steps=0)
+    owners = UnitOwners(live.app.state.tiers.instance)
+    unknown = uuid.uuid4()
+    asked = [uuid.UUID(unit) for unit in scenario.uow_ids] + [unknown]
+    before = _instance_statements(live.app)
+    answers = await asyncio.gather(*(owners.owner(unit) for unit in asked))
+    assert _instance_statements(live.app) - before == 1
+    assert answers == [uuid.UUID(scenario.instance_id)] * 3 + [None]
