@@ -132,6 +132,12 @@ async def test_each_unit_subscriber_gets_all_of_its_events_and_nothing_else(
             await subscriber.__aexit__()
 
 
+async def _offered(client: GraphQLClient) -> float:
+    metrics = (await client.http.get("/metrics")).text
+    line = next(x for x in metrics.splitlines() if x.startswith("chameleon_event_bus_offered_"))
+    return float(line.split()[1])
+
+
 async def test_many_distinct_subscriptions_and_an_event_wakes_one(
     live: LiveServer, live_client: GraphQLClient
 ) -> None:
@@ -146,6 +152,7 @@ async def test_many_distinct_subscriptions_and_an_event_wakes_one(
     try:
         await wait_for_subscribers(live.app, len(subscribers))
         before = bus.health.offered
+        scraped = await _offered(live_client)
         await mutate(
             live_client,
             RECORD,
@@ -160,6 +167,7 @@ async def test_many_distinct_subscriptions_and_an_event_wakes_one(
         event = (await subscribers[31].next())["payload"]["data"]["telemetry"]
         assert event["uowId"] == scenario.uow_ids[31]
         assert bus.health.offered - before == 1
+        assert await _offered(live_client) - scraped == 1  # as /metrics tells it
     finally:
         for subscriber in subscribers:
             await subscriber.__aexit__()
