@@ -6,21 +6,24 @@ what it hears on LISTEN, so a subscriber on one server process sees events cause
 another; an event too large for NOTIFY's payload limit travels by reference (its log id)
 and is read back. It reconnects by itself when its connections break.
 
-Each subscription has a bounded queue (`gql.fanout`): when a subscriber falls behind, its
-oldest events are dropped and counted, so a slow subscriber never slows producers or other
-subscribers. `publish` never raises on either bus: it is called after a commit, and a
-committed change must be answered as committed.
+Subscriptions are indexed by instance, unit of work and log type (`gql.fanout`), so an
+event reaches only the subscriptions that want it. Each has a bounded queue: when a
+subscriber falls behind, its oldest events are dropped and counted, so a slow subscriber
+never slows producers or other subscribers. `publish` never raises on either bus: it is
+called after a commit, and a committed change must be answered as committed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Iterable
 from typing import Protocol
 
 from gql.fanout import BusHealth, Fanout, Subscription
 from gql.postgres_bus import PostgresBus
 from storage.engines import Tier
+from storage.enums import LogType
 from storage.telemetry.events import Event
 
 
@@ -32,7 +35,12 @@ class EventBus(Protocol):
     async def publish(self, event: Event) -> None: ...
     def close_all(self) -> None: ...
     def subscribe(
-        self, instance_id: uuid.UUID
+        self,
+        instance_id: uuid.UUID,
+        *,
+        uow_id: uuid.UUID | None = None,
+        log_types: Iterable[LogType] | None = None,
+        transitions_only: bool = False,
     ) -> contextlib.AbstractAsyncContextManager[Subscription]: ...
 
 

@@ -131,6 +131,11 @@ class _RuntimeCollector(Collector):
                 "Events dropped because the bus's outbox was full while it was down.",
                 health.dropped,
             ),
+            (
+                "chameleon_event_bus_offered",
+                "Events put into subscribers' queues: one per subscription the event matched.",
+                health.offered,
+            ),
         )
         for name, documentation, value in counters:
             yield CounterMetricFamily(name, documentation, value=value)

@@ -17,6 +17,7 @@ from strawberry.asgi import GraphQL
 from gql import params
 from gql.ws_protocols import LegacyWSHandler, TransportWSHandler, Unreadable
 from resolvers.context import RequestContext
+from resolvers.owners import UnitOwners
 
 GOING_AWAY = 1001
 # The contexts made for the WebSocket connection the current task serves (see __call__).
@@ -50,9 +51,16 @@ class GraphQLWebSockets(GraphQL[RequestContext, None]):
         self._make_context = make_context
         self._open: set[Send] = set()
         self._frames: dict[tuple[int, Any, Any], tuple[Any, str | bytes]] = {}
+        self._unit_owners: UnitOwners | None = None
 
     async def get_context(self, request: Any, response: Any = None) -> RequestContext:
         context = await self._make_context(request)
+        # One reader of units' owners for every connection (see `resolvers.owners`), made
+        # again when the app's lifespan opened new tiers.
+        tier = context.tiers.instance
+        if self._unit_owners is None or self._unit_owners.tier is not tier:
+            self._unit_owners = UnitOwners(tier)
+        context.unit_owners = self._unit_owners
         opened = _connection_contexts.get()
         if opened is not None:
             opened.append(context)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import functools
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -16,7 +16,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
+from resolvers.owners import UnitOwners
 from storage.engines import Tier, Tiers
+from storage.enums import LogType
 from storage.ids import new_id
 from storage.telemetry.buffer import TelemetryEntry
 from storage.telemetry.events import Event
@@ -118,7 +120,14 @@ class EventSource(Protocol):
 
     async def publish(self, event: Event) -> None: ...
 
-    def subscribe(self, instance_id: uuid.UUID) -> AbstractAsyncContextManager[Any]: ...
+    def subscribe(
+        self,
+        instance_id: uuid.UUID,
+        *,
+        uow_id: uuid.UUID | None = None,
+        log_types: Iterable[LogType] | None = None,
+        transitions_only: bool = False,
+    ) -> AbstractAsyncContextManager[Any]: ...
 
 
 class TelemetrySink(Protocol):
@@ -140,6 +149,8 @@ class RequestContext:
     # How long an idempotency key replays its first answer (CHAMELEON_IDEMPOTENCY_RETENTION_S).
     idempotency_retention_s: float = 86_400.0
     extras: dict[str, Any] = field(default_factory=dict)
+    # Shared by the process's WebSocket connections (subscriptions check their unit).
+    unit_owners: UnitOwners | None = None
     _readers: dict[str, TierReader] = field(default_factory=dict)
     _loaders: dict[Any, DataLoader[Any, Any]] = field(default_factory=dict)
 

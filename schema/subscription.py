@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers.errors import not_found, optional_uuid, parse_uuid
-from resolvers.loaders import by_id
+from resolvers.errors import optional_uuid, parse_uuid
+from resolvers.subscriptions import check_target
 from schema.base import Info, OfLogTypes
 from schema.describe import subscription
 from schema.enums import LogType
 from schema.uows import UowHistoryEntry
-from storage.models import InstanceRow
 from storage.telemetry.events import Event, HistoryRecord
 
 
@@ -68,25 +68,43 @@ class TelemetryEvent:
 
 
 async def _events(
-    info: Info, instance_id: strawberry.ID, uow_id: strawberry.ID | None
+    info: Info,
+    instance_id: strawberry.ID,
+    uow_id: strawberry.ID | None,
+    *,
+    log_types: Iterable[LogType] | None = None,
+    transitions_only: bool = False,
 ) -> AsyncGenerator[tuple[Event, int], None]:
-    """The instance's events (of one UOW, if given); an unknown instance is an error.
+    """The events of an instance (of one unit of work, of some log types) with the count
+    this subscriber lost before each; an unknown instance, or a unit that is unknown or of
+    another instance, is an error. The bus filters before queueing (`gql.fanout`), so
+    every event arriving here is wanted and `dropped` counts only wanted events.
 
     A WebSocket context lives as long as its connection, so no read connection (nor cached
     load) is kept between events: each event is resolved against the newest state."""
     instance = parse_uuid(instance_id, "instanceId")
     uow = optional_uuid(uow_id, "uowId")
-    try:
-        if await by_id(info.context, InstanceRow).load(instance) is None:
-            raise not_found("instance", instance_id)
-    finally:
-        await info.context.forget_reads()
-    async with info.context.events.subscribe(instance) as subscription:
+    await check_target(info.context, instance, uow)
+    async with info.context.events.subscribe(
+        instance, uow_id=uow, log_types=log_types, transitions_only=transitions_only
+    ) as subscription:
         async for event, dropped in subscription:
-            if uow is None or event.uow_id == uow:
-                yield event, dropped
-                # The event's fields were resolved; hold no connection while waiting.
-                await info.context.forget_reads()
+            yield event, dropped
+            # The event's fields were resolved; hold no connection while waiting.
+            await info.context.forget_reads()
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveredTransition(HistoryRecord):
+    """A history entry as `uowTransitions` delivers it: with the transitions this
+    subscriber lost to overflow before it (read by `UowHistoryEntry.dropped`)."""
+
+    dropped: int = 0
+
+    @classmethod
+    def with_dropped(cls, record: HistoryRecord, dropped: int) -> DeliveredTransition:
+        values = {f.name: getattr(record, f.name) for f in fields(HistoryRecord)}
+        return cls(**values, dropped=dropped)
 
 
 InstanceId = Annotated[strawberry.ID, strawberry.argument(description="The instance to watch.")]
@@ -106,15 +124,20 @@ class Subscription:
         uow_id: UowId = None,
         log_types: OfLogTypes = None,
     ) -> AsyncGenerator[TelemetryEvent, None]:
-        wanted = set(log_types or ())
-        async for event, dropped in _events(info, instance_id, uow_id):
-            if not wanted or event.log_type in wanted:
-                yield TelemetryEvent.of(event, dropped)
+        async for event, dropped in _events(info, instance_id, uow_id, log_types=log_types):
+            yield TelemetryEvent.of(event, dropped)
 
     @subscription("Each committed transition of an instance's UOWs.", graphql_type=UowHistoryEntry)
     async def uow_transitions(
         self, info: Info, instance_id: InstanceId, uow_id: UowId = None
-    ) -> AsyncGenerator[HistoryRecord, None]:
-        async for event, _ in _events(info, instance_id, uow_id):
-            if event.log_type == LogType.STATE_TRANSITION and event.transition is not None:
-                yield event.transition
+    ) -> AsyncGenerator[DeliveredTransition, None]:
+        transitions = _events(
+            info,
+            instance_id,
+            uow_id,
+            log_types=(LogType.STATE_TRANSITION,),
+            transitions_only=True,
+        )
+        async for event, dropped in transitions:
+            assert event.transition is not None  # `transitions_only`
+            yield DeliveredTransition.with_dropped(event.transition, dropped)

@@ -196,6 +196,16 @@ class UowHistoryEntry:
     async def actor(self, root: Row, info: Info) -> ActorT | None:
         return await _maybe(info, ActorRow, root.actor_id)
 
+    @field(
+        "On a `uowTransitions` subscription: transitions this subscriber lost to overflow "
+        "since its previous one. 0 elsewhere (a query, a payload, a `telemetry` event, "
+        "which counts its losses in its own `dropped`)."
+    )
+    def dropped(self, root: Row) -> int:
+        # Only the subscription's records carry a count; rows have none.
+        dropped: int = getattr(root, "dropped", 0)
+        return dropped
+
     @strawberry.field
     async def previous_interaction(self, root: Row, info: Info) -> InteractionT | None:
         return await _maybe(info, LocalInteractionRow, root.previous_interaction_id)

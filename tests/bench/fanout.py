@@ -5,16 +5,23 @@ own fresh server:
 - `identical_*`, the best case: every subscriber sends the same document with the same
   variables, so the server executes each event once and sends one encoded frame to all;
 - `distinct_*` (`tests/bench/fanout_distinct.py`): each subscriber watches its own unit of
-  work, and each event is for one of them.
+  work, and each event is for one of them: DISTINCT subscribers, 200 events at 20 per second;
+- `distinct_10k_*`: the same with DISTINCT_LARGE subscribers (10,000 by default; set
+  CHAMELEON_BENCH_DISTINCT_LARGE to another number, 0 to skip it), 1,000 transitions at 200
+  per second, then 1,000 `recordTelemetry` entries at 200 per second (`distinct_10k_telemetry_*`,
+  a cheaper producer), and the time it took to connect and subscribe them all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
+import os
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +40,8 @@ from tests.bench.subscribers import (
 
 SUBSCRIBERS = 1_000
 EVENTS = 10
+DISTINCT = 1_000
+DISTINCT_LARGE = int(os.environ.get("CHAMELEON_BENCH_DISTINCT_LARGE", "10000"))
 WATCH = """subscription($id: ID!) { uowTransitions(instanceId: $id) { newStatus
   transitionTimestamp reasoning } }"""
 MEASURED = "measured"  # the reasoning of the measured transitions, told apart by substring
@@ -104,7 +113,21 @@ async def identical(urls: Urls, port: int, http_url: str, ws_url: str) -> dict[s
 
 async def measure() -> dict[str, Any]:
     results: dict[str, Any] = {}
-    for case in (identical, fanout_distinct.distinct):
+    cases: list[Callable[..., Awaitable[dict[str, Any]]]] = [
+        identical,
+        functools.partial(fanout_distinct.distinct, subscribers=DISTINCT),
+    ]
+    if DISTINCT_LARGE:
+        large = functools.partial(
+            fanout_distinct.distinct,
+            subscribers=DISTINCT_LARGE,
+            events=1_000,
+            events_per_s=200,
+            telemetry=True,
+            label="distinct_10k" if DISTINCT_LARGE == 10_000 else f"distinct_{DISTINCT_LARGE}",
+        )
+        cases.append(large)
+    for case in cases:
         with temporary_dir() as root:
             urls = fresh_sqlite(root)
             with server(urls) as running:

@@ -36,10 +36,10 @@ async def subscribe(url: str, query: str, variables: dict[str, Any]) -> ClientCo
     return ws
 
 
-async def registered(port: int, count: int) -> None:
+async def registered(port: int, count: int, timeout_s: float = 60) -> None:
     """Waits until the server reports `count` open subscriptions."""
     async with httpx.AsyncClient(timeout=30) as http:
-        for _ in range(300):
+        for _ in range(int(timeout_s / 0.2)):
             metrics = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
             line = next(x for x in metrics.splitlines() if x.startswith("chameleon_subscribers "))
             if float(line.split()[1]) >= count:
