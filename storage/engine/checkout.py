@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, bindparam, exists, false, func, or_, select
+from sqlalchemy import Connection, Table, and_, bindparam, exists, false, or_, select
 
 from storage.engine.graph import InstanceGraph, RoleNode, graph_of_role
 from storage.engine.guardians import Decision, Facts, Outcome, judge_all
@@ -25,7 +25,7 @@ from storage.enums import AssignmentStatus, GuardianType, InstanceStatus, RoleTy
 from storage.errors import DomainError, ErrorCode
 from storage.models import ActorRow, AssignmentRow
 from storage.prepared import Prepared
-from storage.runtime.attributes import ATTRIBUTES
+from storage.runtime.attributes import NEWEST_OF_MANY
 from storage.runtime.transitions import INSTANCES, UOW, Hold, claim
 from storage.types import utcnow
 
@@ -98,22 +98,6 @@ def _queries(graph: InstanceGraph, role: RoleNode) -> _RoleQueries:
     return cast(_RoleQueries, queries)
 
 
-_RANKED = (
-    select(
-        ATTRIBUTES.c.uow_id,
-        ATTRIBUTES.c.key,
-        ATTRIBUTES.c.value,
-        func.row_number()
-        .over(
-            partition_by=(ATTRIBUTES.c.uow_id, ATTRIBUTES.c.key),
-            order_by=ATTRIBUTES.c.version.desc(),
-        )
-        .label("rank"),
-    )
-    .where(ATTRIBUTES.c.uow_id.in_(bindparam("b_ids", expanding=True)))
-    .subquery()
-)
-_ATTRIBUTES_OF = select(_RANKED.c.uow_id, _RANKED.c.key, _RANKED.c.value).where(_RANKED.c.rank == 1)
 _CHILD_STATUSES = select(UOW.c.parent_id, UOW.c.status).where(
     UOW.c.parent_id.in_(bindparam("b_ids", expanding=True))
 )
@@ -219,7 +203,7 @@ def _judge(
     ids = [row.uow_id for row in rows]
     attributes: dict[uuid.UUID, dict[str, Any]] = {key: {} for key in ids}
     if role.inbound_reads_attributes:
-        for found in session.execute(_ATTRIBUTES_OF, {"b_ids": ids}):
+        for found in session.execute(NEWEST_OF_MANY, {"b_ids": ids}):
             attributes[found.uow_id][found.key] = found.value
     children: dict[uuid.UUID, list[UowStatus]] = {}
     parents = [row.uow_id for row in rows if row.child_count]

@@ -149,9 +149,6 @@ class InstanceGraph:
     # What the engine derives from the graph once (per-role statements), kept beside it.
     memo: dict[Any, Any] = field(default_factory=dict)
 
-    def workflow_of_role(self, role: RoleNode) -> WorkflowNode:
-        return self.workflows[role.workflow_id]
-
 
 _INSTANCE_OF_ROLE = (
     select(WORKFLOWS.c.instance_id)

@@ -178,7 +178,7 @@ def compiled(source: str) -> CompiledPolicy:
 
 def evaluate(policy: Policy, variables: Mapping[str, object]) -> bool:
     """Truth of the policy; unknown names are None, incomparable values compare False."""
-    return bool(_compile(policy.tree)(variables, []))
+    return compiled(policy.source).judge(variables).passed
 
 
 def _compile(node: ast.AST) -> _Node:

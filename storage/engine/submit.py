@@ -27,8 +27,8 @@ from storage.engine.journal import EngineResult, Journal, Route
 from storage.engines import Tier
 from storage.enums import LogType, RoleType, RouteKind, UowStatus
 from storage.errors import DomainError, ErrorCode
-from storage.runtime.attributes import checked_attributes
-from storage.runtime.transitions import UOW, Hold, TransitionResult, claim, newest_of
+from storage.runtime.attributes import checked_attributes, newest_of
+from storage.runtime.transitions import UOW, Hold, TransitionResult, claim
 from storage.runtime.uows import create_uow
 from storage.types import utcnow
 

@@ -6,13 +6,13 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, Select, Table, func, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from storage.errors import DomainError, ErrorCode
 from storage.ids import new_id
 from storage.models import UowAttributeRow
-from storage.prepared import PreparedInsert
+from storage.prepared import Prepared, PreparedInsert
 from storage.types import utcnow
 from storage.values import check_key, check_text, checked_json, column_length
 
@@ -23,18 +23,36 @@ KEY_LENGTH = column_length(UowAttributeRow.key)
 Executor = Session | Connection
 
 
+def _newest(units: ColumnElement[bool]) -> Select[Any]:
+    """The newest row of each (uow, key) of the units `units` selects: the one query of
+    current attributes, for one unit, a bound list, or a list known when it is built."""
+    rank = func.row_number().over(
+        partition_by=(ATTRIBUTES.c.uow_id, ATTRIBUTES.c.key), order_by=ATTRIBUTES.c.version.desc()
+    )
+    ranked = select(ATTRIBUTES, rank.label("newest_rank")).where(units).subquery()
+    return select(ranked).where(ranked.c.newest_rank == 1).order_by(ranked.c.uow_id, ranked.c.key)
+
+
 def newest_versions(uow_ids: Sequence[uuid.UUID]) -> Select[Any]:
     """The newest row of each (uow, key): one statement for any number of units of work."""
-    table = UowAttributeRow.__table__
-    rank = func.row_number().over(
-        partition_by=(table.c.uow_id, table.c.key), order_by=table.c.version.desc()
-    )
-    ranked = select(table, rank.label("_rank")).where(table.c.uow_id.in_(uow_ids)).subquery()
-    return select(ranked).where(ranked.c._rank == 1).order_by(ranked.c.uow_id, ranked.c.key)
+    return _newest(ATTRIBUTES.c.uow_id.in_(uow_ids))
+
+
+# Built once: the write path reads one unit's newest versions on every change, checkout
+# those of a batch of candidates (`b_ids`).
+NEWEST_OF_MANY = _newest(ATTRIBUTES.c.uow_id.in_(bindparam("b_ids", expanding=True)))
+_NEWEST_OF_ONE = Prepared(_newest(ATTRIBUTES.c.uow_id == bindparam("b_uow_id")))
+
+
+def newest_of(session: Executor, uow_id: uuid.UUID) -> dict[str, Any]:
+    """key -> row (key, value, version...) of the newest version of each of a unit's
+    attributes."""
+    connection = session if isinstance(session, Connection) else session.connection()
+    return {row.key: row for row in _NEWEST_OF_ONE.run(connection, {"b_uow_id": uow_id})}
 
 
 def current_attributes(session: Executor, uow_id: uuid.UUID) -> dict[str, Any]:
-    return {row.key: row.value for row in session.execute(newest_versions([uow_id]))}
+    return {key: row.value for key, row in newest_of(session, uow_id).items()}
 
 
 def checked_attributes(value: Any, field: str = "attributes") -> dict[str, Any]:

@@ -27,7 +27,6 @@ from sqlalchemy import (
     Table,
     bindparam,
     exists,
-    func,
     insert,
     literal,
     select,
@@ -56,11 +55,11 @@ from storage.models import (
 )
 from storage.prepared import Prepared, PreparedInsert
 from storage.runtime.attributes import (
-    ATTRIBUTES,
     Executor,
     append_attributes,
     check_record,
     checked_attributes,
+    newest_of,
 )
 from storage.runtime.hashing import state_hash
 from storage.types import utcnow
@@ -163,21 +162,6 @@ _SUSPENDED_BY = (
     )
     .order_by(HISTORY.c.transition_timestamp.desc())
     .limit(1)
-)
-_RANKED = (
-    select(
-        ATTRIBUTES.c.key,
-        ATTRIBUTES.c.value,
-        ATTRIBUTES.c.version,
-        func.row_number()
-        .over(partition_by=ATTRIBUTES.c.key, order_by=ATTRIBUTES.c.version.desc())
-        .label("rank"),
-    )
-    .where(ATTRIBUTES.c.uow_id == bindparam("b_uow_id"))
-    .subquery()
-)
-_NEWEST_OF_ONE = Prepared(
-    select(_RANKED.c.key, _RANKED.c.value, _RANKED.c.version).where(_RANKED.c.rank == 1)
 )
 
 
@@ -599,12 +583,6 @@ def _suspended_holder(session: Executor, uow: Any) -> uuid.UUID | None:
     if row is None or row.previous_status != S.ACTIVE:
         return None
     return cast(uuid.UUID | None, row.actor_id)
-
-
-def newest_of(session: Executor, uow_id: uuid.UUID) -> dict[str, Any]:
-    """key -> row (key, value, version) of the newest version of each of a unit's
-    attributes, with a statement built once."""
-    return {row.key: row for row in _NEWEST_OF_ONE.run(_connection(session), {"b_uow_id": uow_id})}
 
 
 def _count_finished_child(session: Executor, child: Any) -> None:
