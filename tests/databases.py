@@ -126,3 +126,36 @@ class PostgresFactory:
     async def teardown(self) -> None:
         if self.golden is not None:
             await self.drop(self.golden)
+
+
+def _admin_dsn(database: str | None = None) -> str:
+    url = make_url(postgres_url() or "").set(drivername="postgresql")
+    if database is not None:
+        url = url.set(database=database)
+    return url.render_as_string(hide_password=False)
+
+
+async def terminate_backends(urls: TierUrls) -> int:
+    """What an operator (or a failover) does: every backend of the instance database ends."""
+    database = make_url(urls.instance).database
+    connection = await asyncpg.connect(_admin_dsn())
+    try:
+        rows = await connection.fetch(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = $1 AND pid <> pg_backend_pid()",
+            database,
+        )
+    finally:
+        await connection.close()
+    return len(rows)
+
+
+async def allow_connections(urls: TierUrls, allowed: bool) -> None:
+    database = make_url(urls.instance).database
+    connection = await asyncpg.connect(_admin_dsn())
+    try:
+        await connection.execute(
+            f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {str(allowed).lower()}'
+        )
+    finally:
+        await connection.close()

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -104,3 +105,22 @@ async def wait_for_subscribers(port: int, count: int = 1) -> None:
                 return
             await asyncio.sleep(0.02)
     raise AssertionError("subscription never registered")
+
+
+def chameleon(urls: Any, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The `chameleon` command on the given tiers, as an operator runs it."""
+    env = {
+        **os.environ,
+        "CHAMELEON_DATA_DIR": str(tmp_path),
+        "CHAMELEON_TEMPLATE_DB_URL": urls.template,
+        "CHAMELEON_INSTANCE_DB_URL": urls.instance,
+        "COLUMNS": "250",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "gql", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )

@@ -3,32 +3,12 @@ corrupted behind the API's back with plain SQL."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 from tests.databases import TierUrls
+from tests.processes import chameleon
 from tests.raw_sql import RawConnection
-
-
-def chameleon(urls: TierUrls, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "CHAMELEON_DATA_DIR": str(tmp_path),
-        "CHAMELEON_TEMPLATE_DB_URL": urls.template,
-        "CHAMELEON_INSTANCE_DB_URL": urls.instance,
-        "COLUMNS": "250",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "gql", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=180,
-    )
 
 
 async def _units(urls: TierUrls) -> list[tuple[object, object]]:

@@ -13,9 +13,8 @@ import httpx
 
 from tests.client import GraphQLClient
 from tests.databases import TierUrls
-from tests.processes import running_server
+from tests.processes import chameleon, running_server
 from tests.scenario import build_scenario
-from tests.test_check import chameleon
 
 MOVE = """mutation($input: TransitionUowInput!) {
   transitionUow(input: $input) { uow { id version } errors { code } }

@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-import asyncpg
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from gql.app import create_app
 from gql.settings import Settings
@@ -18,7 +16,7 @@ from storage.telemetry.events import Event
 from storage.types import utcnow
 from tests.client import GraphQLClient
 from tests.conftest import BACKENDS
-from tests.databases import TierUrls, postgres_url
+from tests.databases import TierUrls, allow_connections, terminate_backends
 from tests.live_server import LiveServer, serve
 from tests.scenario import TRANSITION, build_scenario, mutate
 from tests.ws_client import TRANSPORT_WS, Subscriber, wait_for_subscribers
@@ -46,39 +44,6 @@ async def bus_live(db_urls: TierUrls) -> AsyncIterator[LiveServer]:
 async def http(bus_live: LiveServer) -> AsyncIterator[GraphQLClient]:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bus_live.port}") as client:
         yield GraphQLClient(client)
-
-
-def _admin_dsn(database: str | None = None) -> str:
-    url = make_url(postgres_url() or "").set(drivername="postgresql")
-    if database is not None:
-        url = url.set(database=database)
-    return url.render_as_string(hide_password=False)
-
-
-async def terminate_backends(urls: TierUrls) -> int:
-    """What an operator (or a failover) does: every backend of the instance database ends."""
-    database = make_url(urls.instance).database
-    connection = await asyncpg.connect(_admin_dsn())
-    try:
-        rows = await connection.fetch(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = $1 AND pid <> pg_backend_pid()",
-            database,
-        )
-    finally:
-        await connection.close()
-    return len(rows)
-
-
-async def allow_connections(urls: TierUrls, allowed: bool) -> None:
-    database = make_url(urls.instance).database
-    connection = await asyncpg.connect(_admin_dsn())
-    try:
-        await connection.execute(
-            f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {str(allowed).lower()}'
-        )
-    finally:
-        await connection.close()
 
 
 def metric(text: str, name: str) -> float:

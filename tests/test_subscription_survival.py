@@ -7,10 +7,9 @@ import pytest
 
 from tests.client import GraphQLClient
 from tests.conftest import BACKENDS
-from tests.databases import TierUrls
+from tests.databases import TierUrls, terminate_backends
 from tests.live_server import LiveServer
 from tests.scenario import TRANSITION, build_scenario, mutate
-from tests.test_event_bus_recovery import terminate_backends
 from tests.ws_client import TRANSPORT_WS, Subscriber, wait_for_subscribers
 
 WATCH = """subscription($id: ID!) {

@@ -15,8 +15,8 @@ from storage.templates.importer import import_template_yaml
 from tests.client import GraphQLClient
 from tests.conftest import EXAMPLES
 from tests.databases import PostgresFactory, SqliteFactory
+from tests.processes import chameleon
 from tests.scenario import build_scenario
-from tests.test_check import chameleon
 
 SOURCES = [
     [EXAMPLES / "receipt_audit.yaml", EXAMPLES / "expense_review.yaml"],
