@@ -7,10 +7,9 @@ import uuid
 from typing import Any
 
 from resolvers.context import RequestContext
-from resolvers.errors import ClientError
 from resolvers.idempotency import run_once
 from resolvers.mutations import Outcome, input_id, json_object, optional_input_id
-from resolvers.pagination import Page, PageArgs
+from resolvers.pagination import Page, PageArgs, slice_page
 from storage.engine import checkout as checkouts
 from storage.engine import submit as submits
 from storage.engine.journal import EngineResult
@@ -44,14 +43,7 @@ async def inbox(ctx: RequestContext, role_id: uuid.UUID, args: PageArgs) -> Page
     rows = await ctx.reader("instance").run_sync(
         lambda session: checkouts.eligible_units(tier, session, role_id)
     )
-    start = 0
-    if args.after is not None:
-        keys = [str(row.uow_id) for row in rows]
-        if args.after not in keys:
-            raise ClientError(f"after: the unit of work {args.after} is no longer in this inbox")
-        start = keys.index(args.after) + 1
-    page = rows[start : start + args.first]
-    return Page(page, len(rows), start + args.first < len(rows), start > 0)
+    return slice_page(rows, [str(row.uow_id) for row in rows], args, "this inbox")
 
 
 async def checkout(ctx: RequestContext, data: Any) -> Outcome[EngineResult]:

@@ -11,7 +11,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import (
     ColumnElement,
@@ -30,7 +30,7 @@ from strawberry.dataloader import DataLoader
 
 from resolvers.context import RequestContext
 from resolvers.errors import ClientError
-from resolvers.pagination import EMPTY_PAGE, Page, PageArgs
+from resolvers.pagination import EMPTY_PAGE, Page, PageArgs, page_of_window, window
 from storage.models import TemplateBase
 
 PARENT_KEY = "_parent_key"
@@ -136,46 +136,51 @@ def paged(
     """Pages of `spec` for many parents in ONE statement (window functions per parent).
 
     Each parent's rows are numbered in order (`_rn`); `_pos` counts rows at or before the
-    cursor; rows `_pos < _rn <= _pos + first` form the page, and each parent's last row comes
-    too so `totalCount` is known even for a page past the end.
+    `after` cursor, `_bpos` rows strictly before the `before` cursor (all rows without it);
+    the page is the first `size` rows of `_pos < _rn <= _bpos`, or its last `size` rows when
+    reading backwards. Each parent's last row comes too so `totalCount` is known even for a
+    page past the end. A cursor is a row's key, looked up for its sort values: rows inserted
+    between two requests never shift a page (no duplicates, no gaps).
     """
     table = spec.table
 
     async def load(keys: list[Any]) -> list[Page]:
-        cursor_values = await _cursor_position(ctx, spec, args.after)
+        after_values, before_values = await _cursor_positions(ctx, spec, args)
         src = spec.source(keys, conditions).subquery("src")
         order = [src.c[name] for name in spec.order]
         partition = src.c[PARENT_KEY]
-        if cursor_values is None:
-            position: ColumnElement[Any] = literal(0)
-        else:
-            at_or_before = tuple_(*order) <= tuple_(
-                *(
-                    literal(value, column.type)
-                    for value, column in zip(cursor_values, order, strict=True)
-                )
+
+        def count_rows(values: tuple[Any, ...], inclusive: bool) -> ColumnElement[Any]:
+            bound = tuple_(
+                *(literal(value, column.type) for value, column in zip(values, order, strict=True))
             )
-            position = func.sum(case((at_or_before, 1), else_=0)).over(partition_by=partition)
+            test = tuple_(*order) <= bound if inclusive else tuple_(*order) < bound
+            return func.sum(case((test, 1), else_=0)).over(partition_by=partition)
+
+        total = func.count().over(partition_by=partition)
+        position = literal(0) if after_values is None else count_rows(after_values, True)
+        upper = total if before_values is None else count_rows(before_values, False)
         ranked = select(
             src,
             func.row_number().over(partition_by=partition, order_by=order).label("_rn"),
-            func.count().over(partition_by=partition).label("_total"),
+            total.label("_total"),
             position.label("_pos"),
+            upper.label("_bpos"),
         ).subquery("ranked")
+        rn, pos, bpos = ranked.c._rn, ranked.c._pos, ranked.c._bpos
+        if args.backward:
+            in_page = and_(rn <= bpos, rn > bpos - args.size, rn > pos)
+        else:
+            in_page = and_(rn > pos, rn <= pos + args.size, rn <= bpos)
         statement = (
             select(ranked)
-            .where(
-                or_(
-                    and_(ranked.c._rn > ranked.c._pos, ranked.c._rn <= ranked.c._pos + args.first),
-                    ranked.c._rn == ranked.c._total,
-                )
-            )
-            .order_by(ranked.c[PARENT_KEY], ranked.c._rn)
+            .where(or_(in_page, rn == ranked.c._total))
+            .order_by(ranked.c[PARENT_KEY], rn)
         )
         grouped: dict[Any, list[Any]] = defaultdict(list)
         for row in await ctx.reader(tier_of(table)).execute(statement):
             grouped[getattr(row, PARENT_KEY)].append(row)
-        return [_page(grouped.get(_normal_key(key), []), args.first) for key in keys]
+        return [_page(grouped.get(_normal_key(key), []), args) for key in keys]
 
     return ctx.loader(("paged", spec.name, args, condition_key), load)
 
@@ -184,32 +189,47 @@ def _normal_key(key: Any) -> Any:
     return 0 if key is None else key
 
 
-def _page(rows: list[Any], first: int) -> Page:
+def _page(rows: list[Any], args: PageArgs) -> Page:
     if not rows:
         return EMPTY_PAGE
-    total, position = rows[0]._total, rows[0]._pos
-    items = [row for row in rows if position < row._rn <= position + first]
-    return Page(items, total, position + len(items) < total, position > 0)
+    head = rows[0]
+    span = window(args, head._total, head._pos, None if args.before is None else head._bpos)
+    items = [row for row in rows if span.start < row._rn <= span.end]
+    return page_of_window(items, head._total, span)
 
 
-async def _cursor_position(
-    ctx: RequestContext, spec: PagedList, after: str | None
-) -> tuple[Any, ...] | None:
-    """The sort values of the row a cursor points at; an unknown cursor is the client's error."""
-    if after is None:
-        return None
+async def _cursor_positions(
+    ctx: RequestContext, spec: PagedList, args: PageArgs
+) -> tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]:
+    """The sort values of the rows the `after` and `before` cursors point at (one statement
+    for both); an unknown cursor is the client's error."""
+    cursors = {"after": args.after, "before": args.before}
+    given = {name: cursor for name, cursor in cursors.items() if cursor is not None}
+    if not given:
+        return None, None
     table = spec.table
     pk = primary_key(table)
-    try:
-        key: Any = int(after) if pk.type.python_type is int else uuid.UUID(after)
-    except ValueError:
-        key = None
-    row = None
-    if key is not None:
-        statement = select(*(table.c[name] for name in spec.order)).where(pk == key)
-        row = (await ctx.reader(tier_of(table)).execute(statement)).first()
-    if row is None:
-        raise ClientError(
-            "after: unknown cursor (the item it points at no longer exists or is not in this list)"
-        )
-    return tuple(row)
+    keys: dict[str, Any] = {}
+    for name, cursor in given.items():
+        try:
+            keys[name] = int(cursor) if pk.type.python_type is int else uuid.UUID(cursor)
+        except ValueError:
+            _unknown_cursor(name)
+    statement = select(pk, *(table.c[name] for name in spec.order)).where(
+        pk.in_(set(keys.values()))
+    )
+    found: dict[Any, tuple[Any, ...]] = {
+        row[0]: tuple(row[1:]) for row in await ctx.reader(tier_of(table)).execute(statement)
+    }
+    values: dict[str, tuple[Any, ...]] = {}
+    for name, key in keys.items():
+        if key not in found:
+            _unknown_cursor(name)
+        values[name] = found[key]
+    return values.get("after"), values.get("before")
+
+
+def _unknown_cursor(name: str) -> NoReturn:
+    raise ClientError(
+        f"{name}: unknown cursor (the item it points at no longer exists or is not in this list)"
+    )

@@ -34,6 +34,19 @@ After = Annotated[
     str | None,
     strawberry.argument(description="Start after this cursor (`pageInfo.endCursor`)."),
 ]
+Last = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page size read backwards: the last N items (before `before`, else the "
+        "newest), still in the list's order. Not with `first`."
+    ),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(
+        description="End before this cursor (`pageInfo.startCursor`): pages backwards with `last`."
+    ),
+]
 AnId = Annotated[strawberry.ID, strawberry.argument(description="The id (a UUID).")]
 Input = Annotated[T, strawberry.argument(description="What to do: see the input type.")]
 OfStatus = Annotated[
@@ -63,7 +76,8 @@ class PageInfo:
     has_next_page: bool = strawberry.field(description="More items follow this page.")
     has_previous_page: bool = strawberry.field(description="Items precede this page.")
     start_cursor: str | None = strawberry.field(
-        description="Cursor of the page's first item (null: empty page)."
+        description="Cursor of the page's first item (null: empty page): pass it as "
+        "`before` for the previous page."
     )
     end_cursor: str | None = strawberry.field(
         description="Cursor of the page's last item: pass it as `after` for the next page."
@@ -72,7 +86,9 @@ class PageInfo:
 
 @strawberry.type(description="One item of a page and the cursor that points at it.")
 class Edge(Generic[T]):
-    cursor: str = strawberry.field(description="Pass as `after` to read on from this item.")
+    cursor: str = strawberry.field(
+        description="Pass as `after` to read on from this item, or as `before` to read back."
+    )
     node: T = strawberry.field(description="The item.")
 
 

@@ -15,10 +15,12 @@ from resolvers.loaders import by_id, list_by
 from resolvers.pagination import page_args
 from schema.base import (
     After,
+    Before,
     Connection,
     First,
     Info,
     InInteraction,
+    Last,
     OfLogTypes,
     OfStatus,
     Row,
@@ -88,6 +90,8 @@ class Instance:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         status: OfStatus = None,
         interaction_id: InInteraction = None,
     ) -> UnitOfWorkConnection:
@@ -95,7 +99,7 @@ class Instance:
             status=status, interaction_id=optional_uuid(interaction_id, "interactionId")
         )
         return await uow_connection(
-            info, lists.UOWS_OF_INSTANCE, root.instance_id, first, after, row_filter
+            info, lists.UOWS_OF_INSTANCE, root.instance_id, (first, after, last, before), row_filter
         )
 
     @field("The instance's interaction log, oldest first.")
@@ -105,10 +109,16 @@ class Instance:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         log_types: OfLogTypes = None,
     ) -> InteractionLogConnection:
         page = await page_of(
-            info, lists.LOGS_OF_INSTANCE, root.instance_id, first, after, log_filter(log_types)
+            info,
+            lists.LOGS_OF_INSTANCE,
+            root.instance_id,
+            (first, after, last, before),
+            log_filter(log_types),
         )
         return InteractionLogConnection.of(page, "log_id")
 
@@ -161,14 +171,15 @@ class LocalWorkflow:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         status: OfStatus = None,
     ) -> UnitOfWorkConnection:
         return await uow_connection(
             info,
             lists.UOWS_OF_WORKFLOW,
             root.local_workflow_id,
-            first,
-            after,
+            (first, after, last, before),
             uow_filter(status=status),
         )
 
@@ -238,9 +249,15 @@ class LocalRole:
         "guardians let through, in checkout order (oldest first)."
     )
     async def inbox(
-        self, root: Row, info: Info, first: First = None, after: After = None
+        self,
+        root: Row,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> UnitOfWorkConnection:
-        args = page_args(first, after, info.context.max_page_size)
+        args = page_args((first, after, last, before), info.context.max_page_size)
         page = await engine.inbox(info.context, root.role_id, args)
         return UnitOfWorkConnection.of(page, "uow_id")
 
@@ -251,10 +268,16 @@ class LocalRole:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         status: OfStatus = None,
     ) -> UnitOfWorkConnection:
         return await uow_connection(
-            info, lists.UOWS_OF_ROLE, root.role_id, first, after, uow_filter(status=status)
+            info,
+            lists.UOWS_OF_ROLE,
+            root.role_id,
+            (first, after, last, before),
+            uow_filter(status=status),
         )
 
 
@@ -283,14 +306,15 @@ class LocalInteraction:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         status: OfStatus = None,
     ) -> UnitOfWorkConnection:
         return await uow_connection(
             info,
             lists.UOWS_OF_INTERACTION,
             root.interaction_id,
-            first,
-            after,
+            (first, after, last, before),
             uow_filter(status=status),
         )
 

@@ -11,7 +11,7 @@ from resolvers.errors import ClientError, not_found, optional_uuid, parse_uuid
 from resolvers.filters import uow_filter
 from resolvers.loaders import by_id
 from schema.actors import Actor
-from schema.base import After, AnId, First, Info, InInteraction, OfStatus
+from schema.base import After, AnId, Before, First, Info, InInteraction, Last, OfStatus
 from schema.describe import field
 from schema.enums import InstanceStatus, Tier
 from schema.instances import Instance, InstanceConnection
@@ -56,6 +56,8 @@ class Query:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> TemplateWorkflowConnection:
         table = TemplateWorkflowRow.__table__
         conditions = []
@@ -64,7 +66,9 @@ class Query:
         if filter is not None and filter.name_contains is not None:
             conditions.append(table.c.name.contains(filter.name_contains, autoescape=True))
         key = None if filter is None else (filter.name, filter.name_contains)
-        page = await page_of(info, lists.TEMPLATES, None, first, after, (tuple(conditions), key))
+        page = await page_of(
+            info, lists.TEMPLATES, None, (first, after, last, before), (tuple(conditions), key)
+        )
         return TemplateWorkflowConnection.of(page, "workflow_id")
 
     @field("A blueprint by id.")
@@ -95,10 +99,14 @@ class Query:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> InstanceConnection:
         table = InstanceRow.__table__
         conditions = () if status is None else (table.c.status == status,)
-        page = await page_of(info, lists.INSTANCES, None, first, after, (conditions, status))
+        page = await page_of(
+            info, lists.INSTANCES, None, (first, after, last, before), (conditions, status)
+        )
         return InstanceConnection.of(page, "instance_id")
 
     @field("An instance by id.")
@@ -121,6 +129,8 @@ class Query:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> UnitOfWorkConnection:
         row_filter = uow_filter(
             status=status,
@@ -128,7 +138,9 @@ class Query:
             parent_id=optional_uuid(parent_id, "parentId"),
         )
         key = parse_uuid(instance_id, "instanceId")
-        return await uow_connection(info, lists.UOWS_OF_INSTANCE, key, first, after, row_filter)
+        return await uow_connection(
+            info, lists.UOWS_OF_INSTANCE, key, (first, after, last, before), row_filter
+        )
 
     @field("An actor by id.")
     async def actor(self, info: Info, id: AnId) -> Actor:

@@ -12,8 +12,19 @@ from resolvers import lists
 from resolvers.attributes import current_attributes
 from resolvers.filters import Filter, attribute_filter, log_filter, uow_filter
 from resolvers.loaders import PagedList, by_id, paged
-from resolvers.pagination import page_args
-from schema.base import After, Connection, First, Info, OfLogTypes, OfStatus, Row, id_field
+from resolvers.pagination import Slice, page_args
+from schema.base import (
+    After,
+    Before,
+    Connection,
+    First,
+    Info,
+    Last,
+    OfLogTypes,
+    OfStatus,
+    Row,
+    id_field,
+)
 from schema.describe import described_by, field
 from schema.enums import LogType, UowStatus
 from storage.models import (
@@ -47,12 +58,11 @@ async def page_of(
     info: Info,
     spec: PagedList,
     key: Any,
-    first: int | None,
-    after: str | None,
+    requested: Slice,
     row_filter: Filter = ((), None),
 ) -> Any:
     """One parent's page of `spec`, filtered; the shape every connection field shares."""
-    args = page_args(first, after, info.context.max_page_size)
+    args = page_args(requested, info.context.max_page_size)
     conditions, condition_key = row_filter
     return await paged(info.context, spec, args, conditions, condition_key).load(key)
 
@@ -61,11 +71,10 @@ async def uow_connection(
     info: Info,
     spec: PagedList,
     key: Any,
-    first: int | None,
-    after: str | None,
+    requested: Slice,
     row_filter: Filter = ((), None),
 ) -> UnitOfWorkConnection:
-    page = await page_of(info, spec, key, first, after, row_filter)
+    page = await page_of(info, spec, key, requested, row_filter)
     return UnitOfWorkConnection.of(page, "uow_id")
 
 
@@ -117,10 +126,16 @@ class UnitOfWork:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         status: OfStatus = None,
     ) -> UnitOfWorkConnection:
         return await uow_connection(
-            info, lists.CHILDREN_OF_UOW, root.uow_id, first, after, uow_filter(status=status)
+            info,
+            lists.CHILDREN_OF_UOW,
+            root.uow_id,
+            (first, after, last, before),
+            uow_filter(status=status),
         )
 
     @strawberry.field
@@ -149,16 +164,26 @@ class UnitOfWork:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> UowAttributeConnection:
         spec = lists.ATTRIBUTE_HISTORY_OF_UOW
-        page = await page_of(info, spec, root.uow_id, first, after, attribute_filter(key))
+        page = await page_of(
+            info, spec, root.uow_id, (first, after, last, before), attribute_filter(key)
+        )
         return UowAttributeConnection.of(page, "attribute_id")
 
     @field("Every committed change of status or location, oldest first.")
     async def history(
-        self, root: Row, info: Info, first: First = None, after: After = None
+        self,
+        root: Row,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> UowHistoryConnection:
-        page = await page_of(info, lists.HISTORY_OF_UOW, root.uow_id, first, after)
+        page = await page_of(info, lists.HISTORY_OF_UOW, root.uow_id, (first, after, last, before))
         return UowHistoryConnection.of(page, "history_id")
 
     @field("The interaction log entries about this unit of work, oldest first.")
@@ -168,10 +193,16 @@ class UnitOfWork:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         log_types: OfLogTypes = None,
     ) -> InteractionLogConnection:
         page = await page_of(
-            info, lists.LOGS_OF_UOW, root.uow_id, first, after, log_filter(log_types)
+            info,
+            lists.LOGS_OF_UOW,
+            root.uow_id,
+            (first, after, last, before),
+            log_filter(log_types),
         )
         return InteractionLogConnection.of(page, "log_id")
 
