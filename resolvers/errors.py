@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from graphql import GraphQLError
 
@@ -10,8 +11,15 @@ from graphql import GraphQLError
 class ClientError(GraphQLError):
     """A GraphQL error whose message is safe and useful to show; carries a code extension."""
 
-    def __init__(self, message: str, code: str = "BAD_USER_INPUT") -> None:
-        super().__init__(message, extensions={"code": code})
+    def __init__(
+        self, message: str, code: str = "BAD_USER_INPUT", argument_path: Sequence[str] = ()
+    ) -> None:
+        extensions: dict[str, object] = {"code": code}
+        if argument_path:
+            # Where in the arguments the offending value is (GraphQL's own `path` is the
+            # response field's).
+            extensions["argumentPath"] = list(argument_path)
+        super().__init__(message, extensions=extensions)
 
 
 def parse_uuid(value: str, argument: str) -> uuid.UUID:

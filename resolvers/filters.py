@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, false
 
+from resolvers.errors import ClientError
 from resolvers.loaders import Conditions
 from storage.enums import LogType, UowStatus
+from storage.errors import DomainError
+from storage.json_equality import canonical_text
 from storage.models import InteractionLogRow, UnitOfWorkRow, UowAttributeRow
+from storage.runtime.attributes import KEY_LENGTH, current_value_is
+from storage.values import check_key, checked_json
 
 Filter = tuple[Conditions, Any]
 
@@ -20,7 +26,14 @@ def uow_filter(
     status: UowStatus | None = None,
     interaction_id: uuid.UUID | None = None,
     parent_id: uuid.UUID | None = None,
+    statuses: Sequence[UowStatus] | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    attributes: Sequence[tuple[str, Any]] | None = None,
 ) -> Filter:
+    """Every condition given must hold. `statuses`: any of them (an empty list admits
+    none); the creation range is `createdAfter <= created_at < createdBefore`; each of
+    `attributes` is a key whose current value equals the JSON value given."""
     table = UnitOfWorkRow.__table__
     conditions: list[ColumnElement[bool]] = []
     if status is not None:
@@ -29,7 +42,48 @@ def uow_filter(
         conditions.append(table.c.current_interaction_id == interaction_id)
     if parent_id is not None:
         conditions.append(table.c.parent_id == parent_id)
-    return tuple(conditions), ("uow", status, interaction_id, parent_id)
+    status_set: tuple[UowStatus, ...] | None = None
+    if statuses is not None:
+        status_set = tuple(sorted(set(statuses), key=lambda kind: kind.value))
+        conditions.append(table.c.status.in_(status_set) if status_set else false())
+    if created_after is not None:
+        conditions.append(table.c.created_at >= _aware(created_after, "createdAfter"))
+    if created_before is not None:
+        conditions.append(table.c.created_at < _aware(created_before, "createdBefore"))
+    matched: list[tuple[str, str]] = []
+    for index, (key, value) in enumerate(attributes or ()):
+        stored = _storable(key, value, index)
+        conditions.append(current_value_is(table.c.uow_id, key, stored))
+        matched.append((key, canonical_text(stored)))
+    cache_key = (
+        "uow",
+        status,
+        interaction_id,
+        parent_id,
+        status_set,
+        created_after,
+        created_before,
+        tuple(matched),
+    )
+    return tuple(conditions), cache_key
+
+
+def _aware(moment: datetime, argument: str) -> datetime:
+    if moment.tzinfo is None:
+        raise ClientError(f"{argument}: give a time zone (e.g. 2026-01-01T00:00:00Z)")
+    return moment
+
+
+def _storable(key: str, value: Any, index: int) -> Any:
+    """The value as it would be stored (whole numbers as integers), or the error naming
+    where in `attributes` it is refused: a value no tier stores equals nothing stored."""
+    path = ("attributes", str(index))
+    try:
+        check_key(key, (*path, "key"), KEY_LENGTH)
+        return checked_json(value, (*path, "value"))
+    except DomainError as error:
+        problem = error.problems[0]
+        raise ClientError(problem.message, problem.code.value, problem.path) from None
 
 
 def log_filter(log_types: Sequence[LogType] | None) -> Filter:

@@ -13,6 +13,7 @@ from resolvers.errors import optional_uuid
 from resolvers.filters import log_filter, uow_filter
 from resolvers.loaders import by_id, list_by
 from resolvers.pagination import page_args
+from resolvers.stats import stats_of
 from schema.base import (
     After,
     Before,
@@ -34,6 +35,14 @@ from schema.enums import (
     InstanceStatus,
     RoleType,
 )
+from schema.filters import (
+    CreatedAfter,
+    CreatedBefore,
+    OfStatuses,
+    WithAttributes,
+    attribute_pairs,
+)
+from schema.stats import InstanceStats
 from schema.uows import InteractionLogConnection, UnitOfWorkConnection, page_of, uow_connection
 from storage.models import (
     ActorRow,
@@ -83,6 +92,11 @@ class Instance:
     async def actors(self, root: Row, info: Info) -> list[ActorT]:
         return await list_by(info.context, ActorRow, "instance_id").load(root.instance_id)
 
+    @field("Its units of work counted by status and by interaction (one statement).")
+    async def stats(self, root: Row, info: Info) -> InstanceStats:
+        counts: Any = await stats_of(info.context).load(root.instance_id)
+        return counts
+
     @field("The instance's units of work, oldest first.")
     async def uows(
         self,
@@ -94,9 +108,18 @@ class Instance:
         before: Before = None,
         status: OfStatus = None,
         interaction_id: InInteraction = None,
+        statuses: OfStatuses = None,
+        created_after: CreatedAfter = None,
+        created_before: CreatedBefore = None,
+        attributes: WithAttributes = None,
     ) -> UnitOfWorkConnection:
         row_filter = uow_filter(
-            status=status, interaction_id=optional_uuid(interaction_id, "interactionId")
+            status=status,
+            interaction_id=optional_uuid(interaction_id, "interactionId"),
+            statuses=statuses,
+            created_after=created_after,
+            created_before=created_before,
+            attributes=attribute_pairs(attributes),
         )
         return await uow_connection(
             info, lists.UOWS_OF_INSTANCE, root.instance_id, (first, after, last, before), row_filter

@@ -14,6 +14,13 @@ from schema.actors import Actor
 from schema.base import After, AnId, Before, First, Info, InInteraction, Last, OfStatus
 from schema.describe import field
 from schema.enums import InstanceStatus, Tier
+from schema.filters import (
+    CreatedAfter,
+    CreatedBefore,
+    OfStatuses,
+    WithAttributes,
+    attribute_pairs,
+)
 from schema.instances import Instance, InstanceConnection
 from schema.templates import TemplateWorkflow, TemplateWorkflowConnection
 from schema.uows import UnitOfWork, UnitOfWorkConnection, page_of, uow_connection
@@ -127,6 +134,10 @@ class Query:
         parent_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="Only children of this unit.")
         ] = None,
+        statuses: OfStatuses = None,
+        created_after: CreatedAfter = None,
+        created_before: CreatedBefore = None,
+        attributes: WithAttributes = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -136,6 +147,10 @@ class Query:
             status=status,
             interaction_id=optional_uuid(interaction_id, "interactionId"),
             parent_id=optional_uuid(parent_id, "parentId"),
+            statuses=statuses,
+            created_after=created_after,
+            created_before=created_before,
+            attributes=attribute_pairs(attributes),
         )
         key = parse_uuid(instance_id, "instanceId")
         return await uow_connection(

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.json_equality import register_sqlite_functions
 from storage.sqlite_writer import SQLiteWriter
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ def _sqlite_pragmas(lock_wait_ms: int) -> Callable[[Any, Any], None]:
         for pragma in (*SQLITE_PRAGMAS, f"PRAGMA busy_timeout={int(lock_wait_ms)}"):
             cursor.execute(pragma)
         cursor.close()
+        register_sqlite_functions(dbapi_connection)
 
     return apply
 

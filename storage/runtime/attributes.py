@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from storage.errors import DomainError, ErrorCode
 from storage.ids import new_id
+from storage.json_equality import json_equals
 from storage.models import UowAttributeRow
 from storage.prepared import Prepared, PreparedInsert
 from storage.types import utcnow
@@ -49,6 +50,32 @@ def newest_of(session: Executor, uow_id: uuid.UUID) -> dict[str, Any]:
     attributes."""
     connection = session if isinstance(session, Connection) else session.connection()
     return {row.key: row for row in _NEWEST_OF_ONE.run(connection, {"b_uow_id": uow_id})}
+
+
+def current_value_is(uow_id: ColumnElement[Any], key: str, value: Any) -> ColumnElement[bool]:
+    """The unit `uow_id` (a column of the enclosing query) has attribute `key` and its
+    current version equals the JSON `value` (`storage.json_equality`: the same answer on
+    both dialects).
+
+    Correlated on the unit rather than ranking every version of `key` in the tier (as
+    `_newest` does for a known list of units): a filter over a page of one instance's units
+    then reads only those units' versions, through the (uow_id, key, version) index."""
+    newer = ATTRIBUTES.alias("newer")
+    current_version = (
+        select(func.max(newer.c.version))
+        .where(newer.c.uow_id == ATTRIBUTES.c.uow_id, newer.c.key == key)
+        .scalar_subquery()
+    )
+    return (
+        select(ATTRIBUTES.c.uow_id)
+        .where(
+            ATTRIBUTES.c.uow_id == uow_id,
+            ATTRIBUTES.c.key == key,
+            ATTRIBUTES.c.version == current_version,
+            json_equals(ATTRIBUTES.c.value, value),
+        )
+        .exists()
+    )
 
 
 def current_attributes(session: Executor, uow_id: uuid.UUID) -> dict[str, Any]:
