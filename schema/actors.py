@@ -12,6 +12,7 @@ from resolvers.loaders import by_id, list_by
 from schema.base import Info, Row, id_field
 from schema.describe import described_by, field
 from schema.enums import ActorType, AssignmentStatus, MemoryScope, UowStatus
+from schema.node import Node
 from storage.models import (
     ActorRow,
     AssignmentRow,
@@ -32,7 +33,7 @@ UowT = Annotated["UnitOfWork", strawberry.lazy("schema.uows")]
 
 @described_by(ActorRow)
 @strawberry.type(description="A person, AI agent or system acting within an instance.")
-class Actor:
+class Actor(Node):
     id: strawberry.ID = id_field("actor_id")
     identity_key: str
     name: str
@@ -68,7 +69,7 @@ class Actor:
 
 @described_by(AssignmentRow)
 @strawberry.type(description="An actor's permission to act in a role; revoked ones are kept.")
-class RoleAssignment:
+class RoleAssignment(Node):
     id: strawberry.ID = id_field("assignment_id")
     status: AssignmentStatus
 
@@ -83,7 +84,7 @@ class RoleAssignment:
 
 @described_by(RoleMemoryRow)
 @strawberry.type(description="One remembered value of a role: global blueprint or personal.")
-class RoleMemory:
+class RoleMemory(Node):
     id: strawberry.ID = id_field("memory_id")
     key: str
     value: JSON | None

@@ -42,6 +42,7 @@ from schema.filters import (
     WithAttributes,
     attribute_pairs,
 )
+from schema.node import Node
 from schema.stats import InstanceStats
 from schema.uows import InteractionLogConnection, UnitOfWorkConnection, page_of, uow_connection
 from storage.models import (
@@ -70,7 +71,7 @@ async def _workflow(info: Info, root: Any) -> Any:
 
 @described_by(InstanceRow)
 @strawberry.type(description="A running, self-contained copy of a template and its children.")
-class Instance:
+class Instance(Node):
     id: strawberry.ID = id_field("instance_id")
     name: str
     description: str | None
@@ -148,7 +149,7 @@ class Instance:
 
 @described_by(LocalWorkflowRow)
 @strawberry.type(description="A workflow copied into an instance.")
-class LocalWorkflow:
+class LocalWorkflow(Node):
     id: strawberry.ID = id_field("local_workflow_id")
     original_workflow_id: strawberry.ID
     name: str
@@ -209,7 +210,7 @@ class LocalWorkflow:
 
 @described_by(LocalRoleRow)
 @strawberry.type(description="A role of a local workflow.")
-class LocalRole:
+class LocalRole(Node):
     id: strawberry.ID = id_field("role_id")
     name: str
     description: str | None
@@ -306,7 +307,7 @@ class LocalRole:
 
 @described_by(LocalInteractionRow)
 @strawberry.type(description="An interaction (queue) of a local workflow.")
-class LocalInteraction:
+class LocalInteraction(Node):
     id: strawberry.ID = id_field("interaction_id")
     name: str
     description: str | None
@@ -344,7 +345,7 @@ class LocalInteraction:
 
 @described_by(LocalComponentRow)
 @strawberry.type(description="A link between a local role and a local interaction.")
-class LocalComponent:
+class LocalComponent(Node):
     id: strawberry.ID = id_field("component_id")
     name: str
     description: str | None
@@ -371,7 +372,7 @@ class LocalComponent:
 
 @described_by(LocalGuardianRow)
 @strawberry.type(description="A guardian of a local component.")
-class LocalGuardian:
+class LocalGuardian(Node):
     id: strawberry.ID = id_field("guardian_id")
     name: str
     description: str | None

@@ -10,6 +10,7 @@ from resolvers import lists, roots
 from resolvers.errors import ClientError, not_found, optional_uuid, parse_uuid
 from resolvers.filters import uow_filter
 from resolvers.loaders import by_id
+from resolvers.nodes import node_key, nodes
 from schema.actors import Actor
 from schema.base import After, AnId, Before, First, Info, InInteraction, Last, OfStatus
 from schema.describe import field
@@ -22,6 +23,7 @@ from schema.filters import (
     attribute_pairs,
 )
 from schema.instances import Instance, InstanceConnection
+from schema.node import Node
 from schema.templates import TemplateWorkflow, TemplateWorkflowConnection
 from schema.uows import UnitOfWork, UnitOfWorkConnection, page_of, uow_connection
 from storage.models import ActorRow, InstanceRow, TemplateWorkflowRow, UnitOfWorkRow
@@ -156,6 +158,18 @@ class Query:
         return await uow_connection(
             info, lists.UOWS_OF_INSTANCE, key, (first, after, last, before), row_filter
         )
+
+    @field("Any object by its id (Relay global object identification): null when no object has it.")
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The object's `id` (a UUID, or a log's number)."),
+        ],
+    ) -> Node | None:
+        found: Any = await nodes(info.context).load(node_key(id))
+        return found
 
     @field("An actor by id.")
     async def actor(self, info: Info, id: AnId) -> Actor:

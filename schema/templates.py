@@ -13,6 +13,7 @@ from resolvers.loaders import by_id, list_by
 from schema.base import Connection, Info, Row, id_field
 from schema.describe import described_by, field
 from schema.enums import ComponentDirection, DecompositionStrategy, GuardianType, RoleType
+from schema.node import Node
 from storage.models import (
     TemplateComponentRow,
     TemplateGuardianRow,
@@ -28,7 +29,7 @@ async def _workflow(info: Info, root: Any) -> Any:
 
 @described_by(TemplateWorkflowRow)
 @strawberry.type(description="A workflow blueprint (one version of it).")
-class TemplateWorkflow:
+class TemplateWorkflow(Node):
     id: strawberry.ID = id_field("workflow_id")
     name: str
     description: str | None
@@ -72,7 +73,7 @@ class TemplateWorkflow:
 
 @described_by(TemplateRoleRow)
 @strawberry.type(description="A role of a blueprint.")
-class TemplateRole:
+class TemplateRole(Node):
     id: strawberry.ID = id_field("role_id")
     name: str
     description: str | None
@@ -97,7 +98,7 @@ class TemplateRole:
 
 @described_by(TemplateInteractionRow)
 @strawberry.type(description="An interaction (queue) of a blueprint.")
-class TemplateInteraction:
+class TemplateInteraction(Node):
     id: strawberry.ID = id_field("interaction_id")
     name: str
     description: str | None
@@ -116,7 +117,7 @@ class TemplateInteraction:
 
 @described_by(TemplateComponentRow)
 @strawberry.type(description="A directed link between a role and an interaction.")
-class TemplateComponent:
+class TemplateComponent(Node):
     id: strawberry.ID = id_field("component_id")
     name: str
     description: str | None
@@ -143,7 +144,7 @@ class TemplateComponent:
 
 @described_by(TemplateGuardianRow)
 @strawberry.type(description="A check on a component: a gate, a routing filter, a sync point.")
-class TemplateGuardian:
+class TemplateGuardian(Node):
     id: strawberry.ID = id_field("guardian_id")
     name: str
     description: str | None

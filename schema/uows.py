@@ -27,6 +27,7 @@ from schema.base import (
 )
 from schema.describe import described_by, field
 from schema.enums import LogType, UowStatus
+from schema.node import Node
 from storage.models import (
     ActorRow,
     InstanceRow,
@@ -80,7 +81,7 @@ async def uow_connection(
 
 @described_by(UowAttributeRow)
 @strawberry.type(description="The current value of one attribute of a unit of work.")
-class UowAttribute:
+class UowAttribute(Node):
     id: strawberry.ID = id_field("attribute_id")
     key: str
     value: JSON | None
@@ -95,7 +96,7 @@ class UowAttribute:
 
 @described_by(UnitOfWorkRow)
 @strawberry.type(description="A token of work moving through a workflow's interactions.")
-class UnitOfWork:
+class UnitOfWork(Node):
     id: strawberry.ID = id_field("uow_id")
     status: UowStatus
     child_count: int
@@ -209,7 +210,7 @@ class UnitOfWork:
 
 @described_by(UowHistoryRow)
 @strawberry.type(description="One committed change of a unit of work's status or location.")
-class UowHistoryEntry:
+class UowHistoryEntry(Node):
     id: strawberry.ID = id_field("history_id")
     previous_status: UowStatus | None
     new_status: UowStatus
@@ -248,7 +249,7 @@ class UowHistoryEntry:
 
 @described_by(InteractionLogRow)
 @strawberry.type(description="An entry of an instance's append-only event log.")
-class InteractionLog:
+class InteractionLog(Node):
     id: strawberry.ID = id_field("log_id")
     log_id: strawberry.ID = id_field("log_id")
     log_type: LogType
