@@ -78,6 +78,10 @@ def _storable(key: str, value: Any, index: int) -> Any:
     """The value as it would be stored (whole numbers as integers), or the error naming
     where in `attributes` it is refused: a value no tier stores equals nothing stored."""
     path = ("attributes", str(index))
+    if not key:
+        raise ClientError(
+            f"attributes.{index}.key: must not be empty", "VALIDATION_FAILED", (*path, "key")
+        )
     try:
         check_key(key, (*path, "key"), KEY_LENGTH)
         return checked_json(value, (*path, "value"))

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 from sqlalchemy import event
 from starlette.applications import Starlette
@@ -13,27 +10,7 @@ from starlette.applications import Starlette
 from resolvers.pagination import encode_cursor
 from tests.client import GraphQLClient
 from tests.scenario import build_scenario
-
-
-@contextmanager
-def count_statements(app: Starlette) -> Iterator[list[str]]:
-    """Every SQL statement the app's engines send while the block runs."""
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    engines = [
-        app.state.tiers.template.engine.sync_engine,
-        app.state.tiers.instance.engine.sync_engine,
-    ]
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
+from tests.statements import count_statements
 
 
 async def test_templates_navigate_both_ways(client: GraphQLClient) -> None:
