@@ -33,11 +33,6 @@ class PageArgs:
     before: str | None = None
     backward: bool = False
 
-    @property
-    def first(self) -> int:
-        """The page size (kept for callers written before `last` existed)."""
-        return self.size
-
 
 Slice = tuple[int | None, str | None, int | None, str | None]
 """A connection field's `(first, after, last, before)` as the client gave them."""
