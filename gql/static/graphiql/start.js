@@ -1,0 +1,47 @@
+// Starts GraphiQL from the files this server serves (see gql/graphiql.py): HTTP for queries
+// and mutations, graphql-transport-ws on the same URL for subscriptions.
+(function () {
+  "use strict";
+  var DEFAULT_QUERY = [
+    "# Chameleon GraphQL. Run with Ctrl-Enter; every operation needs a name.",
+    "# Subscriptions (e.g. `subscription Live { telemetry(instanceId: \"…\") { logType } }`)",
+    "# run over a WebSocket to this same URL.",
+    "query Instances {",
+    "  instances(first: 10) {",
+    "    totalCount",
+    "    edges { node { id name status } }",
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+
+  var url = window.location.href.split(/[?#]/)[0];
+  var ws = new URL(url);
+  ws.protocol = ws.protocol === "https:" ? "wss:" : "ws:";
+
+  var params = new URLSearchParams(window.location.search);
+  var fetcher = GraphiQL.createFetcher({ url: url, subscriptionUrl: ws.toString() });
+  var explorer = GraphiQLPluginExplorer.explorerPlugin();
+
+  function remember(name) {
+    return function (value) {
+      params.set(name, value);
+      history.replaceState(null, "", "?" + params.toString());
+    };
+  }
+
+  ReactDOM.createRoot(document.getElementById("graphiql")).render(
+    React.createElement(GraphiQL, {
+      fetcher: fetcher,
+      plugins: [explorer],
+      defaultQuery: DEFAULT_QUERY,
+      query: params.get("query") || undefined,
+      variables: params.get("variables") || undefined,
+      onEditQuery: remember("query"),
+      onEditVariables: remember("variables"),
+      defaultEditorToolsVisibility: true,
+      isHeadersEditorEnabled: true,
+      inputValueDeprecation: true,
+    })
+  );
+})();
