@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from functools import cache
+from pathlib import Path
 
 from gql import vendor
 
@@ -19,6 +20,7 @@ _PAGE = """<!doctype html>
 <meta charset="utf-8">
 <title>Chameleon GraphiQL</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 {styles}
 <link rel="stylesheet" href="static/graphiql/graphiql.css">
 </head>
@@ -61,9 +63,9 @@ def _page() -> str:
     return _PAGE.format(styles="\n".join(styles), scripts="\n".join(scripts))
 
 
-def page() -> tuple[int, str]:
+def page(root: Path = vendor.STATIC) -> tuple[int, str]:
     """(status, HTML): the IDE, or 503 with the install command while its files are missing."""
-    absent = vendor.missing()
+    absent = vendor.missing(root)
     if absent:
         files = "".join(f"<li><code>{html.escape(a.url_path)}</code></li>" for a in absent)
         body = _MISSING.format(

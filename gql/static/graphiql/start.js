@@ -19,16 +19,11 @@
   var ws = new URL(url);
   ws.protocol = ws.protocol === "https:" ? "wss:" : "ws:";
 
-  var params = new URLSearchParams(window.location.search);
+  // #query=…&variables=… open a shared document (in the fragment: a GET with ?query= is a
+  // GraphQL request to this URL). GraphiQL keeps edits in local storage.
+  var params = new URLSearchParams(window.location.hash.slice(1));
   var fetcher = GraphiQL.createFetcher({ url: url, subscriptionUrl: ws.toString() });
   var explorer = GraphiQLPluginExplorer.explorerPlugin();
-
-  function remember(name) {
-    return function (value) {
-      params.set(name, value);
-      history.replaceState(null, "", "?" + params.toString());
-    };
-  }
 
   ReactDOM.createRoot(document.getElementById("graphiql")).render(
     React.createElement(GraphiQL, {
@@ -37,8 +32,6 @@
       defaultQuery: DEFAULT_QUERY,
       query: params.get("query") || undefined,
       variables: params.get("variables") || undefined,
-      onEditQuery: remember("query"),
-      onEditVariables: remember("variables"),
       defaultEditorToolsVisibility: true,
       isHeadersEditorEnabled: true,
       inputValueDeprecation: true,
