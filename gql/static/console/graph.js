@@ -93,7 +93,7 @@ export function layout(workflow) {
     nodes: [...nodes.values()],
     edges,
     width: MARGIN * 2 + layers.length * (NODE_W + LAYER_GAP) - LAYER_GAP,
-    height: MARGIN * 2 + height + (backs ? 40 + backs * 14 : 0),
+    height: MARGIN * 2 + height + (backs ? 16 + backs * 14 : 0),
   };
 }
 
