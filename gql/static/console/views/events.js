@@ -9,7 +9,8 @@ const KEEP = 300;
 function describe(event) {
   const t = event.transition;
   if (t) {
-    const from = t.previousStatus ? `${t.previousStatus}${t.previousInteraction ? ` at ${t.previousInteraction.name}` : ""}` : "new";
+    const moved = t.previousInteraction && t.previousInteraction.id !== t.newInteraction.id;
+    const from = t.previousStatus ? `${t.previousStatus}${moved ? ` at ${t.previousInteraction.name}` : ""}` : "new";
     return [`${from} → ${t.newStatus} at ${t.newInteraction.name}`, t.reasoning ? h("span", { class: "muted" }, ` — ${t.reasoning}`) : null];
   }
   const text = json(event.error ?? event.details);

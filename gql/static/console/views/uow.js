@@ -40,7 +40,7 @@ function timeline(uow) {
         h("span", { class: "at" }, " at ", h("strong", {}, e.newInteraction.name),
           e.previousInteraction && e.previousInteraction.id !== e.newInteraction.id ? h("span", { class: "muted" }, ` from ${e.previousInteraction.name}`) : null)),
       h("div", { class: "small muted" },
-        e.actor ? `by ${e.actor.name}` : "by the engine", e.reasoning ? ` — ${e.reasoning}` : "",
+        e.actor ? `by ${e.actor.name}` : "no actor", e.reasoning ? ` — ${e.reasoning}` : "",
         h("span", { class: "mono", title: e.newStateHash }, ` · hash ${e.newStateHash.slice(0, 12)}`)))));
 }
 
