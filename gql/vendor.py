@@ -19,14 +19,26 @@ import json
 import sys
 import tarfile
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 STATIC = Path(__file__).resolve().parent / "static"
 LOCK = STATIC / "vendor.lock.json"
 VENDOR = STATIC / "vendor"
 REGISTRY = "https://registry.npmjs.org"
 FETCH_COMMAND = "make install  (or: python -m gql.vendor)"
+
+
+class LockedPackage(TypedDict):
+    """One package of the lock: what to download and what to take from it."""
+
+    name: str
+    version: str
+    tarball: str
+    integrity: str  # the registry's sha512 of the tarball
+    files: dict[str, str]  # path in the package -> sha512 of the file
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,20 +61,18 @@ def sri(data: bytes) -> str:
     return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
 
 
-def read_lock(lock: Path = LOCK) -> list[dict[str, object]]:
-    packages: list[dict[str, object]] = json.loads(lock.read_text())["packages"]
+def read_lock(lock: Path = LOCK) -> list[LockedPackage]:
+    packages: list[LockedPackage] = json.loads(lock.read_text())["packages"]
     return packages
 
 
 def assets(lock: Path = LOCK) -> list[Asset]:
     """Every pinned file, in the lock's order (the order the page loads them)."""
-    found = []
-    for package in read_lock(lock):
-        files = package["files"]
-        assert isinstance(files, dict)
-        for path, integrity in files.items():
-            found.append(Asset(str(package["name"]), str(package["version"]), path, integrity))
-    return found
+    return [
+        Asset(package["name"], package["version"], path, integrity)
+        for package in read_lock(lock)
+        for path, integrity in package["files"].items()
+    ]
 
 
 def missing(root: Path = STATIC, lock: Path = LOCK) -> list[Asset]:
@@ -78,41 +88,43 @@ def _download(url: str) -> bytes:
     return body
 
 
-def _intact(root: Path, package: dict[str, object]) -> bool:
-    files = package["files"]
-    assert isinstance(files, dict)
+def _intact(root: Path, package: LockedPackage) -> bool:
     base = root / "vendor" / f"{package['name']}@{package['version']}"
     return all(
         (base / path).is_file() and sri((base / path).read_bytes()) == integrity
-        for path, integrity in files.items()
+        for path, integrity in package["files"].items()
     )
 
 
-def fetch(root: Path = STATIC, lock: Path = LOCK) -> int:
-    """Downloads, verifies and extracts what is missing or altered; returns files written."""
+def fetch(
+    root: Path = STATIC, lock: Path = LOCK, download: Callable[[str], bytes] = _download
+) -> int:
+    """Downloads, verifies and extracts what is missing or altered; returns files written.
+
+    Nothing is written from a tarball or a file whose sha512 differs from the lock."""
     written = 0
     for package in read_lock(lock):
         if _intact(root, package):
             continue
         name, version = package["name"], package["version"]
-        tarball = _download(str(package["tarball"]))
+        tarball = download(package["tarball"])
         if sri(tarball) != package["integrity"]:
             raise SystemExit(f"{name}@{version}: tarball sha512 differs from the lock; not used")
-        files = package["files"]
-        assert isinstance(files, dict)
-        base = root / "vendor" / f"{name}@{version}"
+        contents = {}
         with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
-            for path, integrity in files.items():
+            for path, integrity in package["files"].items():
                 member = archive.extractfile(f"package/{path}")
                 if member is None:
                     raise SystemExit(f"{name}@{version}: {path} is not a file in the tarball")
-                data = member.read()
-                if sri(data) != integrity:
+                contents[path] = member.read()
+                if sri(contents[path]) != integrity:
                     raise SystemExit(f"{name}@{version}: {path} sha512 differs from the lock")
-                target = base / path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-                written += 1
+        base = root / "vendor" / f"{name}@{version}"
+        for path, data in contents.items():
+            target = base / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            written += 1
     return written
 
 
