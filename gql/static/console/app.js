@@ -2,7 +2,7 @@
 // function that stops what it started (subscriptions, timers) when the route changes.
 
 import { subscriptions } from "./api.js";
-import { clear, problem } from "./dom.js";
+import { clear, h, problem } from "./dom.js";
 import { renderEvents } from "./views/events.js";
 import { renderInstance } from "./views/instance.js";
 import { renderInstances } from "./views/instances.js";
@@ -29,7 +29,10 @@ async function route() {
   if (stop) stop();
   stop = null;
   const mine = ++generation;
-  const view = document.getElementById("view");
+  // Each page renders into its own element: a page still loading when the route changes
+  // renders into a detached element and never over its successor.
+  const view = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  document.getElementById("view").replaceChildren(view);
   for (const [pattern, nav, load] of ROUTES) {
     const match = pattern.exec(window.location.hash);
     if (!match) continue;

@@ -59,7 +59,7 @@ export async function renderEvents(view, instanceId) {
     paused = !paused;
     pause.textContent = paused ? "Resume feed" : "Pause feed";
   } }, "Pause feed");
-  const unitInput = h("input", { type: "search", placeholder: "unit of work id (all units when empty)", class: "mono", size: 30 });
+  const unitInput = h("input", { type: "search", placeholder: "unit of work id (all units when empty)", class: "mono", size: 24 });
   unitInput.addEventListener("change", () => { uowId = unitInput.value.trim() || null; subscribe(); });
 
   clear(view,

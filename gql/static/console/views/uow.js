@@ -73,7 +73,7 @@ function logs(uow) {
       h("time", {}, time(l.timestamp)),
       h("span", { class: "log-type" }, l.logType.replaceAll("_", " ").toLowerCase()),
       h("span", { class: "small" }, [l.actor?.name, l.role?.name, l.interaction?.name].filter(Boolean).join(" · ")),
-      h("span", { class: "what mono" }, json(l.errorMetadata ?? l.eventDetails)))));
+      h("span", { class: "what mono", title: json(l.errorMetadata ?? l.eventDetails) }, json(l.errorMetadata ?? l.eventDetails)))));
 }
 
 export async function renderUow(view, uowId) {
