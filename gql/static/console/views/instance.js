@@ -19,7 +19,7 @@ export async function renderInstance(view, instanceId, workflowId) {
     for (const i of w.interactions) load[i.id] = { waiting: i.waiting.totalCount, working: i.working.totalCount };
   }
   let counts = instance.counts;
-  let selected = null;
+  let selected = null; // the interaction whose units are listed
 
   const summary = h("div", { class: "summary" });
   const drawSummary = () => clear(summary,
@@ -48,10 +48,12 @@ export async function renderInstance(view, instanceId, workflowId) {
   const graphHolder = h("div", { class: "graph-scroll" });
   const units = h("div", { class: "units" },
     h("p", { class: "muted" }, "Select an interaction to list the units of work waiting there."));
-  const showUnits = async (interaction) => {
-    selected = interaction.id;
-    drawGraph();
-    clear(units, h("p", { class: "muted" }, "Loading…"));
+  const showUnits = async (interaction, { quiet = false } = {}) => {
+    if (selected !== interaction.id) {
+      selected = interaction.id;
+      drawGraph();
+    }
+    if (!quiet) clear(units, h("p", { class: "muted" }, "Loading…"));
     const waiting = await unitsAt(instanceId, interaction.id, "PENDING", 25);
     const working = await unitsAt(instanceId, interaction.id, "ACTIVE", 25);
     const list = (title, found) => [
@@ -62,6 +64,7 @@ export async function renderInstance(view, instanceId, workflowId) {
           h("span", { class: "muted small" }, ` v${u.version} · ${time(u.updatedAt)}`),
           u.lockedBy ? h("span", { class: "small" }, ` · ${u.lockedBy.name}`) : null))),
     ];
+    if (selected !== interaction.id) return; // another one was chosen meanwhile
     clear(units, h("h2", {}, interaction.name.replaceAll("_", " ")),
       interaction.description ? h("p", { class: "muted small" }, interaction.description) : null,
       list("Waiting", waiting), list("Being worked on", working));
@@ -118,6 +121,8 @@ export async function renderInstance(view, instanceId, workflowId) {
       updateLoad(svg, load);
       drawSummary();
       drawToggle(fresh.status);
+      const listed = workflow.interactions.find((i) => i.id === selected);
+      if (listed) showUnits(listed, { quiet: true }).catch(() => {});
     }, RECONCILE_MS);
   };
   const move = (interaction, status, by) => {
