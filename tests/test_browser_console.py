@@ -190,3 +190,19 @@ async def test_console_off_is_not_served(db_urls: TierUrls) -> None:
     ):
         assert (await http.get("/console/")).status_code == 404
         assert (await http.get("/console/app.js")).status_code == 404
+
+
+async def test_console_is_served_with_a_self_only_policy(live: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{live.port}") as http:
+        home = await http.get("/")
+        assert home.status_code in (302, 307)
+        assert home.headers["location"] == "console/"
+        page = await http.get("/console/")
+        assert page.status_code == 200
+        assert '<script type="module" src="app.js">' in page.text
+        policy = page.headers["content-security-policy"]
+        assert "default-src 'self'" in policy
+        assert "connect-src 'self'" in policy
+        module = await http.get("/console/api.js")
+        assert module.headers["content-type"].startswith("text/javascript")
+        assert (await http.get("/console/../gql/app.py")).status_code == 404
