@@ -5,15 +5,24 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install test test-postgres lint migrate serve bench lock clean
+.PHONY: install vendor wheel test test-postgres lint migrate serve bench lock clean
 
-$(STAMP): requirements.lock pyproject.toml
+VENDOR_LOCK := gql/static/vendor.lock.json
+
+$(STAMP): requirements.lock pyproject.toml $(VENDOR_LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv with the pinned dependencies and the project itself.
+	@$(BIN)/python -m gql.vendor
+
+vendor: ## Fetch GraphiQL's pinned browser assets from the npm registry (hashes checked).
+	$(PYTHON) -m gql.vendor
+
+wheel: vendor ## Build the wheel into dist/, GraphiQL's assets included.
+	$(PYTHON) -m pip wheel --quiet --disable-pip-version-check --no-deps -w dist .
 
 lint: install ## ruff and mypy.
 	$(BIN)/ruff check .
@@ -41,4 +50,4 @@ lock: ## Re-resolve requirements.lock from pyproject.toml (run after changing de
 	/tmp/chameleon-lock/bin/pip freeze --exclude-editable > requirements.lock
 
 clean: ## Remove the virtualenv and local data.
-	rm -rf $(VENV) .chameleon .bench
+	rm -rf $(VENV) .chameleon .bench .artifacts dist gql/static/vendor

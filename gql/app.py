@@ -26,7 +26,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
-from gql import shutdown
+from gql import browser, shutdown
 from gql.http import GraphQLHTTP
 from gql.masking import MaskUnexpectedErrors, quiet_strawberry_error_log
 from gql.metrics import Metrics
@@ -146,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/health", health),
             Route("/ready", ready),
             Route("/metrics", prometheus),
+            *browser.routes(settings),
         ],
         middleware=[
             Middleware(

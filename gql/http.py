@@ -18,11 +18,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry import Schema
 from strawberry.exceptions import MissingQueryError
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from gql import graphiql
 from gql import params as gql_params
 from gql.metrics import Metrics, StatementCount, current_statements
 from resolvers.context import RequestContext
@@ -116,7 +116,8 @@ class GraphQLHTTP:
             return self._error(JSON, RequestError(405, "use GET or POST", {"Allow": "GET, POST"}))
         accept = request.headers.get("accept")
         if request.method == "GET" and self._wants_ide(request, accept):
-            return HTMLResponse(get_graphql_ide_html("graphiql"))
+            status, page = graphiql.page()
+            return HTMLResponse(page, status_code=status)
         media = negotiate(accept)
         if media is None:
             return self._error(

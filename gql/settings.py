@@ -19,6 +19,8 @@ class Settings(DatabaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     graphiql: bool = True
+    # The live console at /console (static pages over the public API).
+    console: bool = True
     introspection: bool = True
     cors_origins: list[str] = Field(default_factory=list)
     max_query_depth: int = 12

@@ -1,0 +1,36 @@
+// The instances page: every instance with its status and its units of work by status.
+
+import { listInstances } from "../api.js";
+import { clear, h, statusBadge, time } from "../dom.js";
+import { statusBar, total } from "./common.js";
+
+export async function renderInstances(view) {
+  const instances = await listInstances();
+  const rows = instances.map((i) =>
+    h("tr", { "data-instance": i.id },
+      h("td", {}, h("a", { href: `#/instance/${i.id}`, class: "strong" }, i.name),
+        i.description ? h("div", { class: "muted small" }, i.description) : null),
+      h("td", {}, statusBadge(i.status)),
+      h("td", {}, `${i.masterWorkflow.name} v${i.masterWorkflow.version}`),
+      h("td", { class: "num" }, i.counts.PENDING.toLocaleString()),
+      h("td", { class: "num" }, i.counts.ACTIVE.toLocaleString()),
+      h("td", { class: "num" }, (i.counts.PENDING_PILOT_APPROVAL + i.counts.PAUSED).toLocaleString()),
+      h("td", { class: "num" }, i.counts.COMPLETED.toLocaleString()),
+      h("td", { class: "num" }, (i.counts.FAILED + i.counts.FAILED_SECURITY_BREACH).toLocaleString()),
+      h("td", { class: "num" }, total(i.counts).toLocaleString()),
+      h("td", { class: "bar-cell" }, statusBar(i.counts)),
+      h("td", { class: "muted small" }, time(i.deploymentDate)),
+      h("td", {}, h("a", { href: `#/events/${i.id}`, class: "small" }, "live events"))));
+  clear(view,
+    h("section", { class: "page-head" },
+      h("h1", {}, "Instances"),
+      h("p", { class: "muted" }, `${instances.length} deployed workflow instance${instances.length === 1 ? "" : "s"}.`)),
+    instances.length === 0
+      ? h("p", { class: "empty" }, "No instances yet. Load the demo with `chameleon demo`, or instantiate a template.")
+      : h("div", { class: "card" }, h("table", { class: "table" },
+        h("thead", {}, h("tr", {},
+          ["Instance", "Status", "Workflow", "Waiting", "Active", "Held", "Completed", "Failed", "Total", "By status", "Deployed", ""]
+            .map((t) => h("th", { class: ["Waiting", "Active", "Held", "Completed", "Failed", "Total"].includes(t) ? "num" : "" }, t)))),
+        h("tbody", {}, rows))));
+  return null;
+}

@@ -1,0 +1,122 @@
+"""A real headless Chromium (Debian's, driven by Playwright) that may talk to 127.0.0.1 only.
+
+Every request to another host is aborted and recorded, so a page that depends on a CDN or
+any outside service fails its test instead of passing on a machine that happens to have
+internet access. Screenshots go to .artifacts/browser/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.async_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Route,
+    WebSocket,
+    async_playwright,
+)
+
+from gql import demo
+from gql.app import create_app
+from gql.settings import Settings
+from storage.engines import Tiers
+from tests.databases import TierUrls
+from tests.live_server import LiveServer, serve
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / ".artifacts" / "browser"
+LOCAL_HOSTS = {"127.0.0.1"}
+
+
+@dataclass
+class OfflinePage:
+    """A page with what it tried to reach outside and what went wrong in it."""
+
+    page: Page
+    blocked: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    async def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        await self.page.screenshot(path=str(path), full_page=True)
+        print(f"screenshot: {path}")
+        return path
+
+    def assert_clean(self) -> None:
+        """Nothing was requested from outside 127.0.0.1 and no script failed."""
+        assert self.blocked == [], f"requests that left 127.0.0.1: {self.blocked}"
+        assert self.errors == [], f"errors in the page: {self.errors}"
+
+
+def require_chromium() -> None:
+    """The browser tests fail, never skip, without the browser (CI installs it first)."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's chromium; "
+            "run `sudo scripts/install-system-packages`"
+        )
+
+
+@contextlib.asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    require_chromium()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM))
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@contextlib.asynccontextmanager
+async def offline_page(width: int = 1440, height: int = 900) -> AsyncIterator[OfflinePage]:
+    async with chromium() as browser:
+        context = await browser.new_context(viewport={"width": width, "height": height})
+        page = await context.new_page()
+        offline = OfflinePage(page)
+
+        async def only_local(route: Route) -> None:
+            url = route.request.url
+            if urlsplit(url).hostname in LOCAL_HOSTS:
+                await route.continue_()
+            else:
+                offline.blocked.append(url)
+                await route.abort()
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                offline.errors.append(f"console: {message.text} at {message.location}")
+
+        def on_websocket(socket: WebSocket) -> None:
+            if urlsplit(socket.url).hostname not in LOCAL_HOSTS:
+                offline.blocked.append(socket.url)
+
+        await context.route("**/*", only_local)
+        page.on("websocket", on_websocket)
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: offline.errors.append(f"uncaught: {error}"))
+        try:
+            yield offline
+        finally:
+            await context.close()
+
+
+@contextlib.asynccontextmanager
+async def demo_server(urls: TierUrls, uow_count: int = 40) -> AsyncIterator[LiveServer]:
+    """The demo data set (a smaller one) behind the real app on a real socket."""
+    tiers = Tiers.open(urls.template, urls.instance)
+    try:
+        await demo.load_demo(tiers, uow_count=uow_count)
+    finally:
+        await tiers.dispose()
+    app = create_app(Settings(template_db_url=urls.template, instance_db_url=urls.instance))
+    async with serve(app) as server:
+        yield server
