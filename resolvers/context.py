@@ -47,12 +47,19 @@ class TierReader:
         self.tier = tier
         self._connection: AsyncConnection | None = None
         self._lock = asyncio.Lock()
+        # The task whose statement is running: a loader's batch runs in a task of its own,
+        # which cancelling the request does not reach (see `interrupt`).
+        self._running: asyncio.Task[Any] | None = None
 
     async def execute(self, statement: Executable) -> Result[Any]:
         async with self._lock:
             if self._connection is None:
                 self._connection = await self.tier.engine.connect()
-            return await self._connection.execute(statement)
+            self._running = asyncio.current_task()
+            try:
+                return await self._connection.execute(statement)
+            finally:
+                self._running = None
 
     async def run_sync(self, body: Callable[[Connection], T]) -> T:
         """Run synchronous Core (a storage read shared with the write path) on this
@@ -60,7 +67,20 @@ class TierReader:
         async with self._lock:
             if self._connection is None:
                 self._connection = await self.tier.engine.connect()
-            return await self._connection.run_sync(body)
+            self._running = asyncio.current_task()
+            try:
+                return await self._connection.run_sync(body)
+            finally:
+                self._running = None
+
+    def interrupt(self) -> None:
+        """Cancels the statement running on this connection (an operation timed out).
+
+        On PostgreSQL asyncpg answers the cancellation by asking the server to cancel the
+        statement; `close` then throws the connection away if it is left unusable."""
+        running = self._running
+        if running is not None and running is not asyncio.current_task():
+            running.cancel()
 
     @property
     def opened(self) -> bool:
@@ -146,6 +166,8 @@ class RequestContext:
     request_id: str = field(default_factory=lambda: new_id().hex[:16])
     caller: Caller = field(default_factory=Caller)
     max_page_size: int = 500
+    # Who the caller is for the rate limit (`gql.rate_limit.rate_limit_key`).
+    caller_key: str = "local"
     # How long an idempotency key replays its first answer (CHAMELEON_IDEMPOTENCY_RETENTION_S).
     idempotency_retention_s: float = 86_400.0
     extras: dict[str, Any] = field(default_factory=dict)
@@ -179,6 +201,11 @@ class RequestContext:
         """
         self._loaders.clear()
         await self.close()
+
+    def interrupt(self) -> None:
+        """Cancels the statements this request's readers are running (a timeout)."""
+        for reader in self._readers.values():
+            reader.interrupt()
 
     async def close(self) -> None:
         for reader in self._readers.values():
