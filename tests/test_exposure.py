@@ -27,7 +27,8 @@ async def test_binding_off_the_loopback_without_auth_refuses_to_start(
 
 async def test_insecure_anonymous_starts_and_warns(db_urls: TierUrls) -> None:
     with running_server(db_urls, args=["--host", "0.0.0.0", "--insecure-anonymous"]) as server:
-        health = httpx.get(f"http://127.0.0.1:{server.port}/health", timeout=5)
+        async with httpx.AsyncClient() as http:
+            health = await http.get(f"http://127.0.0.1:{server.port}/health")
         assert health.status_code == 200
         server.terminate()
         output = server.process.stdout.read() if server.process.stdout else ""

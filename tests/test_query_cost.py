@@ -72,7 +72,8 @@ async def test_a_deep_read_of_modest_pages_is_served(client: GraphQLClient) -> N
         for role in workflow["roles"]
         for edge in role["uows"]["edges"]
     ]
-    assert uows and all(uow["history"]["edges"] for uow in uows)
+    assert uows
+    assert all(uow["history"]["edges"] for uow in uows)
 
 
 def test_fragments_and_plain_lists_count() -> None:
@@ -96,7 +97,7 @@ def test_nested_pages_multiply(firsts: list[int]) -> None:
     """The cost of nested connections of any page sizes, against a formula written apart."""
     names = ["instances", "uows", "history"]
     query = "{ " + "".join(
-        f"{name}(first: {first}) {{ edges {{ node {{ " for name, first in zip(names, firsts)
+        f"{name}(first: {first}) {{ edges {{ node {{ " for name, first in zip(names, firsts, strict=False)
     )
     query += "id" + " } } }" * len(firsts) + " }"
     expected = 0
