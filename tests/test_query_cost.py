@@ -95,10 +95,9 @@ def test_fragments_and_plain_lists_count() -> None:
 @given(firsts=st.lists(st.integers(0, 500), min_size=1, max_size=3))
 def test_nested_pages_multiply(firsts: list[int]) -> None:
     """The cost of nested connections of any page sizes, against a formula written apart."""
-    names = ["instances", "uows", "history"]
-    query = "{ " + "".join(
-        f"{name}(first: {first}) {{ edges {{ node {{ " for name, first in zip(names, firsts, strict=False)
-    )
+    names = ["instances", "uows", "history"][: len(firsts)]
+    levels = zip(names, firsts, strict=True)
+    query = "{ " + "".join(f"{name}(first: {n}) {{ edges {{ node {{ " for name, n in levels)
     query += "id" + " } } }" * len(firsts) + " }"
     expected = 0
     for first in reversed(firsts):
