@@ -28,7 +28,8 @@ EXAMPLES = settings(
     # One server and data set for the examples of a test: each checks nothing was written.
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-START = """mutation($i: StartWorkInput!) { startWork(input: $i) { uow { id } errors { code path message } } }"""
+START = """mutation($i: StartWorkInput!) {
+  startWork(input: $i) { uow { id } errors { code path message } } }"""
 TRANSITION = """mutation($i: TransitionUowInput!) {
   transitionUow(input: $i) { uow { version } errors { code path message } } }"""
 MEMORY = """mutation($i: PutRoleMemoryInput!) {
