@@ -152,3 +152,32 @@ async def test_the_limit_is_in_bytes_of_json(
     else:
         refused_at(payload, "input", "details")
         assert buffer.depth + buffer.flushed == before
+
+
+async def test_the_telemetry_buffer_is_bounded_in_bytes(db_urls: TierUrls) -> None:
+    """Past the buffer's bytes (not its entry count) recordTelemetry answers BACKPRESSURE;
+    an entry larger than the whole buffer is refused as invalid (it could never fit)."""
+    application = create_app(
+        Settings(
+            template_db_url=db_urls.template,
+            instance_db_url=db_urls.instance,
+            telemetry_buffer_bytes=20_000,
+            telemetry_flush_interval_s=600,  # nothing leaves the buffer during the test
+        )
+    )
+    async with (
+        serve(application) as server,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as http,
+    ):
+        client = GraphQLClient(http)
+        scenario = await build_scenario(client, uows=1, steps=0)
+        entry = {"instanceId": scenario.instance_id, "logType": "TELEMETRY"}
+        answers = [
+            await payload_of(client, RECORD, {**entry, "details": blob(5_000)}) for _ in range(4)
+        ]
+        assert [a["accepted"] for a in answers] == [True, True, True, False]
+        assert answers[3]["errors"][0]["code"] == "BACKPRESSURE"
+        assert application.state.telemetry.bytes <= 20_000
+        huge = await payload_of(client, RECORD, {**entry, "details": blob(25_000)})
+        assert huge["errors"][0]["code"] == "VALIDATION_FAILED"
+        assert "the buffer holds at most 20000" in huge["errors"][0]["message"]
