@@ -199,7 +199,7 @@ class GraphQLHTTP:
             # The request's own awaits are cancelled; its loaders' statements run in tasks
             # of their own and are cancelled here (PostgreSQL's statement_timeout, set to the
             # same figure, is the database's own backstop).
-            context.interrupt()
+            await context.interrupt()
             return self._timed_out(media)
         except InvalidOperationTypeError as error:
             if error.operation_type == OperationType.MUTATION:

@@ -73,14 +73,27 @@ class TierReader:
             finally:
                 self._running = None
 
-    def interrupt(self) -> None:
-        """Cancels the statement running on this connection (an operation timed out).
+    async def interrupt(self) -> None:
+        """Stops the statement running on this connection (its operation timed out).
 
-        On PostgreSQL asyncpg answers the cancellation by asking the server to cancel the
-        statement; `close` then throws the connection away if it is left unusable."""
-        running = self._running
-        if running is not None and running is not asyncio.current_task():
-            running.cancel()
+        The task awaiting it is cancelled: on PostgreSQL asyncpg then asks the server to
+        cancel the statement. SQLite runs it on aiosqlite's thread, which a cancelled task
+        does not stop, so SQLite is asked to interrupt it first (`sqlite3_interrupt`, made
+        to be called from another thread)."""
+        running, connection = self._running, self._connection
+        if running is None or running is asyncio.current_task():
+            return
+        if connection is not None and self.tier.dialect == "sqlite":
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            if driver is not None:
+                await driver.interrupt()
+        running.cancel()
+
+    @property
+    def busy(self) -> bool:
+        """True while a statement runs on this connection."""
+        return self._running is not None
 
     @property
     def opened(self) -> bool:
@@ -202,10 +215,10 @@ class RequestContext:
         self._loaders.clear()
         await self.close()
 
-    def interrupt(self) -> None:
-        """Cancels the statements this request's readers are running (a timeout)."""
+    async def interrupt(self) -> None:
+        """Stops the statements this request's readers are running (a timeout)."""
         for reader in self._readers.values():
-            reader.interrupt()
+            await reader.interrupt()
 
     async def close(self) -> None:
         for reader in self._readers.values():
