@@ -28,8 +28,9 @@ MAX_CALLERS = 100_000  # buckets kept; the least recently used is forgotten past
 
 
 def rate_limit_key(scope: Scope) -> str:
-    """Who the caller is, for the rate limit: the client's address (the peer of the socket;
-    a reverse proxy must be trusted with `--forwarded-allow-ips` for it to be the client's)."""
+    """Who the caller is, for the rate limit: the client's address. Behind a reverse proxy
+    this is the address the proxy forwards (X-Forwarded-For), which uvicorn takes only from
+    the proxies listed in FORWARDED_ALLOW_IPS (default 127.0.0.1)."""
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
 
