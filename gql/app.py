@@ -27,7 +27,7 @@ from strawberry.extensions import (
 )
 
 from gql import metrics_listener, shutdown
-from gql.cost import QueryCostLimit
+from gql.cost import CostCache, QueryCostLimit
 from gql.http import GraphQLHTTP
 from gql.masking import MaskUnexpectedErrors, quiet_strawberry_error_log
 from gql.metrics import Metrics
@@ -58,6 +58,7 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
     ]
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
+    costs = CostCache(maxsize=512)
     # One limiter for the app: its buckets outlive the operations.
     limiter = RateLimiter(settings.rate_limit_per_s or 0.0, settings.rate_limit_burst)
     extensions: list[Callable[[], SchemaExtension]] = [
@@ -67,7 +68,7 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
         RequireOperationName,
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
-        lambda: QueryCostLimit(limit=settings.max_query_cost),
+        lambda: QueryCostLimit(limit=settings.max_query_cost, cache=costs),
     ]
     if limiter.enabled:
         extensions.append(lambda: MutationRateLimit(limiter=limiter))

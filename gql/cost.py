@@ -18,7 +18,10 @@ validation, before the first resolver), once per operation.
 
 from __future__ import annotations
 
+import contextlib
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -68,6 +71,11 @@ class _Walker:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
+        self.used: set[str] = set()  # variables that gave a page size
+
+    def cost(self, operation: OperationDefinitionNode) -> int:
+        root = self.schema.get_root_type(operation.operation)
+        return 0 if root is None else self.selection_cost(operation.selection_set, root)
 
     def selection_cost(self, selections: SelectionSetNode | None, parent: GraphQLNamedType) -> int:
         if selections is None:
@@ -134,6 +142,7 @@ class _Walker:
             if isinstance(value, IntValueNode):
                 return int(value.value)
             if isinstance(value, VariableNode):
+                self.used.add(value.name.value)
                 given = self.variables.get(value.name.value)
                 if isinstance(given, int) and not isinstance(given, bool):
                     return given
@@ -152,18 +161,73 @@ def operation_cost(
 ) -> int:
     """The cost of `operation`; the document is already bounded (tokens, depth), so the
     walk is short."""
-    root = schema.get_root_type(operation.operation)
-    if root is None:
-        return 0
-    return _Walker(schema, fragments, variables).selection_cost(operation.selection_set, root)
+    return _Walker(schema, fragments, variables).cost(operation)
+
+
+Key = tuple[str, str | None]
+MAX_VALUES_PER_DOCUMENT = 64  # page sizes remembered per document (`first: $n` as sent)
+
+
+@dataclass(slots=True)
+class _Known:
+    variables: tuple[str, ...]  # the variables whose value changes the cost (`first: $n`)
+    costs: dict[tuple[Any, ...], int] = field(default_factory=dict)
+
+
+class CostCache:
+    """The costs of the documents seen, by query text and operation name, least recently
+    used forgotten first (as the parser and validation caches do): the walk takes tens of
+    µs, a real share of a small mutation's time, and clients send the same few documents.
+    A document whose pages come from variables is remembered per value of those."""
+
+    def __init__(self, maxsize: int = 512) -> None:
+        self.maxsize = maxsize
+        self._known: OrderedDict[Key, _Known] = OrderedDict()
+
+    def cost(
+        self,
+        schema: GraphQLSchema,
+        query: str | None,
+        operation: OperationDefinitionNode,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+    ) -> int:
+        if query is None:  # a document given parsed: nothing to key it by
+            return operation_cost(schema, operation, fragments, variables)
+        key = (query, operation.name.value if operation.name else None)
+        known = self._known.get(key)
+        if known is None:
+            walker = _Walker(schema, fragments, variables)
+            cost = walker.cost(operation)
+            known = self._known[key] = _Known(tuple(sorted(walker.used)))
+            if len(self._known) > self.maxsize:
+                self._known.popitem(last=False)
+            self._remember(known, variables, cost)
+            return cost
+        self._known.move_to_end(key)
+        values = tuple(variables.get(name) for name in known.variables)
+        with contextlib.suppress(TypeError):  # an unhashable value: never remembered
+            if values in known.costs:
+                return known.costs[values]
+        cost = operation_cost(schema, operation, fragments, variables)
+        self._remember(known, variables, cost)
+        return cost
+
+    @staticmethod
+    def _remember(known: _Known, variables: Mapping[str, Any], cost: int) -> None:
+        if len(known.costs) < MAX_VALUES_PER_DOCUMENT:
+            values = tuple(variables.get(name) for name in known.variables)
+            with contextlib.suppress(TypeError):
+                known.costs[values] = cost
 
 
 class QueryCostLimit(SchemaExtension):
     """Refuses an operation over the limit as execution starts: no resolver has run, so no
     SQL has been sent. A GraphQL error with code QUERY_TOO_COSTLY and the computed cost."""
 
-    def __init__(self, *, limit: int) -> None:
+    def __init__(self, *, limit: int, cache: CostCache) -> None:
         self.limit = limit
+        self.cache = cache
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
@@ -181,8 +245,9 @@ class QueryCostLimit(SchemaExtension):
                     for d in document.definitions
                     if isinstance(d, FragmentDefinitionNode)
                 }
-                cost = operation_cost(
+                cost = self.cache.cost(
                     context.schema._schema,
+                    context.query,
                     chosen,
                     fragments,
                     context.variables or {},

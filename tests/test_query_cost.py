@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.applications import Starlette
 
-from gql.cost import PLAIN_LIST_ESTIMATE, operation_cost
+from gql.cost import PLAIN_LIST_ESTIMATE, CostCache, operation_cost
 from schema.assemble import build_schema
 from tests.client import GraphQLClient
 from tests.scenario import build_scenario
@@ -103,3 +103,31 @@ def test_nested_pages_multiply(firsts: list[int]) -> None:
     for first in reversed(firsts):
         expected = first * (3 + expected)
     assert cost_of(query) == expected
+
+
+CACHED = """query Q($a: Int, $b: Int) { instances(first: $a) { edges { node {
+  uows(first: $b) { totalCount } actors { id } } } } }"""
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.lists(
+        st.fixed_dictionaries(
+            {}, optional={"a": st.integers(0, 600) | st.none(), "b": st.integers(0, 600)}
+        ),
+        min_size=1,
+        max_size=80,
+    )
+)
+def test_the_cache_answers_what_the_walk_does(values: list[dict[str, Any]]) -> None:
+    """Remembered costs are per value of the variables that set pages, never stale."""
+    cache = CostCache(maxsize=2)
+    (operation,) = parse(CACHED).definitions
+    assert isinstance(operation, OperationDefinitionNode)
+    for variables in values:
+        expected = operation_cost(SCHEMA, operation, {}, variables)
+        assert cache.cost(SCHEMA, CACHED, operation, {}, variables) == expected
+        other = "{ instances { totalCount } }"  # another document in the small cache
+        (plain,) = parse(other).definitions
+        assert isinstance(plain, OperationDefinitionNode)
+        assert cache.cost(SCHEMA, other, plain, {}, variables) == 50
