@@ -26,17 +26,21 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
-from gql import browser, shutdown
+from gql import browser, metrics_listener, shutdown
+from gql.cost import CostCache, QueryCostLimit
 from gql.http import GraphQLHTTP
 from gql.masking import MaskUnexpectedErrors, quiet_strawberry_error_log
 from gql.metrics import Metrics
 from gql.operations import RequireOperationName
+from gql.rate_limit import MutationRateLimit, RateLimiter, rate_limit_key
 from gql.server_state import ServerState
 from gql.settings import Settings
+from gql.suggestions import HideSuggestions
 from gql.websockets import GraphQLWebSockets
 from migrations import runner
 from resolvers.context import RequestContext
 from schema.assemble import build_schema
+from storage import values
 
 log = logging.getLogger("chameleon")
 
@@ -54,14 +58,23 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
     ]
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
-    return [
+    costs = CostCache(maxsize=512)
+    # One limiter for the app: its buckets outlive the operations.
+    limiter = RateLimiter(settings.rate_limit_per_s or 0.0, settings.rate_limit_burst)
+    extensions: list[Callable[[], SchemaExtension]] = [
         MaskUnexpectedErrors,
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=512),
         RequireOperationName,
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
+        lambda: QueryCostLimit(limit=settings.max_query_cost, cache=costs),
     ]
+    if limiter.enabled:
+        extensions.append(lambda: MutationRateLimit(limiter=limiter))
+    if not settings.field_suggestions:
+        extensions.append(HideSuggestions)
+    return extensions
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -73,11 +86,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     state = ServerState()
 
     async def make_context(request: Request | WebSocket) -> RequestContext:
+        # The JSON byte limit holds for the request's task and what it starts (the
+        # services check values there, before anything is written).
+        values.max_json_bytes.set(settings.max_json_value_bytes)
         return RequestContext(
             tiers=state.tiers,
             events=state.bus,
             telemetry=state.telemetry,
             max_page_size=settings.max_page_size,
+            caller_key=rate_limit_key(request.scope),
             idempotency_retention_s=settings.idempotency_retention_s,
         )
 
@@ -85,8 +102,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         schema,
         make_context,
         metrics,
-        graphiql=settings.graphiql,
+        graphiql=bool(settings.graphiql),
         max_body_bytes=settings.max_body_bytes,
+        operation_timeout_s=settings.operation_timeout_s,
     )
 
     websockets = GraphQLWebSockets(schema, make_context)
@@ -105,7 +123,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
         undo_signals = shutdown.install(end_websockets)
         try:
-            yield
+            async with contextlib.AsyncExitStack() as listeners:
+                if settings.metrics_port is not None:
+                    await listeners.enter_async_context(
+                        metrics_listener.serving(
+                            metrics_listener.metrics_app(prometheus),
+                            settings.metrics_host,
+                            settings.metrics_port,
+                        )
+                    )
+                yield
         finally:
             undo_signals()
             await end_websockets()
@@ -139,15 +166,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def prometheus(request: Request) -> Response:
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    routes = [
+        Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        WebSocketRoute("/graphql", websockets),
+        Route("/health", health),
+        Route("/ready", ready),
+    ]
+    if settings.metrics_on_main_port:
+        routes.append(Route("/metrics", prometheus))
+    routes.extend(browser.routes(settings))
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-            WebSocketRoute("/graphql", websockets),
-            Route("/health", health),
-            Route("/ready", ready),
-            Route("/metrics", prometheus),
-            *browser.routes(settings),
-        ],
+        routes=routes,
         middleware=[
             Middleware(
                 CORSMiddleware,

@@ -15,6 +15,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from gql import demo as demo_data
+from gql import exposure
 from gql.settings import Settings
 from migrations import runner
 from schema.assemble import build_schema
@@ -79,18 +80,34 @@ def serve(
     access_log: bool = typer.Option(
         None, help="Log a line per request (default: CHAMELEON_ACCESS_LOG, off)."
     ),
+    insecure_anonymous: bool = typer.Option(
+        False,
+        "--insecure-anonymous",
+        help="Serve anonymous full access on a non-loopback address without auth "
+        "(also CHAMELEON_INSECURE_ANONYMOUS); warned at every start.",
+    ),
 ) -> None:
     """Serve the GraphQL API (with GraphiQL at /graphql in a browser)."""
     settings = Settings()
+    if insecure_anonymous:
+        settings.insecure_anonymous = True
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    refused = exposure.refusal(settings, bind_host)
+    if refused is not None:
+        typer.echo(refused, err=True)
+        raise typer.Exit(2)
+    warned = exposure.warning(settings, bind_host)
+    if warned is not None:
+        typer.secho(warned, err=True, fg="yellow")
     if workers > 1 and settings.embedded:
         typer.echo("Several workers need PostgreSQL: SQLite has a single writer.", err=True)
         raise typer.Exit(2)
     prepare_databases(settings)
     if demo:
         asyncio.run(_load_demo(settings, only_once=True))
-    bind_host = host or settings.host
-    bind_port = port or settings.port
-    typer.echo(f"GraphiQL: http://{bind_host}:{bind_port}/graphql")
+    shown = "GraphiQL" if settings.graphiql else "GraphQL"
+    typer.echo(f"{shown}: http://{bind_host}:{bind_port}/graphql")
     uvicorn.run(
         "gql.app:create_app",
         factory=True,

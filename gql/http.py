@@ -9,6 +9,7 @@ still serves the WebSocket transports.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,6 +26,7 @@ from strawberry.types.graphql import OperationType
 from gql import graphiql
 from gql import params as gql_params
 from gql.metrics import Metrics, StatementCount, current_statements
+from gql.rate_limit import RATE_LIMITED
 from resolvers.context import RequestContext
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -91,12 +93,14 @@ class GraphQLHTTP:
         *,
         graphiql: bool,
         max_body_bytes: int = 1_000_000,
+        operation_timeout_s: float = 30.0,
     ) -> None:
         self.schema = schema
         self.make_context = make_context
         self.metrics = metrics
         self.graphiql = graphiql
         self.max_body_bytes = max_body_bytes
+        self.operation_timeout_s = operation_timeout_s
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -184,13 +188,20 @@ class GraphQLHTTP:
             allowed |= {OperationType.MUTATION}
         context = await self.make_context(request)
         try:
-            result = await self.schema.execute(
-                params["query"],
-                variable_values=params.get("variables"),
-                context_value=context,
-                operation_name=params.get("operationName"),
-                allowed_operation_types=allowed,
-            )
+            async with asyncio.timeout(self.operation_timeout_s):
+                result = await self.schema.execute(
+                    params["query"],
+                    variable_values=params.get("variables"),
+                    context_value=context,
+                    operation_name=params.get("operationName"),
+                    allowed_operation_types=allowed,
+                )
+        except TimeoutError:
+            # The request's own awaits are cancelled; its loaders' statements run in tasks
+            # of their own and are cancelled here (PostgreSQL's statement_timeout, set to the
+            # same figure, is the database's own backstop).
+            await context.interrupt()
+            return self._timed_out(media)
         except InvalidOperationTypeError as error:
             if error.operation_type == OperationType.MUTATION:
                 raise RequestError(405, "mutations need POST", {"Allow": "POST"}) from None
@@ -214,7 +225,18 @@ class GraphQLHTTP:
         if result.extensions:
             body["extensions"] = result.extensions
         status = 400 if request_error and media == GRAPHQL_RESPONSE else 200
-        return JSONResponse(body, status_code=status, media_type=media)
+        headers = {}
+        first = (result.errors[0].extensions or {}) if result.errors else {}
+        if request_error and first.get("code") == RATE_LIMITED:
+            status = 429
+            headers["Retry-After"] = str(first["retryAfter"])
+        return JSONResponse(body, status_code=status, media_type=media, headers=headers)
+
+    def _timed_out(self, media: str) -> Response:
+        """A GraphQL error with code TIMEOUT: the operation ran out of time and was stopped."""
+        message = f"the operation took longer than {self.operation_timeout_s:g} s and was stopped"
+        error = GraphQLError(message, extensions={"code": "TIMEOUT"})
+        return JSONResponse({"data": None, "errors": [error.formatted]}, media_type=media)
 
     @staticmethod
     def _error(media: str, error: RequestError) -> Response:

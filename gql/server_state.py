@@ -39,7 +39,11 @@ class ServerState:
 
     async def open(self, settings: Settings, metrics: Metrics) -> None:
         tiers = Tiers.open(
-            settings.template_db_url, settings.instance_db_url, echo=settings.sql_echo
+            settings.template_db_url,
+            settings.instance_db_url,
+            echo=settings.sql_echo,
+            # The database's own backstop for the operation timeout (`gql.http`).
+            statement_timeout_ms=round(settings.operation_timeout_s * 1000),
         )
         metrics.watch_tier(tiers.template)
         metrics.watch_tier(tiers.instance)

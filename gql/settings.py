@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from storage.settings import DatabaseSettings
 
@@ -18,10 +18,38 @@ class Settings(DatabaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
-    graphiql: bool = True
-    # The live console at /console (static pages over the public API).
-    console: bool = True
-    introspection: bool = True
+    # `production` turns GraphiQL, introspection, field suggestions and /metrics on the main
+    # port off unless each is enabled explicitly (see `gql.profile`).
+    profile: Literal["development", "production"] = "development"
+    # None: the profile decides (on in development, off in production).
+    graphiql: bool | None = None
+    introspection: bool | None = None
+    field_suggestions: bool | None = None
+    # The live console at /console (static pages over the public API); the profile decides.
+    console: bool | None = None
+    # A second listener serving only /metrics (then not on the main port in any profile).
+    metrics_port: int | None = Field(default=None, ge=1, le=65_535)
+    metrics_host: str = "127.0.0.1"
+
+    # Auth is configured as soon as one of these is set (the token checks live elsewhere);
+    # without it, anonymous full access is served on a loopback address only.
+    auth_secret: str | None = None
+    auth_jwks: str | None = None
+    auth_issuer: str | None = None
+    auth_audience: str | None = None
+    # Serve anonymous full access on a non-loopback address anyway (warned at every start).
+    insecure_anonymous: bool = False
+
+    # An HTTP operation running longer is cancelled (and its PostgreSQL statement with it).
+    operation_timeout_s: float = Field(default=30.0, gt=0)
+    # Objects a query may ask for, lists multiplying what is under them (see `gql.cost`).
+    max_query_cost: int = Field(default=1_000_000, ge=1)
+    # Bytes of one JSON value a client sends (attributes, details, metadata, memory...).
+    max_json_value_bytes: int = Field(default=1_000_000, ge=1)
+    # Mutations per second per caller (token bucket); 0 turns the limit off. None: the
+    # profile decides (off in development, 50 per second in production).
+    rate_limit_per_s: float | None = Field(default=None, ge=0)
+    rate_limit_burst: int = Field(default=100, ge=1)
     cors_origins: list[str] = Field(default_factory=list)
     max_query_depth: int = 12
     max_aliases: int = 30
@@ -48,3 +76,32 @@ class Settings(DatabaseSettings):
     telemetry_flush_interval_s: float = 0.5
     # How long a writing mutation's idempotencyKey replays its first answer (24 h).
     idempotency_retention_s: float = Field(default=86_400.0, gt=0)
+
+    @model_validator(mode="after")
+    def _profile_defaults(self) -> Settings:
+        """Fills what the operator left unset from the profile; explicit values win."""
+        development = self.profile == "development"
+        if self.graphiql is None:
+            self.graphiql = development
+        if self.console is None:
+            self.console = development
+        if self.introspection is None:
+            self.introspection = development
+        if self.field_suggestions is None:
+            self.field_suggestions = development
+        if self.rate_limit_per_s is None:
+            self.rate_limit_per_s = 0.0 if development else 50.0
+        if not self.introspection:
+            # Suggestions name fields and arguments: they would leak the hidden schema.
+            self.field_suggestions = False
+        return self
+
+    @property
+    def auth_configured(self) -> bool:
+        """True when any CHAMELEON_AUTH_* setting is given."""
+        return any((self.auth_secret, self.auth_jwks, self.auth_issuer, self.auth_audience))
+
+    @property
+    def metrics_on_main_port(self) -> bool:
+        """/metrics beside /graphql: in development, unless it has a port of its own."""
+        return self.profile == "development" and self.metrics_port is None

@@ -47,12 +47,19 @@ class TierReader:
         self.tier = tier
         self._connection: AsyncConnection | None = None
         self._lock = asyncio.Lock()
+        # The task whose statement is running: a loader's batch runs in a task of its own,
+        # which cancelling the request does not reach (see `interrupt`).
+        self._running: asyncio.Task[Any] | None = None
 
     async def execute(self, statement: Executable) -> Result[Any]:
         async with self._lock:
             if self._connection is None:
                 self._connection = await self.tier.engine.connect()
-            return await self._connection.execute(statement)
+            self._running = asyncio.current_task()
+            try:
+                return await self._connection.execute(statement)
+            finally:
+                self._running = None
 
     async def run_sync(self, body: Callable[[Connection], T]) -> T:
         """Run synchronous Core (a storage read shared with the write path) on this
@@ -60,7 +67,33 @@ class TierReader:
         async with self._lock:
             if self._connection is None:
                 self._connection = await self.tier.engine.connect()
-            return await self._connection.run_sync(body)
+            self._running = asyncio.current_task()
+            try:
+                return await self._connection.run_sync(body)
+            finally:
+                self._running = None
+
+    async def interrupt(self) -> None:
+        """Stops the statement running on this connection (its operation timed out).
+
+        The task awaiting it is cancelled: on PostgreSQL asyncpg then asks the server to
+        cancel the statement. SQLite runs it on aiosqlite's thread, which a cancelled task
+        does not stop, so SQLite is asked to interrupt it first (`sqlite3_interrupt`, made
+        to be called from another thread)."""
+        running, connection = self._running, self._connection
+        if running is None or running is asyncio.current_task():
+            return
+        if connection is not None and self.tier.dialect == "sqlite":
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            if driver is not None:
+                await driver.interrupt()
+        running.cancel()
+
+    @property
+    def busy(self) -> bool:
+        """True while a statement runs on this connection."""
+        return self._running is not None
 
     @property
     def opened(self) -> bool:
@@ -146,6 +179,8 @@ class RequestContext:
     request_id: str = field(default_factory=lambda: new_id().hex[:16])
     caller: Caller = field(default_factory=Caller)
     max_page_size: int = 500
+    # Who the caller is for the rate limit (`gql.rate_limit.rate_limit_key`).
+    caller_key: str = "local"
     # How long an idempotency key replays its first answer (CHAMELEON_IDEMPOTENCY_RETENTION_S).
     idempotency_retention_s: float = 86_400.0
     extras: dict[str, Any] = field(default_factory=dict)
@@ -179,6 +214,11 @@ class RequestContext:
         """
         self._loaders.clear()
         await self.close()
+
+    async def interrupt(self) -> None:
+        """Stops the statements this request's readers are running (a timeout)."""
+        for reader in self._readers.values():
+            await reader.interrupt()
 
     async def close(self) -> None:
         for reader in self._readers.values():

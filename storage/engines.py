@@ -58,21 +58,31 @@ def is_sqlite_file(url: str | URL) -> bool:
 
 
 def create_tier_engine(
-    url: str, *, echo: bool = False, lock_wait_ms: int = DEFAULT_LOCK_WAIT_MS
+    url: str,
+    *,
+    echo: bool = False,
+    lock_wait_ms: int = DEFAULT_LOCK_WAIT_MS,
+    statement_timeout_ms: int | None = None,
 ) -> AsyncEngine:
     """An engine with the dialect's settings of SPEC 3.1 applied on every connection.
 
     `lock_wait_ms` bounds how long a statement waits for another writer's lock (SQLite's
     busy timeout; PostgreSQL's lock_timeout when set below the default).
+    `statement_timeout_ms` is PostgreSQL's statement_timeout: the server cancels a statement
+    running longer, whatever happened to the client that sent it (the server's operation
+    timeout; SQLite has no such setting).
     """
     ensure_sqlite_dir(url)
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(lock_wait_ms))
         return engine
-    connect_args: dict[str, Any] = {}
+    server_settings: dict[str, str] = {}
     if lock_wait_ms != DEFAULT_LOCK_WAIT_MS:
-        connect_args = {"server_settings": {"lock_timeout": str(int(lock_wait_ms))}}
+        server_settings["lock_timeout"] = str(int(lock_wait_ms))
+    if statement_timeout_ms is not None:
+        server_settings["statement_timeout"] = str(int(statement_timeout_ms))
+    connect_args: dict[str, Any] = {"server_settings": server_settings} if server_settings else {}
     return create_async_engine(
         url,
         echo=echo,
@@ -176,10 +186,20 @@ class Tiers:
     instance: Tier
 
     @classmethod
-    def open(cls, template_url: str, instance_url: str, *, echo: bool = False) -> Tiers:
+    def open(
+        cls,
+        template_url: str,
+        instance_url: str,
+        *,
+        echo: bool = False,
+        statement_timeout_ms: int | None = None,
+    ) -> Tiers:
+        options: dict[str, Any] = {"echo": echo}
+        if statement_timeout_ms is not None:
+            options["statement_timeout_ms"] = statement_timeout_ms
         return cls(
-            Tier.open("template", template_url, echo=echo),
-            Tier.open("instance", instance_url, echo=echo),
+            Tier.open("template", template_url, **options),
+            Tier.open("instance", instance_url, **options),
         )
 
     async def dispose(self) -> None:

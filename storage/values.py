@@ -13,6 +13,7 @@ JSON values are also normalised so they read back, and hash, the same on both ti
 
 from __future__ import annotations
 
+import contextvars
 import json
 import math
 import re
@@ -23,6 +24,13 @@ from storage.errors import DomainError, ErrorCode
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _REFUSED_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+# Bytes one JSON value may take (CHAMELEON_MAX_JSON_VALUE_BYTES). The server sets it for
+# each request's task, which the services' checks run in; None (the CLI, tests of the
+# services alone) leaves values bounded by the request body only.
+max_json_bytes: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "max_json_bytes", default=None
+)
 
 
 def refused(path: tuple[str, ...], reason: str) -> DomainError:
@@ -113,6 +121,9 @@ def stored_size(value: Any, path: tuple[str, ...]) -> int:
         raise refused(path, "not JSON") from None  # not reached: the walk finds it
     if "\\u0000" in text:  # may be a NUL, or a backslash followed by "u0000" as text
         _raise_first_refused(value, path)
+    limit = max_json_bytes.get()
+    if limit is not None and size > limit:
+        raise refused(path, f"the value takes {size} bytes as JSON; at most {limit} are kept")
     return size
 
 

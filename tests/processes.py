@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,9 +60,10 @@ def wait_until_up(port: int, process: subprocess.Popen[Any], timeout: float = 60
 
 @contextmanager
 def running_server(
-    urls: Any, *, capture_output: bool = True, **settings: str
+    urls: Any, *, capture_output: bool = True, args: Sequence[str] = (), **settings: str
 ) -> Iterator[ServerProcess]:
-    """`chameleon serve` on a free port with the given tiers and CHAMELEON_* settings.
+    """`chameleon serve` on a free port with the given tiers and CHAMELEON_* settings
+    (and `args`: more options of `serve`).
 
     `capture_output=False` sends the server's log to /dev/null: a long benchmark would
     otherwise fill the pipe and stall the server."""
@@ -75,7 +76,7 @@ def running_server(
     }
     output = subprocess.PIPE if capture_output else subprocess.DEVNULL
     process = subprocess.Popen(
-        [sys.executable, "-m", "gql", "serve", "--port", str(port)],
+        [sys.executable, "-m", "gql", "serve", "--port", str(port), *args],
         env=env,
         stdout=output,
         stderr=subprocess.STDOUT,
