@@ -27,6 +27,15 @@ class Settings(DatabaseSettings):
     max_page_size: int = 500
     max_body_bytes: int = 6_000_000
 
+    # Callers (SPEC 8, `gql.auth`): auth is on as soon as one of these is set, and then every
+    # request needs a bearer token. HS256 tokens are checked with the secret, RS256/ES256
+    # tokens with the JWKS (a file path or an http(s) URL); issuer and audience, when set,
+    # must match the token's `iss` and `aud`.
+    auth_secret: str | None = Field(default=None, repr=False)
+    auth_jwks: str | None = None
+    auth_issuer: str | None = None
+    auth_audience: str | None = None
+
     event_bus: Literal["memory", "postgres"] = "memory"
     subscriber_queue_size: int = 1_000
     # Events kept while the PostgreSQL bus reconnects; past it the oldest are dropped.
