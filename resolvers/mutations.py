@@ -11,6 +11,7 @@ from resolvers.access import authorize
 from resolvers.context import RequestContext
 from resolvers.errors import ClientError, parse_uuid
 from resolvers.idempotency import run_once
+from storage.access import with_caller
 from storage.engines import Tier, Tiers
 from storage.errors import DomainError, ErrorCode, Problem
 from storage.models import ActorRow, AssignmentRow, InstanceRow, RoleMemoryRow
@@ -501,7 +502,7 @@ async def record_telemetry(ctx: RequestContext, data: Any) -> Outcome[bool]:
             role_id=optional_input_id(data.role_id, "roleId"),
             interaction_id=optional_input_id(data.interaction_id, "interactionId"),
             log_type=data.log_type,
-            details=data.details,
+            details=with_caller(data.details, ctx.caller.subject),
             error=data.error,
         )
         await telemetry_checks.check_entry(ctx.tiers.instance, entry)

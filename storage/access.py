@@ -103,18 +103,23 @@ def acting_as(subject: str | None) -> Iterator[None]:
         _acting_subject.reset(token)
 
 
-def audited_metadata(metadata: Any) -> Any:
-    """A transition's history metadata with the acting subject under `caller` (a client's own
-    `caller` key is replaced: the recorded one is the token's). Metadata that is not an
-    object is kept as it is; the transition's log row carries the subject either way."""
-    subject = acting_subject()
+def with_caller(value: Any, subject: str | None) -> Any:
+    """A client's JSON object with `subject` under `caller` (a client's own `caller` key is
+    replaced: the recorded one is the token's); nothing becomes `{"caller": subject}`, and a
+    value that is not an object is kept as it is."""
     if subject is None:
-        return metadata
-    if metadata is None:
+        return value
+    if value is None:
         return {"caller": subject}
-    if isinstance(metadata, dict):
-        return {**metadata, "caller": subject}
-    return metadata
+    if isinstance(value, dict):
+        return {**value, "caller": subject}
+    return value
+
+
+def audited_metadata(metadata: Any) -> Any:
+    """A transition's history metadata with the acting subject (see `with_caller`); the
+    transition's log row carries the subject either way."""
+    return with_caller(metadata, acting_subject())
 
 
 def audited_details(details: dict[str, Any]) -> dict[str, Any]:

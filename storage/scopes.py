@@ -169,13 +169,13 @@ async def _check_actor(
     if named is None and rule is ActorRule.SELF_REQUIRED:
         raise _forbidden(f"actorId: this token writes only actor {own}'s own entries", "actorId")
     async with tier.sessions() as session:
-        if rule is ActorRule.HOLDER:
-            uow_field = "parentId" if "parentId" in given else "uowId"
-            uow_id = given.get(uow_field)
+        uow_field = "parentId" if "parentId" in given else "uowId"
+        uow_id = given.get(uow_field)
+        if rule is ActorRule.HOLDER and uow_id is not None:  # (a batch: checked per item)
             holder = await session.scalar(
                 select(UnitOfWorkRow.locked_by_actor_id).where(UnitOfWorkRow.uow_id == uow_id)
             )
-            if uow_id is not None and holder != own:
+            if holder != own:
                 raise _forbidden(
                     f"{uow_field}: unit of work {uow_id} is not held by actor {own}", uow_field
                 )

@@ -378,6 +378,22 @@ async def test_the_caller_is_recorded_beside_each_change(db_urls: TierUrls) -> N
                 d for d in details if d.get("mutation") == "registerActor"
             ).items()
             assert any(d.get("caller") == "ops@example.com" and "to" in d for d in details)
+            recorded = await ops.data(
+                """mutation($input: RecordTelemetryInput!) {
+                  recordTelemetry(input: $input) { accepted errors { code } } }""",
+                {
+                    "input": {
+                        "instanceId": world.own.instance_id,
+                        "logType": "TELEMETRY",
+                        "details": {"tokens": 12},
+                    }
+                },
+            )
+            assert recorded["recordTelemetry"] == {"accepted": True, "errors": []}
+            assert await _flushed_telemetry(ops, world.own) == {
+                "tokens": 12,
+                "caller": "ops@example.com",
+            }
             # The hash covers attributes only: the recorded caller leaves the unit intact.
             verified = await ops.data(
                 """mutation($input: VerifyUowStateInput!) {
@@ -385,6 +401,18 @@ async def test_the_caller_is_recorded_beside_each_change(db_urls: TierUrls) -> N
                 {"input": {"uowId": world.own.held[0]}},
             )
             assert verified["verifyUowState"] == {"intact": True, "errors": []}
+
+
+async def _flushed_telemetry(client: GraphQLClient, side: Side) -> Any:
+    """The details of the instance's first TELEMETRY entry, once the buffer has flushed it."""
+    query = """query($id: ID!) { instance(id: $id) {
+      logs(first: 1, logTypes: [TELEMETRY]) { edges { node { eventDetails } } } } }"""
+    for _ in range(200):
+        edges = (await client.data(query, {"id": side.instance_id}))["instance"]["logs"]["edges"]
+        if edges:
+            return edges[0]["node"]["eventDetails"]
+        await asyncio.sleep(0.05)
+    raise AssertionError("the telemetry entry was never flushed")
 
 
 # --- whatever a client sends as a token ------------------------------------------------------
