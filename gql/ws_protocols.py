@@ -11,6 +11,9 @@ graphql-transport-ws closes the connection with 4400 and a reason for any such f
 its protocol asks for invalid messages. The legacy graphql-ws protocol has no such close
 code and Strawberry ignores frames that are not JSON there: frames it cannot use are
 ignored the same way, and a `start` with an invalid payload is answered with `error`.
+
+Both check the caller at `connection_init` (`Admitting`, with `gql.auth`): a missing or
+invalid token closes the connection with 4401 before anything can start.
 """
 
 from __future__ import annotations
