@@ -5,12 +5,17 @@ tokens), and the caller recorded beside every change."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -159,15 +164,38 @@ def _jwks(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     return path, {"r1": rsa_key, "e1": ec_key}
 
 
+@contextlib.contextmanager
+def _served(directory: Path) -> Iterator[str]:
+    """`directory` over HTTP on a free local port (an identity provider's JWKS endpoint)."""
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(directory))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("source", ["file", "url"])
 @pytest.mark.parametrize(("kid", "algorithm"), [("r1", "RS256"), ("e1", "ES256")])
 async def test_identity_provider_tokens_checked_against_the_jwks(
-    db_urls: TierUrls, tmp_path: Path, kid: str, algorithm: str
+    db_urls: TierUrls, tmp_path: Path, kid: str, algorithm: str, source: str
 ) -> None:
     path, private = _jwks(tmp_path)
+    with _served(tmp_path) as base:
+        jwks = str(path) if source == "file" else f"{base}/{path.name}"
+        await _check_jwks(db_urls, jwks, private, kid, algorithm)
+
+
+async def _check_jwks(
+    db_urls: TierUrls, jwks: str, private: dict[str, Any], kid: str, algorithm: str
+) -> None:
     settings = Settings(
         template_db_url=db_urls.template,
         instance_db_url=db_urls.instance,
-        auth_jwks=str(path),
+        auth_jwks=jwks,
         auth_issuer=ISSUER,
         auth_audience=AUDIENCE,
     )
