@@ -491,3 +491,20 @@ async def app_with_auth(db_urls: TierUrls) -> Any:
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http
+
+
+async def test_queries_over_a_websocket_read_as_the_connection_caller(db_urls: TierUrls) -> None:
+    async with secured_server(db_urls) as server, client_of(server, token("admin")) as admin:
+        world = await build_world(admin)
+        scoped = token(f"instance:{world.own.instance_id}")
+        async with websockets.connect(server.ws_url, subprotocols=["graphql-transport-ws"]) as ws:
+            init = {"Authorization": f"Bearer {scoped}"}
+            await ws.send(json.dumps({"type": "connection_init", "payload": init}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            document = "query Q { instances { edges { node { id } } } }"
+            await ws.send(
+                json.dumps({"id": "1", "type": "subscribe", "payload": {"query": document}})
+            )
+            answer = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            edges = answer["payload"]["data"]["instances"]["edges"]
+            assert [edge["node"]["id"] for edge in edges] == [world.own.instance_id]
