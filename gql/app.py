@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -27,12 +28,13 @@ from strawberry.extensions import (
 )
 
 from gql import browser, metrics_listener, shutdown
+from gql.auth import Authenticator, AuthError, caller_key
 from gql.cost import CostCache, QueryCostLimit
-from gql.http import GraphQLHTTP
+from gql.http import GraphQLHTTP, RequestError
 from gql.masking import MaskUnexpectedErrors, quiet_strawberry_error_log
 from gql.metrics import Metrics
 from gql.operations import RequireOperationName
-from gql.rate_limit import MutationRateLimit, RateLimiter, rate_limit_key
+from gql.rate_limit import MutationRateLimit, RateLimiter
 from gql.server_state import ServerState
 from gql.settings import Settings
 from gql.suggestions import HideSuggestions
@@ -41,6 +43,7 @@ from migrations import runner
 from resolvers.context import RequestContext
 from schema.assemble import build_schema
 from storage import values
+from storage.access import ANONYMOUS, NOBODY
 
 log = logging.getLogger("chameleon")
 
@@ -85,7 +88,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
     schema = build_schema(schema_extensions(settings))
     state = ServerState()
 
+    authenticator = Authenticator(settings)
+
     async def make_context(request: Request | WebSocket) -> RequestContext:
+        """The caller of an HTTP request comes from its header (no valid token: 401); a
+        WebSocket's from its `connection_init`, until which it reaches nothing."""
+        if isinstance(request, WebSocket):
+            caller = NOBODY if authenticator.enabled else ANONYMOUS
+        else:
+            try:
+                admission = await authenticator.admit_header(
+                    request.headers.get("authorization"), state.tiers.instance
+                )
+            except AuthError as error:
+                raise RequestError(401, str(error), {"WWW-Authenticate": "Bearer"}) from None
+            caller = admission.caller
+        request.state.caller = caller
         # The JSON byte limit holds for the request's task and what it starts (the
         # services check values there, before anything is written).
         values.max_json_bytes.set(settings.max_json_value_bytes)
@@ -93,10 +111,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             tiers=state.tiers,
             events=state.bus,
             telemetry=state.telemetry,
+            caller=caller,
             max_page_size=settings.max_page_size,
-            caller_key=rate_limit_key(request.scope),
+            caller_key=caller_key(request, caller),
             idempotency_retention_s=settings.idempotency_retention_s,
         )
+
+    async def admit(context: RequestContext, payload: Any) -> float | None:
+        """A WebSocket's `connection_init`: its caller, and when its token expires."""
+        admission = await authenticator.admit_payload(payload, state.tiers.instance)
+        context.caller = admission.caller
+        return admission.expires_at
 
     graphql = GraphQLHTTP(
         schema,
@@ -107,7 +132,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         operation_timeout_s=settings.operation_timeout_s,
     )
 
-    websockets = GraphQLWebSockets(schema, make_context)
+    websockets = GraphQLWebSockets(schema, make_context, admit)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

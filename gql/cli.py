@@ -15,7 +15,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from gql import demo as demo_data
-from gql import exposure
+from gql import exposure, token_cli
 from gql.settings import Settings
 from migrations import runner
 from schema.assemble import build_schema
@@ -30,6 +30,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(token_cli.app, name="token")
 
 
 @app.callback()

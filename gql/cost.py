@@ -6,8 +6,8 @@ the operation could return:
 
 - a field returning an object (or a list of them) costs 1 plus the cost of its selection;
   scalar and enum fields cost nothing;
-- a paginated field (it has a `first` argument) multiplies that by its page: `first`, or
-  the default page size when absent;
+- a paginated field (it has a `first` argument) multiplies that by its page: `first` or
+  `last`, or the default page size when absent;
 - a plain list (no `first`: a template's roles, a workflow's components...) multiplies by
   `PLAIN_LIST_ESTIMATE`, as its size is bounded by the template, not by the client;
 - a connection's `edges` multiply by 1: the connection field counted its page already.
@@ -47,6 +47,8 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from resolvers.pagination import DEFAULT_PAGE_SIZE
+
+PAGE_SIZE_ARGUMENTS = frozenset({"first", "last"})
 
 PLAIN_LIST_ESTIMATE = 10
 CONNECTION_FIELDS = frozenset({"edges", "pageInfo"})
@@ -127,16 +129,17 @@ class _Walker:
         self, node: FieldNode, definition: GraphQLField, parent: GraphQLNamedType
     ) -> int:
         if "first" in definition.args:
-            return max(self._first(node), 0)
+            return max(self._page_size(node), 0)
         if not isinstance(get_nullable_type(definition.type), GraphQLList):
             return 1
         if node.name.value in CONNECTION_FIELDS and _is_connection(parent):
             return 1
         return PLAIN_LIST_ESTIMATE
 
-    def _first(self, node: FieldNode) -> int:
+    def _page_size(self, node: FieldNode) -> int:
+        """`first` or `last` (a page reads one of them; both together are refused)."""
         for argument in node.arguments or ():
-            if argument.name.value != "first":
+            if argument.name.value not in PAGE_SIZE_ARGUMENTS:
                 continue
             value = argument.value
             if isinstance(value, IntValueNode):

@@ -6,8 +6,9 @@ at `rate` per second; a mutation finding none is refused with a GraphQL error of
 RATE_LIMITED, which HTTP answers as 429 with a Retry-After header (`gql.http`). Nothing of
 the refused mutation runs.
 
-The caller is the client address for now (`rate_limit_key`), the one place to change when
-callers are identified by their token.
+A caller is its token's subject, else its client address (`gql.auth.caller_key`; behind a
+reverse proxy the address the proxy forwards, which uvicorn takes only from the proxies in
+FORWARDED_ALLOW_IPS).
 """
 
 from __future__ import annotations
@@ -19,20 +20,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from graphql import GraphQLError
-from starlette.types import Scope
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 RATE_LIMITED = "RATE_LIMITED"
 MAX_CALLERS = 100_000  # buckets kept; the least recently used is forgotten past it
-
-
-def rate_limit_key(scope: Scope) -> str:
-    """Who the caller is, for the rate limit: the client's address. Behind a reverse proxy
-    this is the address the proxy forwards (X-Forwarded-For), which uvicorn takes only from
-    the proxies listed in FORWARDED_ALLOW_IPS (default 127.0.0.1)."""
-    client = scope.get("client")
-    return str(client[0]) if client else "unknown"
 
 
 @dataclass(slots=True)

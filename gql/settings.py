@@ -31,12 +31,6 @@ class Settings(DatabaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65_535)
     metrics_host: str = "127.0.0.1"
 
-    # Auth is configured as soon as one of these is set (the token checks live elsewhere);
-    # without it, anonymous full access is served on a loopback address only.
-    auth_secret: str | None = None
-    auth_jwks: str | None = None
-    auth_issuer: str | None = None
-    auth_audience: str | None = None
     # Serve anonymous full access on a non-loopback address anyway (warned at every start).
     insecure_anonymous: bool = False
 
@@ -56,6 +50,15 @@ class Settings(DatabaseSettings):
     max_tokens: int = 5_000
     max_page_size: int = 500
     max_body_bytes: int = 6_000_000
+
+    # Callers (SPEC 8, `gql.auth`): auth is on as soon as one of these is set, and then every
+    # request needs a bearer token. HS256 tokens are checked with the secret, RS256/ES256
+    # tokens with the JWKS (a file path or an http(s) URL); issuer and audience, when set,
+    # must match the token's `iss` and `aud`.
+    auth_secret: str | None = Field(default=None, repr=False)
+    auth_jwks: str | None = None
+    auth_issuer: str | None = None
+    auth_audience: str | None = None
 
     event_bus: Literal["memory", "postgres"] = "memory"
     subscriber_queue_size: int = 1_000

@@ -41,6 +41,7 @@ class GraphQLWebSockets(GraphQL[RequestContext, None]):
         self,
         schema: Schema,
         make_context: Callable[[Request | WebSocket], Awaitable[RequestContext]],
+        admit: Callable[[RequestContext, Any], Awaitable[float | None]],
     ) -> None:
         super().__init__(
             schema,
@@ -49,6 +50,9 @@ class GraphQLWebSockets(GraphQL[RequestContext, None]):
             max_subscriptions_per_connection=100,
         )
         self._make_context = make_context
+        # Called with the `connection_init` payload (see `gql.ws_protocols`): sets the
+        # connection's caller and answers when its token expires, or raises `AuthError`.
+        self.admit = admit
         self._open: set[Send] = set()
         self._frames: dict[tuple[int, Any, Any], tuple[Any, str | bytes]] = {}
         self._unit_owners: UnitOwners | None = None

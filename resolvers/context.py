@@ -17,23 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
 from resolvers.owners import UnitOwners
+from storage.access import Caller, CallerKind
 from storage.engines import Tier, Tiers
 from storage.enums import LogType
 from storage.ids import new_id
 from storage.telemetry.buffer import TelemetryEntry
 from storage.telemetry.events import Event
 
+__all__ = ["Caller", "CallerKind", "RequestContext"]
+
 K = TypeVar("K")
 T = TypeVar("T")
 V = TypeVar("V")
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who is asking. Only the anonymous caller exists today (SPEC 8); loaders take it already."""
-
-    kind: str = "anonymous"
-    instance_ids: frozenset[uuid.UUID] | None = None  # None: every instance
 
 
 class TierReader:
@@ -177,9 +172,13 @@ class RequestContext:
     events: EventSource
     telemetry: TelemetrySink
     request_id: str = field(default_factory=lambda: new_id().hex[:16])
+    # Resolved once by `gql.auth` (the HTTP header, or the WebSocket's `connection_init`);
+    # every loader filters by it and every write is checked against it (`storage.scopes`).
     caller: Caller = field(default_factory=Caller)
+    # The `connection_init` payload of a WebSocket connection (Strawberry sets it).
+    connection_params: dict[str, Any] | None = None
     max_page_size: int = 500
-    # Who the caller is for the rate limit (`gql.rate_limit.rate_limit_key`).
+    # Who the caller is for the rate limit (`gql.auth.caller_key`).
     caller_key: str = "local"
     # How long an idempotency key replays its first answer (CHAMELEON_IDEMPOTENCY_RETENTION_S).
     idempotency_retention_s: float = 86_400.0

@@ -8,7 +8,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from resolvers.access import authorize
 from resolvers.context import RequestContext
+from storage.access import acting_as
 from storage.engines import Tier
 from storage.errors import DomainError, Problem
 from storage.runtime import idempotency
@@ -51,27 +53,42 @@ async def run_once(
     correct its input and retry with the same key. After a write the request's reads are
     dropped, so the payload reads the committed state."""
     key: str | None = getattr(data, "idempotency_key", None)
-    tier = ctx.tiers.instance
     try:
-        if key is None:
-            result = await action(tier)
-            await ctx.forget_reads()
-            return Once(result, [], fresh=True)
-        options: dict[str, Any] = {"written": written}
-        if keep is not None:
-            options["keep"] = keep
-        spec = KeySpec.of(key, mutation, _input_of(data), ctx.idempotency_retention_s, **options)
-        for _ in range(ATTEMPTS):
-            replayed = await idempotency.replay(tier, spec)
-            if replayed is not MISSING:
-                await ctx.forget_reads()
-                return Once(replayed, [], fresh=False)
-            try:
-                result = await action(KeyedTier.around(tier, spec))
-            except KeyTaken:
-                continue
-            await ctx.forget_reads()
-            return Once(result, [], fresh=True)
+        with acting_as(ctx.caller.subject):
+            return await _run_once(ctx, data, mutation, action, key, written, keep)
     except DomainError as error:
         return Once(None, list(error.problems), fresh=False)
+
+
+async def _run_once(
+    ctx: RequestContext,
+    data: Any,
+    mutation: str,
+    action: Callable[[Tier], Awaitable[T]],
+    key: str | None,
+    written: type[Any] | None,
+    keep: Callable[[Any], bool] | None,
+) -> Once[T]:
+    """`run_once` for a caller allowed to run `mutation` on `data` (checked first)."""
+    tier = ctx.tiers.instance
+    await authorize(ctx, mutation, data)
+    if key is None:
+        result = await action(tier)
+        await ctx.forget_reads()
+        return Once(result, [], fresh=True)
+    options: dict[str, Any] = {"written": written}
+    if keep is not None:
+        options["keep"] = keep
+    spec = KeySpec.of(key, mutation, _input_of(data), ctx.idempotency_retention_s, **options)
+    for _ in range(ATTEMPTS):
+        replayed = await idempotency.replay(tier, spec)
+        if replayed is not MISSING:
+            await ctx.forget_reads()
+            return Once(replayed, [], fresh=False)
+        try:
+            result = await action(KeyedTier.around(tier, spec))
+        except KeyTaken:
+            continue
+        await ctx.forget_reads()
+        return Once(result, [], fresh=True)
     raise RuntimeError(f"idempotencyKey {key!r}: taken, yet not found")

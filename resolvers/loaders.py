@@ -31,6 +31,7 @@ from strawberry.dataloader import DataLoader
 from resolvers.context import RequestContext
 from resolvers.errors import ClientError
 from resolvers.pagination import EMPTY_PAGE, Page, PageArgs, page_of_window, window
+from storage.access import scope_condition
 from storage.models import TemplateBase
 
 PARENT_KEY = "_parent_key"
@@ -52,13 +53,21 @@ def primary_key(table: Table) -> Any:
     return column
 
 
+def scoped(ctx: RequestContext, table: Table) -> Conditions:
+    """The caller's filter on `table` (SPEC 8): a row of an instance the caller does not
+    reach is never read, so it looks exactly like a row that does not exist."""
+    condition = scope_condition(table, ctx.caller)
+    return () if condition is None else (condition,)
+
+
 def by_id(ctx: RequestContext, model: type[DeclarativeBase]) -> DataLoader[uuid.UUID, Any]:
     """Rows by primary key (None for an unknown id)."""
     table = table_of(model)
     pk = primary_key(table)
 
     async def load(ids: list[uuid.UUID]) -> list[Any]:
-        result = await ctx.reader(tier_of(table)).execute(select(table).where(pk.in_(ids)))
+        statement = select(table).where(pk.in_(ids), *scoped(ctx, table))
+        result = await ctx.reader(tier_of(table)).execute(statement)
         found = {getattr(row, pk.name): row for row in result}
         return [found.get(key) for key in ids]
 
@@ -78,7 +87,7 @@ def list_by(
     async def load(keys: list[uuid.UUID]) -> list[list[Any]]:
         statement = (
             select(table)
-            .where(key_column.in_(keys))
+            .where(key_column.in_(keys), *scoped(ctx, table))
             .order_by(*(table.c[name] for name in order_by), primary_key(table))
         )
         grouped: dict[Any, list[Any]] = defaultdict(list)
@@ -146,7 +155,7 @@ def paged(
 
     async def load(keys: list[Any]) -> list[Page]:
         after_values, before_values = await _cursor_positions(ctx, spec, args)
-        src = spec.source(keys, conditions).subquery("src")
+        src = spec.source(keys, (*conditions, *scoped(ctx, table))).subquery("src")
         order = [src.c[name] for name in spec.order]
         partition = src.c[PARENT_KEY]
 
@@ -216,7 +225,7 @@ async def _cursor_positions(
         except ValueError:
             _unknown_cursor(name)
     statement = select(pk, *(table.c[name] for name in spec.order)).where(
-        pk.in_(set(keys.values()))
+        pk.in_(set(keys.values())), *scoped(ctx, table)
     )
     found: dict[Any, tuple[Any, ...]] = {
         row[0]: tuple(row[1:]) for row in await ctx.reader(tier_of(table)).execute(statement)

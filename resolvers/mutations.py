@@ -7,9 +7,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+from resolvers.access import authorize
 from resolvers.context import RequestContext
 from resolvers.errors import ClientError, parse_uuid
 from resolvers.idempotency import run_once
+from storage.access import with_caller
 from storage.engines import Tier, Tiers
 from storage.errors import DomainError, ErrorCode, Problem
 from storage.models import ActorRow, AssignmentRow, InstanceRow, RoleMemoryRow
@@ -121,15 +123,16 @@ class VerifyOutcome:
 
 
 async def import_template(ctx: RequestContext, yaml: str) -> Outcome[uuid.UUID]:
-    return await run_for_id(
-        ctx,
-        lambda: template_import.import_template_yaml(ctx.tiers.template, text=yaml),
-        "workflow_id",
-    )
+    async def action() -> Any:
+        await authorize(ctx, "importTemplate", None)
+        return await template_import.import_template_yaml(ctx.tiers.template, text=yaml)
+
+    return await run_for_id(ctx, action, "workflow_id")
 
 
 async def create_template(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
     async def action() -> Any:
+        await authorize(ctx, "createTemplate", None)
         spec = template_spec(data)
         return await template_import.import_template_spec(ctx.tiers.template, spec=spec)
 
@@ -389,6 +392,7 @@ async def transition_many(
     answers: list[Outcome[Any] | None] = []
     for index, item in enumerate(data.items):
         try:
+            await authorize(ctx, "transitionUows", item)  # each item is checked on its own
             specs.append(_spec(item))
             answers.append(None)
         except DomainError as error:
@@ -489,6 +493,7 @@ async def record_telemetry(ctx: RequestContext, data: Any) -> Outcome[bool]:
     for an event too large to travel before it is stored, by log id once it is written."""
 
     async def action() -> bool:
+        await authorize(ctx, "recordTelemetry", data)
         check_client_log_type(data.log_type, ("input", "logType"))
         entry = TelemetryEntry(
             instance_id=input_id(data.instance_id, "instanceId"),
@@ -497,7 +502,7 @@ async def record_telemetry(ctx: RequestContext, data: Any) -> Outcome[bool]:
             role_id=optional_input_id(data.role_id, "roleId"),
             interaction_id=optional_input_id(data.interaction_id, "interactionId"),
             log_type=data.log_type,
-            details=data.details,
+            details=with_caller(data.details, ctx.caller.subject),
             error=data.error,
         )
         await telemetry_checks.check_entry(ctx.tiers.instance, entry)

@@ -30,8 +30,12 @@ UOW = "uowId"  # the kind the telemetry checks remember a unit's owner under
 async def check_target(
     context: RequestContext, instance_id: uuid.UUID, uow_id: uuid.UUID | None
 ) -> None:
-    """Raises NOT_FOUND for an unknown instance, and for a unit of work that is unknown or
-    belongs to another instance (a foreign unit is refused exactly like an unknown one)."""
+    """Raises NOT_FOUND for an unknown instance (or one outside the caller's scope), and for
+    a unit of work that is unknown or belongs to another instance (a foreign unit is
+    refused exactly like an unknown one)."""
+    if not context.caller.reaches(instance_id):  # looks exactly like an unknown instance
+        await context.forget_reads()
+        raise not_found("instance", instance_id)
     tier = context.tiers.instance
     known = tier.known_ids if tier.known_ids is not None else KnownIds()
     try:

@@ -91,6 +91,19 @@ def test_fragments_and_plain_lists_count() -> None:
     assert cost_of("{ __schema { types { fields { name } } } }") == 0
 
 
+def test_a_backward_page_costs_its_last() -> None:
+    """`last` sets a page's size as `first` does, so newest-first reads cost what they read."""
+    deep = (
+        "query($n: Int) {{ instances({0}: $n) "
+        "{{ edges {{ node {{ uows({0}: $n) {{ totalCount }} }} }} }} }}"
+    )
+    for argument in ("first", "last"):
+        assert cost_of(deep.format(argument), {"n": 7}) == 7 * (1 + (1 + (1 + 7)))
+    assert cost_of(
+        "{ instances(last: 500) { edges { node { uows(last: 500) { totalCount } } } } }"
+    ) == (500 * (1 + (1 + (1 + 500))))
+
+
 @settings(max_examples=200, deadline=None)
 @given(firsts=st.lists(st.integers(0, 500), min_size=1, max_size=3))
 def test_nested_pages_multiply(firsts: list[int]) -> None:

@@ -140,10 +140,14 @@ def check_actor(
         session,
         {"b_instance_id": graph.instance_id, "b_actor_id": actor_id, "b_role_id": role_id},
     )[0]
-    if row.actor_instance != graph.instance_id:
+    if row.actor_instance is None:
         raise DomainError.single(
-            ErrorCode.NOT_FOUND,
-            f"no actor with id {actor_id} in this instance",
+            ErrorCode.NOT_FOUND, f"no actor with id {actor_id}", ("input", "actorId")
+        )
+    if row.actor_instance != graph.instance_id:  # instances are closed to each other's actors
+        raise DomainError.single(
+            ErrorCode.FORBIDDEN,
+            f"actor {actor_id} belongs to another instance than this unit of work's",
             ("input", "actorId"),
         )
     if row.instance_status != InstanceStatus.ACTIVE:

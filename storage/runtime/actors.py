@@ -20,6 +20,7 @@ from storage.models import (
     LocalWorkflowRow,
     RoleMemoryRow,
 )
+from storage.runtime.audit import audit
 from storage.types import utcnow
 from storage.values import check_text, checked_json, column_length
 
@@ -96,6 +97,8 @@ async def register_actor(
             )
             session.add(actor)
             await session.flush()
+            audit(session, "registerActor", instance_id, actor_id=actor.actor_id)
+            await session.flush()
             return actor
     except IntegrityError:
         raise DomainError.single(
@@ -129,9 +132,12 @@ async def assign_role(tier: Tier, *, actor_id: uuid.UUID, role_id: uuid.UUID) ->
                     ("input", "roleId"),
                 )
             existing.status = AssignmentStatus.ACTIVE
+            audit(session, "assignRole", actor.instance_id, actor_id=actor_id, role_id=role_id)
             return existing
         assignment = AssignmentRow(actor_id=actor_id, role_id=role_id)
         session.add(assignment)
+        await session.flush()
+        audit(session, "assignRole", actor.instance_id, actor_id=actor_id, role_id=role_id)
         await session.flush()
         return assignment
 
@@ -145,6 +151,14 @@ async def revoke_assignment(tier: Tier, *, assignment_id: uuid.UUID) -> Assignme
         actor = await _actor(session, assignment.actor_id)
         await _require_active(session, actor.instance_id, "assignmentId")
         assignment.status = AssignmentStatus.REVOKED
+        audit(
+            session,
+            "revokeAssignment",
+            actor.instance_id,
+            actor_id=actor.actor_id,
+            role_id=assignment.role_id,
+            assignment_id=str(assignment_id),
+        )
         return assignment
 
 
@@ -185,6 +199,7 @@ async def put_role_memory(
         else:
             memory.value = value
             memory.last_accessed_at = utcnow()
+        audit(session, "putRoleMemory", instance_id, actor_id=actor_id, role_id=role_id, key=key)
         await session.flush()
         return memory
 
@@ -204,6 +219,7 @@ async def set_instance_status(
                 ("input", "status"),
             )
         instance.status = status
+        audit(session, "setInstanceStatus", instance_id, status=status.value)
     if tier.known_ids is not None:
         tier.known_ids.forget_status(instance_id)
     return instance

@@ -35,6 +35,7 @@ from storage.models import (
     TemplateRoleRow,
     TemplateWorkflowRow,
 )
+from storage.runtime.audit import audit
 from storage.values import check_text, checked_json, column_length
 
 DEFAULT_MAX_DEPTH = 16
@@ -326,6 +327,8 @@ async def _copy(
             # The table, not the ORM entity: the ORM splits a bulk insert wherever the set of
             # NULL columns changes from one row to the next; the table takes one executemany.
             await session.execute(insert(model.__table__), rows)
+    audit(session, "instantiate", instance_id, template_id=str(master_id))
+    await session.flush()
     instance = await session.get(InstanceRow, instance_id)
     assert instance is not None
     return instance

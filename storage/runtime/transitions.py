@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
+from storage.access import audited_details, audited_metadata
 from storage.engines import Tier
 from storage.enums import (
     AssignmentStatus,
@@ -45,6 +46,7 @@ from storage.enums import (
 from storage.errors import DomainError, ErrorCode
 from storage.ids import new_id
 from storage.models import (
+    ActorRow,
     AssignmentRow,
     InstanceRow,
     InteractionLogRow,
@@ -90,6 +92,7 @@ INSTANCES = cast(Table, InstanceRow.__table__)
 COMPONENTS = cast(Table, LocalComponentRow.__table__)
 INTERACTIONS = cast(Table, LocalInteractionRow.__table__)
 ASSIGNMENTS = cast(Table, AssignmentRow.__table__)
+ACTORS = cast(Table, ActorRow.__table__)
 
 # The statements of every transition are built once, with bound parameters, and run as
 # `Prepared` statements: building a statement, and executing it through Core, cost more
@@ -624,6 +627,28 @@ def insert_logs(session: Executor, rows: Sequence[dict[str, Any]]) -> None:
         row["log_id"] = _INSERT_LOG.run(connection, row)[0].log_id
 
 
+def check_member(session: Executor, uow: Any, actor_id: uuid.UUID | None) -> None:
+    """An actor acts only on units of its own instance, whatever the verb (every change is
+    recorded here, so this is the one place that holds the rule for all of them)."""
+    if actor_id is None:
+        return
+    owner = (
+        _connection(session)
+        .execute(select(ACTORS.c.instance_id).where(ACTORS.c.actor_id == actor_id))
+        .scalar()
+    )
+    if owner is None:
+        raise DomainError.single(
+            ErrorCode.NOT_FOUND, f"actorId: no actor with id {actor_id}", ("input", "actorId")
+        )
+    if owner != uow.instance_id:
+        raise DomainError.single(
+            ErrorCode.FORBIDDEN,
+            f"actorId: actor {actor_id} belongs to another instance than unit of work {uow.uow_id}",
+            ("input", "actorId"),
+        )
+
+
 def record(
     session: Executor,
     uow: Any,
@@ -639,6 +664,8 @@ def record(
     as guardian decisions) go in the same INSERT, before the transition's row; each gets its
     `log_id`."""
     previous_status, previous_hash, previous_interaction = previous
+    check_member(session, uow, actor_id)
+    metadata = audited_metadata(metadata)
     history = {
         "history_id": new_id(),
         "instance_id": uow.instance_id,
@@ -670,7 +697,8 @@ def record(
             "from_interaction_id": str(previous_interaction) if previous_interaction else None,
             "to_interaction_id": str(uow.current_interaction_id),
             "version": uow.version,
-        },
+        }
+        | audited_details({}),
         "error_metadata": None,
     }
     if logs_before:

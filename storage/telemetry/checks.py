@@ -63,6 +63,24 @@ OWNER_QUERIES: dict[str, Callable[[uuid.UUID], Select[uuid.UUID]]] = {
 }
 
 
+def _foreign(
+    field: str, key: uuid.UUID, owner: uuid.UUID | None, instance_id: uuid.UUID
+) -> Problem:
+    """An id of another instance is not found there, except an actor's: instances are
+    closed to each other's actors, which is FORBIDDEN like on every other verb."""
+    if field == "actorId" and owner is not None:
+        return Problem(
+            ErrorCode.FORBIDDEN,
+            f"actorId: actor {key} belongs to another instance than {instance_id}",
+            ("input", field),
+        )
+    return Problem(
+        ErrorCode.NOT_FOUND,
+        f"{field}: no such id {key} in instance {instance_id}",
+        ("input", field),
+    )
+
+
 def _ids(entry: TelemetryEntry) -> dict[str, uuid.UUID]:
     given = {
         "uowId": entry.uow_id,
@@ -107,11 +125,7 @@ async def check_entry(tier: Tier, entry: TelemetryEntry) -> None:
             ("input", "instanceId"),
         )
     problems = [
-        Problem(
-            ErrorCode.NOT_FOUND,
-            f"{field}: no such id {ids[field]} in instance {entry.instance_id}",
-            ("input", field),
-        )
+        _foreign(field, ids[field], owner, entry.instance_id)
         for field, owner in owners.items()
         if owner != entry.instance_id
     ]

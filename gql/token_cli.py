@@ -1,0 +1,68 @@
+"""`chameleon token create`: mints an HS256 bearer token for the embedded case (SPEC 8)."""
+
+from __future__ import annotations
+
+import uuid
+
+import typer
+
+from gql.auth import DEFAULT_TTL_S, mint
+from gql.settings import Settings
+
+app = typer.Typer(
+    help="Bearer tokens for callers (signed with CHAMELEON_AUTH_SECRET).",
+    no_args_is_help=True,
+)
+
+
+def _ids(values: list[str], option: str) -> list[uuid.UUID]:
+    try:
+        return [uuid.UUID(value) for value in values]
+    except ValueError:
+        raise typer.BadParameter(f"{option}: every value must be an id (a UUID)") from None
+
+
+@app.command()
+def create(
+    admin: bool = typer.Option(False, "--admin", help="Everything, template writes included."),
+    instance: list[str] = typer.Option(  # noqa: B008 (typer declares options this way)
+        [], "--instance", help="Read and write this instance (repeat for several)."
+    ),
+    actor: str | None = typer.Option(
+        None, "--actor", help="Act only as this actor, in its instance, on its roles."
+    ),
+    ttl: int = typer.Option(DEFAULT_TTL_S, "--ttl", min=1, help="Seconds until the token expires."),
+    subject: str | None = typer.Option(
+        None, "--subject", help="The token's `sub` (who it names in the audit trail)."
+    ),
+) -> None:
+    """Mint a token and print only the token (for `Authorization: Bearer <token>`).
+
+    Give exactly one of --admin, --instance ID... or --actor ID. The token is signed with
+    CHAMELEON_AUTH_SECRET and carries CHAMELEON_AUTH_ISSUER / CHAMELEON_AUTH_AUDIENCE when
+    they are set, so the server configured the same way accepts it."""
+    kinds = sum((admin, bool(instance), actor is not None))
+    if kinds != 1:
+        raise typer.BadParameter("give exactly one of --admin, --instance ID... or --actor ID")
+    settings = Settings()
+    if not settings.auth_secret:
+        typer.echo("CHAMELEON_AUTH_SECRET is not set: there is no key to sign with.", err=True)
+        raise typer.Exit(2)
+    if admin:
+        scopes, default_subject = ["admin"], "admin"
+    elif instance:
+        ids = _ids(instance, "--instance")
+        scopes = [f"instance:{key}" for key in ids]
+        default_subject = f"instance:{ids[0]}"
+    else:
+        (key,) = _ids([str(actor)], "--actor")
+        scopes, default_subject = [f"actor:{key}"], f"actor:{key}"
+    token = mint(
+        settings.auth_secret,
+        scopes,
+        subject=subject or default_subject,
+        ttl_s=ttl,
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+    )
+    typer.echo(token)
