@@ -157,16 +157,21 @@ def import_(
     report = asyncio.run(_import(settings, files))
     table = Table("file", "result", "details")
     for result in report.results:
-        if result.ok:
-            table.add_row(
-                str(result.path), "[green]imported", f"{result.workflow} v{result.version}"
-            )
+        template = f"{result.workflow} v{result.version}"
+        if result.same_as is not None:
+            table.add_row(str(result.path), "unchanged", f"same file as {result.same_as}")
+        elif result.unchanged:
+            table.add_row(str(result.path), "unchanged", f"{template} is stored already")
+        elif result.ok:
+            table.add_row(str(result.path), "[green]imported", template)
         else:
             details = "\n".join(f"{p.rule or p.code.value}: {p.message}" for p in result.problems)
-            table.add_row(str(result.path), "[red]rejected", details)
+            table.add_row(str(result.path), "[red]refused", details)
     console.print(table)
-    imported = sum(result.ok for result in report.results)
-    console.print(f"{imported} of {len(report.results)} files imported")
+    console.print(
+        f"{len(report.results)} files: {report.count('imported')} imported, "
+        f"{report.count('unchanged')} unchanged, {report.count('refused')} refused"
+    )
     if not report.ok:
         raise typer.Exit(1)
 
