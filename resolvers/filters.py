@@ -10,7 +10,8 @@ from sqlalchemy import ColumnElement, false
 
 from resolvers.loaders import Conditions
 from storage.enums import LogType, UowStatus
-from storage.models import InteractionLogRow, UnitOfWorkRow, UowAttributeRow
+from storage.models import InteractionLogRow, TemplateWorkflowRow, UnitOfWorkRow, UowAttributeRow
+from storage.values import folded, text_problem
 
 Filter = tuple[Conditions, Any]
 
@@ -47,3 +48,13 @@ def attribute_filter(key: str | None) -> Filter:
     if key is None:
         return (), ("attr", None)
     return (UowAttributeRow.__table__.c.key == key,), ("attr", key)
+
+
+def name_contains(part: str) -> ColumnElement[bool]:
+    """Templates whose name contains `part`, ignoring case alike on every dialect: folded
+    text (`storage.values.folded`) against the folded name stored at import. Text no name
+    can hold (NUL, a lone surrogate) matches nothing rather than reaching the database."""
+    if text_problem(part) is not None:
+        return false()
+    column = TemplateWorkflowRow.__table__.c.name_folded
+    return column.contains(folded(part), autoescape=True)

@@ -16,12 +16,20 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from typing import Any
 
 from storage.errors import DomainError, ErrorCode
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 _REFUSED_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def folded(text: str) -> str:
+    """`text` for case-insensitive matching, computed in Python so it is the same on every
+    dialect (SQLite's lower() and LIKE fold ASCII only; PostgreSQL's follow the database's
+    locale): NFKC-normalised, case-folded (ß matches SS), normalised again."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
 
 
 def refused(path: tuple[str, ...], reason: str) -> DomainError:

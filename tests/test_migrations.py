@@ -186,3 +186,16 @@ async def test_json_text_revision_keeps_the_stored_values(empty_db_urls: TierUrl
     async with RawConnection(empty_db_urls) as raw:
         with pytest.raises(raw.refusal):
             await raw.execute("UPDATE \"Interaction_Logs\" SET event_details = '1'")
+
+
+async def test_name_folded_revision_fills_existing_templates(empty_db_urls: TierUrls) -> None:
+    runner.upgrade("template", empty_db_urls.template, "0001")
+    async with RawConnection(empty_db_urls, "template") as raw:
+        await raw.execute(
+            'INSERT INTO "Template_Workflows" (workflow_id, name, version, created_at) VALUES '
+            "('6d2f1d8e-0000-4000-8000-000000000002', 'Straße_ΣΟΦΙΑ', 1, '2026-11-30 00:00:00')"
+        )
+    runner.upgrade("template", empty_db_urls.template)
+    async with RawConnection(empty_db_urls, "template") as raw:
+        rows = await raw.fetch('SELECT name_folded FROM "Template_Workflows"')
+    assert rows == [("strasse_σοφια",)]
