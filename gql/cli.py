@@ -1,33 +1,32 @@
-"""The `chameleon` command line (also `python -m gql`)."""
+"""The `chameleon` command line (also `python -m gql`).
+
+Cold start (issue 18): importing this module costs only typer, so `chameleon --help` is
+quick, and each command imports what it runs inside its own body: the server does not load
+rich or the demo's engine services, a CLI command does not load the GraphQL schema, and the
+SQLite tiers never load asyncpg. These function-level imports are for start-up time, not
+to dodge import cycles.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
-from sqlalchemy.engine import make_url
 
-from gql import demo as demo_data
-from gql.settings import Settings
-from migrations import runner
-from schema.assemble import build_schema
-from storage.engines import Tiers
-from storage.errors import DomainError
-from storage.runtime.check import CheckReport, check_units
-from storage.templates.export import export_named
-from storage.templates.importer import FileResult, ImportReport, import_template_files
+if TYPE_CHECKING:
+    from gql.settings import Settings
+    from storage.runtime.check import CheckReport
+    from storage.templates.importer import ImportReport
 
 app = typer.Typer(
     help="Chameleon GraphQL: the API server of the Chameleon workflow engine.",
     no_args_is_help=True,
     add_completion=False,
+    # Plain click help: typer's rich help pulls in rich and pygments (~0.2 s) for --help.
+    rich_markup_mode=None,
 )
 
 
@@ -38,6 +37,8 @@ def main() -> None:
 
 def _redact(url: str) -> str:
     """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)
 
 
@@ -48,6 +49,9 @@ def _tier_urls(settings: Settings) -> tuple[tuple[str, str], ...]:
 @app.command()
 def migrate() -> None:
     """Upgrade both tiers (templates, instances) to the newest schema; safe to repeat."""
+    from gql.settings import Settings
+    from migrations import runner
+
     settings = Settings()
     for tier, url in _tier_urls(settings):
         runner.upgrade(tier, url)
@@ -56,6 +60,8 @@ def migrate() -> None:
 
 def prepare_databases(settings: Settings) -> None:
     """Embedded SQLite tiers are migrated automatically; other databases must already be."""
+    from migrations import runner
+
     if settings.embedded:
         runner.upgrade_all(settings.template_db_url, settings.instance_db_url)
         return
@@ -81,6 +87,10 @@ def serve(
     ),
 ) -> None:
     """Serve the GraphQL API (with GraphiQL at /graphql in a browser)."""
+    import uvicorn
+
+    from gql.settings import Settings
+
     settings = Settings()
     if workers > 1 and settings.embedded:
         typer.echo("Several workers need PostgreSQL: SQLite has a single writer.", err=True)
@@ -108,6 +118,8 @@ def serve(
 @app.command("export-schema")
 def export_schema() -> None:
     """Print the GraphQL schema (SDL); `gql/schema.graphql` is this output, committed."""
+    from schema.assemble import build_schema
+
     typer.echo(str(build_schema()))
 
 
@@ -121,6 +133,8 @@ def export(
 ) -> None:
     """Print a template as a document in the import format (canonical: re-importing it
     elsewhere yields the same template)."""
+    from gql.settings import Settings
+
     text = asyncio.run(_export(Settings(), name, version))
     if text is None:
         shown = f"{name!r}" + (f" version {version}" if version is not None else "")
@@ -134,6 +148,9 @@ def export(
 
 
 async def _export(settings: Settings, name: str, version: int | None) -> str | None:
+    from storage.engines import Tiers
+    from storage.templates.export import export_named
+
     tiers = Tiers.open(settings.template_db_url, settings.instance_db_url)
     try:
         async with tiers.template.engine.connect() as connection:
@@ -150,7 +167,12 @@ def import_(
 ) -> None:
     """Import template files (YAML); children are imported before the templates using them.
 
-    Each file is all or nothing; the exit code is 1 when any file was rejected."""
+    Each file is all or nothing; the exit code is 1 when any file was refused."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from gql.settings import Settings
+
     settings = Settings()
     prepare_databases(settings)
     console = Console()
@@ -177,6 +199,11 @@ def import_(
 
 
 async def _import(settings: Settings, files: list[Path]) -> ImportReport:
+    from rich.progress import Progress
+
+    from storage.engines import Tiers
+    from storage.templates.importer import FileResult, import_template_files
+
     tiers = Tiers.open(settings.template_db_url, settings.instance_db_url)
     try:
         with Progress(transient=True) as progress:
@@ -195,12 +222,19 @@ def demo(
     uows: int = typer.Option(300, min=1, help="How many loan applications to create."),
 ) -> None:
     """Load the demo data set: loan templates, one instance, actors and units of work."""
+    from gql.settings import Settings
+
     settings = Settings()
     prepare_databases(settings)
     asyncio.run(_load_demo(settings, only_once=False, uow_count=uows))
 
 
 async def _load_demo(settings: Settings, *, only_once: bool, uow_count: int = 300) -> None:
+    from rich.progress import Progress
+
+    from gql import demo as demo_data
+    from storage.engines import Tiers
+
     tiers = Tiers.open(settings.template_db_url, settings.instance_db_url)
     try:
         if await demo_data.demo_exists(tiers):
@@ -244,6 +278,12 @@ def check(
             instance_id = uuid.UUID(instance)
         except ValueError:
             raise typer.BadParameter(f"{instance!r} is not an instance id (a UUID)") from None
+    from rich.console import Console
+    from rich.table import Table
+
+    from gql.settings import Settings
+    from storage.errors import DomainError
+
     settings = Settings()
     prepare_databases(settings)
     console = Console()
@@ -269,6 +309,11 @@ def check(
 
 
 async def _check(settings: Settings, instance_id: uuid.UUID | None) -> CheckReport:
+    from rich.progress import Progress
+
+    from storage.engines import Tiers
+    from storage.runtime.check import check_units
+
     tiers = Tiers.open(settings.template_db_url, settings.instance_db_url)
     try:
         with Progress(transient=True) as progress:

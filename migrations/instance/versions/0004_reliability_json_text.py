@@ -108,7 +108,10 @@ def _rebuild_sqlite(*, to_text: bool) -> None:
         op.execute("PRAGMA foreign_keys=OFF")
     try:
         for table, (_, columns) in COLUMNS.items():
-            with op.batch_alter_table(table, recreate="always") as batch:
+            # resolve_fks=False: reflect the table alone, not every table it refers to.
+            with op.batch_alter_table(
+                table, recreate="always", reflect_kwargs={"resolve_fks": False}
+            ) as batch:
                 for column, (nullable, comment) in columns.items():
                     batch.alter_column(
                         column,
