@@ -37,7 +37,7 @@ def test_import_orders_children_first_and_reports(tmp_path: Path) -> None:
     # Importing a stored template version again writes nothing and refuses nothing.
     again = chameleon(tmp_path, "import", str(EXAMPLES / "receipt_audit.yaml"))
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "1 files: 0 imported, 1 unchanged, 0 refused" in again.stdout
+    assert "1 file: 0 imported, 1 unchanged, 0 refused" in again.stdout
     # The same name and version with other content is refused.
     changed = tmp_path / "changed.yaml"
     text = (EXAMPLES / "receipt_audit.yaml").read_text(encoding="utf-8")
@@ -46,7 +46,7 @@ def test_import_orders_children_first_and_reports(tmp_path: Path) -> None:
     refused = chameleon(tmp_path, "import", str(changed))
     assert refused.returncode == 1
     assert "already exists" in refused.stdout
-    assert "0 imported, 0 unchanged, 1 refused" in refused.stdout
+    assert "1 file: 0 imported, 0 unchanged, 1 refused" in refused.stdout
 
 
 def test_import_counts_a_file_named_twice_once(tmp_path: Path) -> None:
