@@ -190,9 +190,9 @@ def import_(
             details = "\n".join(f"{p.rule or p.code.value}: {p.message}" for p in result.problems)
             table.add_row(str(result.path), "[red]refused", details)
     console.print(table)
-    files = len(report.results)
+    given = len(report.results)
     console.print(
-        f"{files} file{'' if files == 1 else 's'}: {report.count('imported')} imported, "
+        f"{given} file{'' if given == 1 else 's'}: {report.count('imported')} imported, "
         f"{report.count('unchanged')} unchanged, {report.count('refused')} refused"
     )
     if not report.ok:
