@@ -33,7 +33,6 @@ from storage.models import ActorRow
 
 HS256 = "HS256"
 ASYMMETRIC = ("RS256", "ES256")
-DEFAULT_TTL_S = 3_600
 
 
 class AuthError(Exception):
@@ -218,7 +217,7 @@ def mint(
     scopes: Sequence[str],
     *,
     subject: str,
-    ttl_s: int = DEFAULT_TTL_S,
+    ttl_s: int = 3_600,
     issuer: str | None = None,
     audience: str | None = None,
 ) -> str:

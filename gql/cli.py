@@ -1,34 +1,34 @@
-"""The `chameleon` command line (also `python -m gql`)."""
+"""The `chameleon` command line (also `python -m gql`).
+
+Cold start (issue 18): importing this module costs only typer, so `chameleon --help` is
+quick, and each command imports what it runs inside its own body: the server does not load
+rich or the demo's engine services, a CLI command does not load the GraphQL schema, and the
+SQLite tiers never load asyncpg. These function-level imports are for start-up time, not
+to dodge import cycles.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
-from sqlalchemy.engine import make_url
 
-from gql import demo as demo_data
-from gql import exposure, token_cli
-from gql.settings import Settings
-from migrations import runner
-from schema.assemble import build_schema
-from storage.engines import Tiers
-from storage.errors import DomainError
-from storage.runtime.check import CheckReport, check_units
-from storage.templates.export import export_named
-from storage.templates.importer import FileResult, ImportReport, import_template_files
+from gql import token_cli
+
+if TYPE_CHECKING:
+    from gql.settings import Settings
+    from storage.runtime.check import CheckReport
+    from storage.templates.importer import ImportReport
 
 app = typer.Typer(
     help="Chameleon GraphQL: the API server of the Chameleon workflow engine.",
     no_args_is_help=True,
     add_completion=False,
+    # Plain click help: typer's rich help pulls in rich and pygments (~0.2 s) for --help.
+    rich_markup_mode=None,
 )
 app.add_typer(token_cli.app, name="token")
 
@@ -40,6 +40,8 @@ def main() -> None:
 
 def _redact(url: str) -> str:
     """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)
 
 
@@ -50,6 +52,9 @@ def _tier_urls(settings: Settings) -> tuple[tuple[str, str], ...]:
 @app.command()
 def migrate() -> None:
     """Upgrade both tiers (templates, instances) to the newest schema; safe to repeat."""
+    from gql.settings import Settings
+    from migrations import runner
+
     settings = Settings()
     for tier, url in _tier_urls(settings):
         runner.upgrade(tier, url)
@@ -58,6 +63,8 @@ def migrate() -> None:
 
 def prepare_databases(settings: Settings) -> None:
     """Embedded SQLite tiers are migrated automatically; other databases must already be."""
+    from migrations import runner
+
     if settings.embedded:
         runner.upgrade_all(settings.template_db_url, settings.instance_db_url)
         return
@@ -89,6 +96,11 @@ def serve(
     ),
 ) -> None:
     """Serve the GraphQL API (with GraphiQL at /graphql in a browser)."""
+    import uvicorn
+
+    from gql import exposure
+    from gql.settings import Settings
+
     settings = Settings()
     if insecure_anonymous:
         settings.insecure_anonymous = True
@@ -126,6 +138,8 @@ def serve(
 @app.command("export-schema")
 def export_schema() -> None:
     """Print the GraphQL schema (SDL); `gql/schema.graphql` is this output, committed."""
+    from schema.assemble import build_schema
+
     typer.echo(str(build_schema()))
 
 
@@ -139,6 +153,8 @@ def export(
 ) -> None:
     """Print a template as a document in the import format (canonical: re-importing it
     elsewhere yields the same template)."""
+    from gql.settings import Settings
+
     text = asyncio.run(_export(Settings(), name, version))
     if text is None:
         shown = f"{name!r}" + (f" version {version}" if version is not None else "")
@@ -152,6 +168,9 @@ def export(
 
 
 async def _export(settings: Settings, name: str, version: int | None) -> str | None:
+    from storage.engines import Tiers
+    from storage.templates.export import export_named
+
     tiers = Tiers.open(settings.template_db_url, settings.instance_db_url)
     try:
         async with tiers.template.engine.connect() as connection:
@@ -168,28 +187,44 @@ def import_(
 ) -> None:
     """Import template files (YAML); children are imported before the templates using them.
 
-    Each file is all or nothing; the exit code is 1 when any file was rejected."""
+    Each file is all or nothing; the exit code is 1 when any file was refused."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from gql.settings import Settings
+
     settings = Settings()
     prepare_databases(settings)
     console = Console()
     report = asyncio.run(_import(settings, files))
     table = Table("file", "result", "details")
     for result in report.results:
-        if result.ok:
-            table.add_row(
-                str(result.path), "[green]imported", f"{result.workflow} v{result.version}"
-            )
+        template = f"{result.workflow} v{result.version}"
+        if result.same_as is not None:
+            table.add_row(str(result.path), "unchanged", f"same file as {result.same_as}")
+        elif result.unchanged:
+            table.add_row(str(result.path), "unchanged", f"{template} is stored already")
+        elif result.ok:
+            table.add_row(str(result.path), "[green]imported", template)
         else:
             details = "\n".join(f"{p.rule or p.code.value}: {p.message}" for p in result.problems)
-            table.add_row(str(result.path), "[red]rejected", details)
+            table.add_row(str(result.path), "[red]refused", details)
     console.print(table)
-    imported = sum(result.ok for result in report.results)
-    console.print(f"{imported} of {len(report.results)} files imported")
+    given = len(report.results)
+    console.print(
+        f"{given} file{'' if given == 1 else 's'}: {report.count('imported')} imported, "
+        f"{report.count('unchanged')} unchanged, {report.count('refused')} refused"
+    )
     if not report.ok:
         raise typer.Exit(1)
 
 
 async def _import(settings: Settings, files: list[Path]) -> ImportReport:
+    from rich.progress import Progress
+
+    from storage.engines import Tiers
+    from storage.templates.importer import FileResult, import_template_files
+
     tiers = Tiers.open(settings.template_db_url, settings.instance_db_url)
     try:
         with Progress(transient=True) as progress:
@@ -208,12 +243,19 @@ def demo(
     uows: int = typer.Option(300, min=1, help="How many loan applications to create."),
 ) -> None:
     """Load the demo data set: loan templates, one instance, actors and units of work."""
+    from gql.settings import Settings
+
     settings = Settings()
     prepare_databases(settings)
     asyncio.run(_load_demo(settings, only_once=False, uow_count=uows))
 
 
 async def _load_demo(settings: Settings, *, only_once: bool, uow_count: int = 300) -> None:
+    from rich.progress import Progress
+
+    from gql import demo as demo_data
+    from storage.engines import Tiers
+
     tiers = Tiers.open(settings.template_db_url, settings.instance_db_url)
     try:
         if await demo_data.demo_exists(tiers):
@@ -257,6 +299,12 @@ def check(
             instance_id = uuid.UUID(instance)
         except ValueError:
             raise typer.BadParameter(f"{instance!r} is not an instance id (a UUID)") from None
+    from rich.console import Console
+    from rich.table import Table
+
+    from gql.settings import Settings
+    from storage.errors import DomainError
+
     settings = Settings()
     prepare_databases(settings)
     console = Console()
@@ -282,6 +330,11 @@ def check(
 
 
 async def _check(settings: Settings, instance_id: uuid.UUID | None) -> CheckReport:
+    from rich.progress import Progress
+
+    from storage.engines import Tiers
+    from storage.runtime.check import check_units
+
     tiers = Tiers.open(settings.template_db_url, settings.instance_db_url)
     try:
         with Progress(transient=True) as progress:

@@ -18,13 +18,15 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from gql.fanout import BusHealth, Fanout, Subscription
-from gql.postgres_bus import PostgresBus
 from storage.engines import Tier
 from storage.enums import LogType
 from storage.telemetry.events import Event
+
+if TYPE_CHECKING:
+    from gql.postgres_bus import PostgresBus
 
 
 class EventBus(Protocol):
@@ -67,6 +69,9 @@ def create_bus(
     if kind == "postgres":
         if instance_tier.dialect != "postgresql":
             raise ValueError("CHAMELEON_EVENT_BUS=postgres needs the instance tier on PostgreSQL")
+        # Imported here: asyncpg is loaded only by a server that uses this bus (cold start).
+        from gql.postgres_bus import PostgresBus
+
         return PostgresBus(instance_tier, queue_size, outbox_size=outbox_size)
     return MemoryBus(queue_size)
 
@@ -75,7 +80,6 @@ __all__ = [
     "BusHealth",
     "EventBus",
     "MemoryBus",
-    "PostgresBus",
     "Subscription",
     "create_bus",
 ]

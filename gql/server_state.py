@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from gql.events import MemoryBus, PostgresBus, create_bus
+from gql.events import MemoryBus, create_bus
 from gql.metrics import Metrics
 from gql.settings import Settings
 from storage.engines import Tiers
 from storage.telemetry.buffer import TelemetryBuffer, Written
 from storage.telemetry.events import Event
 from storage.telemetry.known_ids import KnownIds
+
+if TYPE_CHECKING:
+    from gql.postgres_bus import PostgresBus
 
 
 @dataclass

@@ -6,12 +6,14 @@ import uuid
 
 import typer
 
-from gql.auth import DEFAULT_TTL_S, mint
-from gql.settings import Settings
+# An hour: long enough for a session at the terminal, short enough to leak harmlessly.
+DEFAULT_TTL_S = 3_600
+
 
 app = typer.Typer(
     help="Bearer tokens for callers (signed with CHAMELEON_AUTH_SECRET).",
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain click help, as the main command's
 )
 
 
@@ -44,6 +46,9 @@ def create(
     kinds = sum((admin, bool(instance), actor is not None))
     if kinds != 1:
         raise typer.BadParameter("give exactly one of --admin, --instance ID... or --actor ID")
+    from gql.auth import mint  # here, not at the top: `chameleon --help` stays light
+    from gql.settings import Settings
+
     settings = Settings()
     if not settings.auth_secret:
         typer.echo("CHAMELEON_AUTH_SECRET is not set: there is no key to sign with.", err=True)

@@ -14,9 +14,9 @@ from resolvers.loaders import Conditions
 from storage.enums import LogType, UowStatus
 from storage.errors import DomainError
 from storage.json_equality import canonical_text
-from storage.models import InteractionLogRow, UnitOfWorkRow, UowAttributeRow
+from storage.models import InteractionLogRow, TemplateWorkflowRow, UnitOfWorkRow, UowAttributeRow
 from storage.runtime.attributes import KEY_LENGTH, current_value_is
-from storage.values import check_key, checked_json
+from storage.values import check_key, checked_json, folded, text_problem
 
 Filter = tuple[Conditions, Any]
 
@@ -105,3 +105,13 @@ def attribute_filter(key: str | None) -> Filter:
     if key is None:
         return (), ("attr", None)
     return (UowAttributeRow.__table__.c.key == key,), ("attr", key)
+
+
+def name_contains(part: str) -> ColumnElement[bool]:
+    """Templates whose name contains `part`, ignoring case alike on every dialect: folded
+    text (`storage.values.folded`) against the folded name stored at import. Text no name
+    can hold (NUL, a lone surrogate) matches nothing rather than reaching the database."""
+    if text_problem(part) is not None:
+        return false()
+    column = TemplateWorkflowRow.__table__.c.name_folded
+    return column.contains(folded(part), autoescape=True)

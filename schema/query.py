@@ -8,7 +8,7 @@ import strawberry
 
 from resolvers import lists, roots
 from resolvers.errors import ClientError, not_found, optional_uuid, parse_uuid
-from resolvers.filters import uow_filter
+from resolvers.filters import name_contains, uow_filter
 from resolvers.loaders import by_id
 from resolvers.nodes import node_key, nodes
 from schema.actors import Actor
@@ -32,7 +32,11 @@ from storage.models import ActorRow, InstanceRow, TemplateWorkflowRow, UnitOfWor
 @strawberry.input(description="Narrows the template list.")
 class TemplateFilter:
     name: str | None = strawberry.field(default=None, description="Exact name.")
-    name_contains: str | None = strawberry.field(default=None, description="Part of the name.")
+    name_contains: str | None = strawberry.field(
+        default=None,
+        description="Part of the name, ignoring case (Unicode case folding, NFKC): the same "
+        "matches on every database.",
+    )
 
 
 @strawberry.type(description="One column of a tier, for people and agents exploring the data.")
@@ -73,7 +77,7 @@ class Query:
         if filter is not None and filter.name is not None:
             conditions.append(table.c.name == filter.name)
         if filter is not None and filter.name_contains is not None:
-            conditions.append(table.c.name.contains(filter.name_contains, autoescape=True))
+            conditions.append(name_contains(filter.name_contains))
         key = None if filter is None else (filter.name, filter.name_contains)
         page = await page_of(
             info, lists.TEMPLATES, None, (first, after, last, before), (tuple(conditions), key)

@@ -1,17 +1,19 @@
 """JSON equality in SQL that answers the same on SQLite and PostgreSQL.
 
-PostgreSQL compares jsonb by meaning (object keys in any order, numbers by value). SQLite
-keeps the JSON text the client's key order produced (and a top-level number as a number,
-by column affinity), so two equal objects may differ as text: there the stored value is
-brought to one canonical text by a deterministic SQL function registered on every
-connection, `chameleon_json_canonical`, and compared with the canonical text of the value
-asked for. Both sides are normalised as `storage.values.checked_json` stores values (a
-whole number is an integer), so `100.0`, `-0.0` and `1e16` match what was stored for them.
+Values are stored as the exact JSON text the client sent (`storage.types.JSONText`), so two
+equal objects may differ as text (key order, `100.0` beside `100`). PostgreSQL casts both
+sides to jsonb, which compares by meaning (object keys in any order, numbers by value).
+SQLite brings the stored text to one canonical text with a deterministic SQL function
+registered on every connection, `chameleon_json_canonical` (sorted keys, numbers as
+normalised decimals, as jsonb compares them), and compares it with the canonical text of
+the value asked for; so `100.0`, `-0.0` and `1e16` match `100`, `0` and
+`10000000000000000` on both.
 """
 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, bindparam
@@ -24,20 +26,25 @@ SQLITE_FUNCTION = "chameleon_json_canonical"
 
 
 def canonical_text(value: Any) -> str:
-    """One text per JSON value: sorted keys, no spaces, whole numbers as integers."""
-    return json.dumps(
-        _whole(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-
-
-def _whole(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+    """One text per JSON value, by meaning: sorted keys, no spaces, and every number as its
+    normalised decimal (`100`, `100.0` and `1e2` all read `1E+2`; `-0.0` reads `0`), which
+    is how PostgreSQL's jsonb compares numbers. The text is valid JSON."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        return "0" if number == 0 else str(number.normalize())
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, dict):
-        return {key: _whole(child) for key, child in value.items()}
+        members = (
+            f"{json.dumps(key, ensure_ascii=False)}:{canonical_text(child)}"
+            for key, child in sorted(value.items())
+        )
+        return "{" + ",".join(members) + "}"
     if isinstance(value, list):
-        return [_whole(child) for child in value]
-    return value
+        return "[" + ",".join(canonical_text(child) for child in value) + "]"
+    raise TypeError(f"not a JSON value: {type(value).__name__}")
 
 
 def _sqlite_canonical(stored: Any) -> str | None:
@@ -77,7 +84,7 @@ def _compile_default(element: JsonEquals, compiler: SQLCompiler, **kw: Any) -> s
 @compiles(JsonEquals, "postgresql")
 def _compile_postgresql(element: JsonEquals, compiler: SQLCompiler, **kw: Any) -> str:
     column = compiler.process(element.column, **kw)
-    return f"({column} = CAST({compiler.process(element.text, **kw)} AS JSONB))"
+    return f"(CAST({column} AS JSONB) = CAST({compiler.process(element.text, **kw)} AS JSONB))"
 
 
 def json_equals(column: ColumnElement[Any], value: Any) -> ColumnElement[bool]:

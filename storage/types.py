@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, String, TypeDecorator
+from sqlalchemy import JSON, DateTime, Dialect, String, Text, TypeDecorator
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeEngine
 
@@ -54,8 +55,35 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
-# JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
+# JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere: template-tier blueprints.
 JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def json_text(value: Any) -> str:
+    """`value` as the JSON text the instance tier stores: compact, keys in the client's
+    order, non-ASCII as itself. Python writes every float as its shortest exact repr and
+    every integer in full, so `json.loads` gives back the very value (-0.0, 1e16, 2**64+1)."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+class JSONText(TypeDecorator[Any]):
+    """Client JSON kept as its own text in a TEXT column, on every dialect.
+
+    A column declared JSON has NUMERIC affinity on SQLite (a stored `100.0` reads back as
+    the integer 100, a number beyond 64 bits as a rounded float) and JSONB rewrites numbers
+    on PostgreSQL (-0.0, 1e16); either would change what a client wrote and the state hash
+    computed from it (issue 12). Text keeps the value exactly and alike on both tiers.
+    Python's None is stored as the JSON text `null`, as SQLAlchemy's JSON type does."""
+
+    impl = Text
+    cache_ok = True
+    should_evaluate_none = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str:
+        return json_text(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(value)
 
 
 def utcnow() -> datetime:

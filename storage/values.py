@@ -7,8 +7,8 @@ would then poison reads (a version of 2**40 is no GraphQL `Int`). So the service
 client value here, the same way on every dialect, before anything is written: a refusal is
 VALIDATION_FAILED with the path of the offending value, never a masked database error.
 
-JSON values are also normalised so they read back, and hash, the same on both tiers (see
-`checked_json`): a whole number is stored as an integer, which must fit 64 bits.
+JSON values are not rewritten: the instance tier stores them as their own text, so they
+read back, and hash, exactly as written on both tiers (see `checked_json`).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ import contextvars
 import json
 import math
 import re
+import unicodedata
 from typing import Any
 
 from storage.errors import DomainError, ErrorCode
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _REFUSED_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 # Bytes one JSON value may take (CHAMELEON_MAX_JSON_VALUE_BYTES). The server sets it for
@@ -31,6 +31,13 @@ _REFUSED_TEXT = re.compile("[\x00\ud800-\udfff]")
 max_json_bytes: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "max_json_bytes", default=None
 )
+
+
+def folded(text: str) -> str:
+    """`text` for case-insensitive matching, computed in Python so it is the same on every
+    dialect (SQLite's lower() and LIKE fold ASCII only; PostgreSQL's follow the database's
+    locale): NFKC-normalised, case-folded (ß matches SS), normalised again."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
 
 
 def refused(path: tuple[str, ...], reason: str) -> DomainError:
@@ -128,28 +135,13 @@ def stored_size(value: Any, path: tuple[str, ...]) -> int:
 
 
 def checked_json(value: Any, path: tuple[str, ...]) -> Any:
-    """`value` normalised to what every tier stores and reads back alike, or
-    VALIDATION_FAILED naming the first refused path.
+    """`value` itself once every tier would store it, or VALIDATION_FAILED naming the first
+    refused path.
 
-    A whole number is stored as an integer: jsonb's `numeric` keeps no negative zero and
-    never an exponent (`1e16` reads back as an integer) and SQLite's JSON column affinity
-    turns a top-level `100.0` into the integer 100, so a float would read back, and hash,
-    differently per tier. An integer must fit 64 bits: beyond them SQLite keeps a float."""
+    Numbers are not rewritten: the instance tier keeps JSON as its own text
+    (`storage.types.JSONText`), so 100.0, -0.0, 1e16 and 2**64+1 read back, and hash,
+    exactly as written on every dialect."""
     stored_size(value, path)
-    return _normalised(value, path)
-
-
-def _normalised(value: Any, path: tuple[str, ...]) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        if not INT64_MIN <= value <= INT64_MAX:
-            raise refused(path, f"{value} is beyond the 64-bit range JSON numbers keep exactly")
-        return value
-    if isinstance(value, dict):
-        return {key: _normalised(child, (*path, key)) for key, child in value.items()}
-    if isinstance(value, list | tuple):
-        return [_normalised(child, (*path, str(n))) for n, child in enumerate(value)]
     return value
 
 

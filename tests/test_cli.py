@@ -33,10 +33,31 @@ def test_import_orders_children_first_and_reports(tmp_path: Path) -> None:
         str(EXAMPLES / "receipt_audit.yaml"),
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 of 2 files imported" in result.stdout
+    assert "2 files: 2 imported, 0 unchanged, 0 refused" in result.stdout
+    # Importing a stored template version again writes nothing and refuses nothing.
     again = chameleon(tmp_path, "import", str(EXAMPLES / "receipt_audit.yaml"))
-    assert again.returncode == 1
-    assert "already exists" in again.stdout
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "1 file: 0 imported, 1 unchanged, 0 refused" in again.stdout
+    # The same name and version with other content is refused.
+    changed = tmp_path / "changed.yaml"
+    text = (EXAMPLES / "receipt_audit.yaml").read_text(encoding="utf-8")
+    changed.write_text(text.replace("description:", "description: Changed.", 1), "utf-8")
+    assert text != changed.read_text(encoding="utf-8")
+    refused = chameleon(tmp_path, "import", str(changed))
+    assert refused.returncode == 1
+    assert "already exists" in refused.stdout
+    assert "1 file: 0 imported, 0 unchanged, 1 refused" in refused.stdout
+
+
+def test_import_counts_a_file_named_twice_once(tmp_path: Path) -> None:
+    """`chameleon import f.yaml f.yaml` writes one template and says so (issue 12)."""
+    path = str(EXAMPLES / "receipt_audit.yaml")
+    result = chameleon(tmp_path, "import", path, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 files: 1 imported, 1 unchanged, 0 refused" in result.stdout
+    assert "same file as" in result.stdout
+    listed = chameleon(tmp_path, "export", "Receipt_Audit")
+    assert listed.returncode == 0, listed.stderr
 
 
 def test_import_rejects_a_bad_file_with_its_rules(tmp_path: Path) -> None:
@@ -49,7 +70,7 @@ def test_import_rejects_a_bad_file_with_its_rules(tmp_path: Path) -> None:
     assert result.returncode == 1
     for rule in ("R2", "R3", "R4", "R5", "R7"):
         assert rule in result.stdout
-    assert "1 of 2 files imported" in result.stdout
+    assert "2 files: 1 imported, 0 unchanged, 1 refused" in result.stdout
 
 
 def test_demo_loads_once(tmp_path: Path) -> None:

@@ -502,7 +502,6 @@ async def test_attribute_filters_see_current_versions_only_and_combine(
     ("entry", "path"),
     [
         ({"key": "x", "value": "a\x00b"}, ["attributes", "0", "value"]),
-        ({"key": "x", "value": 2**64}, ["attributes", "0", "value"]),
         ({"key": "x", "value": {"k": "\ud800"}}, ["attributes", "0", "value", "k"]),
         ({"key": "", "value": 1}, ["attributes", "0", "key"]),
         ({"key": "k" * 201, "value": 1}, ["attributes", "0", "key"]),

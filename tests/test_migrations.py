@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,14 +12,14 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, inspect
+from sqlalchemy import MetaData, inspect, select
 from sqlalchemy.engine import Connection
 
 from migrations import runner
 from migrations.ddl import APPEND_ONLY_KEYS
 from migrations.env_common import configure_options
 from storage.engines import Tier
-from storage.models import InstanceBase, TemplateBase
+from storage.models import InstanceBase, InteractionLogRow, TemplateBase
 from tests.databases import TierUrls
 from tests.raw_sql import RawConnection
 
@@ -137,3 +138,64 @@ def test_cli_help_lists_migrate() -> None:
     )
     assert result.returncode == 0
     assert "migrate" in result.stdout
+
+
+# Values as the JSON-column revisions stored them, and what each must read back as.
+LEGACY_JSON = {
+    "0.30000000000000004": 0.30000000000000004,  # REAL under SQLite's NUMERIC affinity
+    "123456789.125": 123456789.125,
+    "100": 100,
+    '{"a": [1.5, "é", null], "b": {"c": true}}': {"a": [1.5, "é", None], "b": {"c": True}},
+    '"text"': "text",
+}
+
+
+async def test_json_text_revision_keeps_the_stored_values(empty_db_urls: TierUrls) -> None:
+    """Revision 0004 turns the JSON columns into text; what was stored reads back unchanged
+    (SQLite's copy of a REAL would keep 15 digits), and the append-only rules still hold."""
+    runner.upgrade("instance", empty_db_urls.instance, "0003")
+    instance_id = "6d2f1d8e-0000-4000-8000-000000000001"
+    async with RawConnection(empty_db_urls) as raw:
+        cast = "::jsonb" if raw.dialect == "postgresql" else ""
+        await raw.execute(
+            'INSERT INTO "Instance_Context" (instance_id, name, status, deployment_date) '
+            f"VALUES ('{instance_id}', 'legacy', 'ACTIVE', '2026-11-30 00:00:00')"
+        )
+        for n, text in enumerate(LEGACY_JSON, start=1):
+            quoted = text.replace("'", "''")
+            await raw.execute(
+                'INSERT INTO "Interaction_Logs" (log_id, instance_id, timestamp, log_type, '
+                f"event_details) VALUES ({n}, '{instance_id}', '2026-11-30 00:00:00', "
+                f"'TELEMETRY', '{quoted}'{cast})"
+            )
+    runner.upgrade("instance", empty_db_urls.instance)
+    tier = Tier.open("instance", empty_db_urls.instance)
+    try:
+        async with tier.engine.connect() as conn:
+            rows = await conn.execute(
+                select(InteractionLogRow.log_id, InteractionLogRow.event_details).order_by(
+                    InteractionLogRow.log_id
+                )
+            )
+            stored = [details for _, details in rows]
+    finally:
+        await tier.dispose()
+    expected = list(LEGACY_JSON.values())
+    assert [json.dumps(v) for v in stored] == [json.dumps(v) for v in expected]
+    assert await trigger_names(empty_db_urls) == expected_triggers(empty_db_urls.dialect)
+    async with RawConnection(empty_db_urls) as raw:
+        with pytest.raises(raw.refusal):
+            await raw.execute("UPDATE \"Interaction_Logs\" SET event_details = '1'")
+
+
+async def test_name_folded_revision_fills_existing_templates(empty_db_urls: TierUrls) -> None:
+    runner.upgrade("template", empty_db_urls.template, "0001")
+    async with RawConnection(empty_db_urls, "template") as raw:
+        await raw.execute(
+            'INSERT INTO "Template_Workflows" (workflow_id, name, version, created_at) VALUES '
+            "('6d2f1d8e-0000-4000-8000-000000000002', 'Straße_ΣΟΦΙΑ', 1, '2026-11-30 00:00:00')"
+        )
+    runner.upgrade("template", empty_db_urls.template)
+    async with RawConnection(empty_db_urls, "template") as raw:
+        rows = await raw.fetch('SELECT name_folded FROM "Template_Workflows"')
+    assert rows == [("strasse_σοφια",)]

@@ -27,10 +27,11 @@ from storage.engine.journal import EngineResult, Journal, Route
 from storage.engines import Tier
 from storage.enums import LogType, RoleType, RouteKind, UowStatus
 from storage.errors import DomainError, ErrorCode
-from storage.runtime.attributes import checked_attributes, newest_of
+from storage.runtime.attributes import check_record, checked_attributes, newest_of
 from storage.runtime.transitions import UOW, Hold, TransitionResult, claim
 from storage.runtime.uows import create_uow
 from storage.types import utcnow
+from storage.values import check_text, checked_json
 
 MAX_CHILDREN = 1_000
 _ROW = select(UOW).where(UOW.c.uow_id == bindparam("b_uow_id"))
@@ -99,8 +100,11 @@ async def submit(
     decompose: list[Any] | None = None,
     inherit: bool = True,
 ) -> EngineResult:
-    """Hand back a held unit of work with its new attributes; the engine routes it."""
+    """Hand back a held unit of work with its new attributes; the engine routes it.
+
+    Every client value is checked before anything is read or written (`storage.values`)."""
     changes = checked_attributes(attributes)
+    check_record(reasoning=reasoning, metadata=metadata)
     overlays = None
     if decompose is not None:
         if not decompose or len(decompose) > MAX_CHILDREN:
@@ -144,6 +148,8 @@ async def report_failure(
         raise _refusal(
             ErrorCode.VALIDATION_FAILED, "error: expected a non-empty JSON object", "error"
         )
+    checked_json(error, ("input", "error"))
+    check_text(reasoning, ("input", "reasoning"))
 
     def give_up(session: Connection) -> EngineResult:
         uow, graph, role = _held(session, tier, uow_id, actor_id, expected_version)

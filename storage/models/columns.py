@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import mapped_column
 
-from storage.types import JSONType, UTCDateTime, UUIDType, utcnow
+from storage.types import JSONText, JSONType, UTCDateTime, UUIDType, utcnow
 
 
 def text_column(comment: str) -> Any:
@@ -25,7 +25,8 @@ def ai_context_column() -> Any:
 
 
 def json_column(comment: str, *, nullable: bool = True) -> Any:
-    return mapped_column(JSONType, nullable=nullable, comment=comment)
+    """Instance-tier JSON a client (or a copied blueprint) wrote, kept as exact text."""
+    return mapped_column(JSONText(), nullable=nullable, comment=comment)
 
 
 def created_at_column(comment: str = "When the row was written (UTC).") -> Any:

@@ -6,13 +6,20 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.enums import ComponentDirection, DecompositionStrategy, GuardianType, RoleType
 from storage.models.base import TemplateBase, enum_column, uuid_pk
 from storage.models.columns import ai_context_column, fk_column, text_column
 from storage.types import JSONType, UTCDateTime, UUIDType, utcnow
+from storage.values import folded
+
+
+def _folded_name(context: DefaultExecutionContext) -> str:
+    parameters: dict[str, Any] = context.get_current_parameters()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
+    return folded(str(parameters["name"]))
 
 
 def _workflow_fk() -> Any:
@@ -33,6 +40,13 @@ class TemplateWorkflowRow(TemplateBase):
 
     workflow_id: Mapped[uuid.UUID] = uuid_pk("Primary key of the workflow blueprint.")
     name: Mapped[str] = mapped_column(String(200), comment="Workflow name, unique per version.")
+    # Set from `name` on every insert (a column default), never written by hand.
+    name_folded: Mapped[str | None] = mapped_column(
+        Text,
+        nullable=True,
+        default=_folded_name,
+        comment="The name case-folded (NFKC), for case-insensitive search alike on every database.",
+    )
     description: Mapped[str | None] = text_column("Human-readable purpose of the workflow.")
     ai_context: Mapped[Any | None] = ai_context_column()
     version: Mapped[int] = mapped_column(

@@ -229,14 +229,26 @@ async def _write(
 
 @dataclass
 class FileResult:
+    """What became of one file: `imported` (a template version written), `unchanged` (the
+    same template version is stored already, or the file was named earlier in the same
+    command: nothing written) or refused (`problems`)."""
+
     path: Path
     workflow: str | None = None
     version: int | None = None
     problems: list[Problem] = field(default_factory=list)
+    unchanged: bool = False
+    same_as: Path | None = None  # the earlier argument naming this very file
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def outcome(self) -> str:
+        if self.problems:
+            return "refused"
+        return "unchanged" if self.unchanged else "imported"
 
 
 @dataclass
@@ -247,6 +259,9 @@ class ImportReport:
     def ok(self) -> bool:
         return all(result.ok for result in self.results)
 
+    def count(self, outcome: str) -> int:
+        return sum(result.outcome == outcome for result in self.results)
+
 
 async def import_template_files(
     tier: Tier,
@@ -255,11 +270,21 @@ async def import_template_files(
     on_progress: Callable[[FileResult], Any] | None = None,
 ) -> ImportReport:
     """Import several files, children before the parents that name them; each file is its
-    own transaction, so a rejected file writes nothing and the others still land."""
+    own transaction, so a rejected file writes nothing and the others still land.
+
+    A file named twice is read and imported once; a template version that is stored
+    already with the same content is `unchanged`, so re-running an import is harmless and
+    its report counts only what was written."""
     results: dict[Path, FileResult] = {}
     specs: dict[Path, TemplateSpec] = {}
+    ordered: list[FileResult] = []
     for path in paths:
+        first = next((known for known in results if _same_file(known, path)), None)
+        if first is not None:
+            ordered.append(FileResult(path, unchanged=True, same_as=first))
+            continue
         result = results[path] = FileResult(path)
+        ordered.append(result)
         try:
             specs[path] = parse_template_yaml(path.read_text(encoding="utf-8"))
         except OSError as error:
@@ -270,16 +295,38 @@ async def import_template_files(
             result.problems.extend(error.problems)
     for path in _dependency_order(specs, results):
         spec = specs[path]
+        results[path].workflow, results[path].version = spec.name, spec.version
         try:
             row = await import_template_spec(tier, spec=spec)
             results[path].workflow, results[path].version = row.name, row.version
         except DomainError as error:
-            results[path].problems.extend(error.problems)
-    ordered = [results[path] for path in paths]
+            conflict = any(p.code == ErrorCode.CONFLICT for p in error.problems)
+            if conflict and await _stored_alike(tier, spec):
+                results[path].unchanged = True
+            else:
+                results[path].problems.extend(error.problems)
+    for again in ordered:
+        if again.same_as is not None:
+            earlier = results[again.same_as]
+            again.workflow, again.version = earlier.workflow, earlier.version
     if on_progress is not None:
         for result in ordered:
             on_progress(result)
     return ImportReport(ordered)
+
+
+def _same_file(known: Path, path: Path) -> bool:
+    try:
+        return known.samefile(path)
+    except OSError:
+        return known == path
+
+
+async def _stored_alike(tier: Tier, spec: TemplateSpec) -> bool:
+    """Whether this very template version is stored already with the same graph."""
+    async with tier.sessions() as session:
+        row = await _find(session, spec.name, spec.version)
+        return row is not None and row.schema_json == template_schema_json(spec)
 
 
 def _dependency_order(

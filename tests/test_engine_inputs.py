@@ -1,0 +1,114 @@
+"""The engine verbs' client JSON goes through the same normalisation as every other write
+(issue 12): `submit`'s metadata and reasoning, `reportFailure`'s error and reasoning.
+What the strictest database would refuse is VALIDATION_FAILED with its path and nothing
+written; everything else is accepted, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.client import GraphQLClient
+from tests.engine_client import LOAN, REPORT_FAILURE, START, SUBMIT, Engine, loan_instance
+from tests.json_values import (
+    JSON_VALUES,
+    TEXT,
+    as_sent,
+    assert_refused,
+    call,
+    storable,
+    storable_text,
+)
+from tests.scenario import mutate
+
+EXAMPLES = settings(
+    max_examples=30,
+    deadline=None,
+    # One instance serves every example of a test: each takes a fresh unit of work.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+SPLITTER = f"{LOAN}.Document_Splitter"
+COUNTS = """query($id: ID!, $uow: ID!) {
+  instance(id: $id) { logs(first: 1) { totalCount } }
+  uow(id: $uow) { version status history(first: 1) { totalCount } } }"""
+SERIAL = itertools.count()
+
+
+@pytest.fixture
+async def desk(client: GraphQLClient) -> Engine:
+    instance_id = await loan_instance(client, {"splitter": ["Document_Splitter"]})
+    return await Engine.of(client, instance_id)
+
+
+async def _held_unit(desk: Engine) -> tuple[str, int]:
+    """A fresh unit of work, checked out by the splitter: (id, version)."""
+    start = {"instanceId": desk.instance_id, "attributes": {"amount": 5, "n": next(SERIAL)}}
+    uow_id = (await mutate(desk.client, START, {"input": start}))["uow"]["id"]
+    taken = await desk.checkout(SPLITTER, "splitter", uowId=uow_id)
+    assert taken["errors"] == [], taken["errors"]
+    return uow_id, int(taken["uow"]["version"])
+
+
+async def _verb(
+    desk: Engine, document: str, uow_id: str, values: dict[str, Any], bad_path: list[str] | None
+) -> None:
+    before = await desk.client.data(COUNTS, {"id": desk.instance_id, "uow": uow_id})
+    variables = {"input": {"uowId": uow_id, "actorId": desk.actors["splitter"], **values}}
+    payload = await call(desk.client, document, variables)
+    after = await desk.client.data(COUNTS, {"id": desk.instance_id, "uow": uow_id})
+    if bad_path is None:
+        assert payload["errors"] == [], payload["errors"]
+        assert after["uow"]["version"] > before["uow"]["version"]
+    else:
+        assert_refused(payload, *bad_path)
+        assert payload["uow"] is None
+        assert after == before
+
+
+def _first_refused(**fields: tuple[Any, bool]) -> list[str] | None:
+    """The path the service names: the first field (in its order of checks) it refuses."""
+    for name, (_, ok) in fields.items():
+        if not ok:
+            return ["input", name]
+    return None
+
+
+@EXAMPLES
+@given(metadata=JSON_VALUES, reasoning=st.none() | TEXT)
+async def test_submit_metadata_and_reasoning_are_checked(
+    desk: Engine, metadata: Any, reasoning: str | None
+) -> None:
+    uow_id, version = await _held_unit(desk)
+    bad = _first_refused(
+        reasoning=(reasoning, reasoning is None or storable_text(as_sent(reasoning))),
+        metadata=(metadata, storable(as_sent(metadata))),
+    )
+    values = {"metadata": metadata, "reasoning": reasoning, "expectedVersion": version}
+    await _verb(desk, SUBMIT, uow_id, values, bad)
+
+
+@EXAMPLES
+@given(error=JSON_VALUES, reasoning=st.none() | TEXT)
+async def test_report_failure_error_and_reasoning_are_checked(
+    desk: Engine, error: Any, reasoning: str | None
+) -> None:
+    uow_id, version = await _held_unit(desk)
+    bad = _first_refused(
+        error=(error, storable(as_sent(error))),
+        reasoning=(reasoning, reasoning is None or storable_text(as_sent(reasoning))),
+    )
+    values = {"error": {"cause": error}, "reasoning": reasoning, "expectedVersion": version}
+    await _verb(desk, REPORT_FAILURE, uow_id, values, bad)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("metadata", {"s": "a\x00b"}), ("metadata", [1, "\ud800"]), ("metadata", {"x": float("nan")})],
+)
+async def test_submit_refuses_what_postgresql_would(desk: Engine, field: str, value: Any) -> None:
+    uow_id, version = await _held_unit(desk)
+    await _verb(desk, SUBMIT, uow_id, {field: value, "expectedVersion": version}, ["input", field])
