@@ -37,7 +37,7 @@ function errorsOf(answer) {
 
 function timeline(uow) {
   return h("ol", { class: "timeline", id: "timeline" }, uow.history.items.map((e) =>
-    h("li", { class: `step status-edge-${e.newStatus.toLowerCase()}` },
+    h("li", { class: `step status-edge-${e.newStatus.toLowerCase()}`, "data-history": e.id },
       h("div", { class: "when" }, time(e.transitionTimestamp)),
       h("div", { class: "what" },
         e.previousStatus ? statusBadge(e.previousStatus) : h("span", { class: "badge" }, "created"), " → ", statusBadge(e.newStatus),
@@ -73,7 +73,7 @@ function attributes(uow) {
 
 function logs(uow) {
   return h("ol", { class: "feed logs", id: "logs" }, uow.logs.items.map((l) =>
-    h("li", { class: `event log-${l.logType.toLowerCase()}` },
+    h("li", { class: `event log-${l.logType.toLowerCase()}`, "data-log": l.id },
       h("time", {}, time(l.timestamp)),
       h("span", { class: "log-type" }, l.logType.replaceAll("_", " ").toLowerCase()),
       h("span", { class: "small" }, [l.actor?.name, l.role?.name, l.interaction?.name].filter(Boolean).join(" · ")),
@@ -242,7 +242,8 @@ export async function renderUow(view, uowId) {
     if (answer.errors.length) { clear(engineMessage, problem(errorsOf(answer))); return; }
     attributesInput.value = ""; engineReasoning.value = ""; failureReason.value = "";
     await reload();
-    clear(engineMessage, h("span", { class: "ok", id: "engine-done" }, done(answer)));
+    const [verb, detail] = done(answer);
+    clear(engineMessage, h("span", { id: "engine-done" }, h("strong", { class: "ok" }, verb), " ", detail));
   }
 
   async function doSubmit() {
@@ -251,9 +252,9 @@ export async function renderUow(view, uowId) {
     const input = { uowId: uow.id, actorId: uow.lockedBy.id, expectedVersion: uow.version };
     if (parsed.value) input.attributes = parsed.value;
     if (engineReasoning.value.trim()) input.reasoning = engineReasoning.value.trim();
-    await engineVerb(() => submit(input), (a) =>
-      `Submitted: ${a.uow.status.toLowerCase()} at ${a.uow.currentInteraction.name}` +
-      (a.route ? ` (${a.route.kind.toLowerCase()}: ${a.route.reason})` : "") + ".");
+    await engineVerb(() => submit(input), (a) => ["Submitted:",
+      `${a.uow.status.toLowerCase()} at ${a.uow.currentInteraction.name}` +
+      (a.route ? ` — ${a.route.reason}` : "") + "."]);
   }
 
   async function doReportFailure() {
@@ -262,13 +263,14 @@ export async function renderUow(view, uowId) {
     const input = { uowId: uow.id, actorId: uow.lockedBy.id, expectedVersion: uow.version, error: { reason } };
     if (engineReasoning.value.trim()) input.reasoning = engineReasoning.value.trim();
     await engineVerb(() => reportFailure(input), (a) =>
-      `Reported: ${a.uow.status.toLowerCase()} at ${a.uow.currentInteraction.name}.`);
+      ["Failure reported:", `${a.uow.status.toLowerCase()} at ${a.uow.currentInteraction.name}.`]);
   }
 
   async function doCheckout() {
     if (!takerActor.value) { clear(engineMessage, problem("No actor has this role.")); return; }
-    await engineVerb(() => checkout(takerRole.value, takerActor.value, uow.id), (a) =>
-      a.uow ? `Checked out by ${a.uow.lockedBy?.name ?? "no one"} as ${a.uow.currentRole?.name ?? "?"}.` : "Not eligible now.");
+    await engineVerb(() => checkout(takerRole.value, takerActor.value, uow.id), (a) => a.uow
+      ? ["Checked out", `by ${a.uow.lockedBy?.name ?? "no one"} as ${a.uow.currentRole?.name ?? "—"}.`]
+      : ["Not taken:", "nothing eligible now."]);
   }
 
   async function reload() {
