@@ -209,7 +209,8 @@ async def test_console_pages_live_graph_and_unit_of_work(server: LiveServer) -> 
 async def test_console_checkout_submit_and_older_pages(server: LiveServer) -> None:
     """An actor checks work out from the graph page and submits it from the unit's page
     (another tab): the graph that stays open follows both moves. The unit's history and
-    logs, longer than a page, come newest first and "load older" reaches their first rows."""
+    logs, longer than a page, come newest first and "load older" reaches their first rows.
+    Then the unit's page checks it out again and reports a failure."""
     base = f"http://127.0.0.1:{server.port}"
     async with httpx.AsyncClient(base_url=base) as http, offline_page() as offline:
         page = offline.page
@@ -293,6 +294,19 @@ async def test_console_checkout_submit_and_older_pages(server: LiveServer) -> No
             )
             assert drawn == list(reversed(expected)), name  # every row once, newest first
         assert "created" in (await tab.locator("#timeline li").last.inner_text()).lower()
+
+        # From the unit's page: check it out again, then give up on it.
+        await tab.click("#uow-checkout")
+        await tab.wait_for_selector("#report-failure")
+        await tab.click("#report-failure")
+        await expect(tab.locator("#engine-message .problem")).to_contain_text("what went wrong")
+        await tab.fill("#failure-reason", "bureau down")
+        await tab.click("#report-failure")
+        await tab.wait_for_selector("#engine-done")
+        failed = (await _data(http, UNIT, id=unit))["uow"]
+        assert failed["status"] == "FAILED"
+        assert failed["lockedBy"] is None
+        assert "FAILED" in await tab.locator("#timeline li").first.inner_text()
         await offline.screenshot("console-unit-of-work-all-history", tab)
         await tab.close()
         offline.assert_clean()
