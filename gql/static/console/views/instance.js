@@ -8,7 +8,7 @@ import {
 } from "../api.js";
 import { clear, clock, h, json, problem, shortId, statusBadge, time } from "../dom.js";
 import { drawWorkflow, updateLoad } from "../graph.js";
-import { age, statusBar, statusLegend } from "./common.js";
+import { age, statusBar, statusLegend, total } from "./common.js";
 import { eventRow } from "./events.js";
 
 const RECONCILE_MS = 1500;
@@ -29,7 +29,7 @@ export async function renderInstance(view, instanceId, workflowId) {
 
   const summary = h("div", { class: "summary", id: "summary" });
   const drawSummary = () => clear(summary,
-    h("div", { class: "total" }, h("strong", { id: "total" }, Object.values(counts).reduce((a, b) => a + b, 0).toLocaleString()),
+    h("div", { class: "total" }, h("strong", { id: "total" }, total(counts).toLocaleString()),
       " units of work", h("span", { class: "muted small", id: "oldest-wait" },
         oldest === null ? " · nothing waits" : ` · oldest waiting ${age(oldest)}`)),
     statusBar(counts), statusLegend(counts));
