@@ -43,12 +43,34 @@ class OfflinePage:
     blocked: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
-    async def screenshot(self, name: str) -> Path:
+    async def screenshot(self, name: str, page: Page | None = None) -> Path:
+        """A full-page PNG of this page (or of another tab) under .artifacts/browser/."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
-        await self.page.screenshot(path=str(path), full_page=True)
+        await (page or self.page).screenshot(path=str(path), full_page=True)
         print(f"screenshot: {path}")
         return path
+
+    async def open_tab(self) -> Page:
+        """Another tab of the same browser context: also offline, its errors recorded here."""
+        tab = await self.page.context.new_page()
+        self.watch(tab)
+        return tab
+
+    def watch(self, page: Page) -> None:
+        """Records what goes wrong in `page`: console errors and uncaught exceptions."""
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                self.errors.append(f"console: {message.text} at {message.location}")
+
+        def on_websocket(socket: WebSocket) -> None:
+            if urlsplit(socket.url).hostname not in LOCAL_HOSTS:
+                self.blocked.append(socket.url)
+
+        page.on("websocket", on_websocket)
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
 
     def assert_clean(self) -> None:
         """Nothing was requested from outside 127.0.0.1 and no script failed."""
@@ -91,18 +113,8 @@ async def offline_page(width: int = 1440, height: int = 900) -> AsyncIterator[Of
                 offline.blocked.append(url)
                 await route.abort()
 
-        def on_console(message: ConsoleMessage) -> None:
-            if message.type == "error":
-                offline.errors.append(f"console: {message.text} at {message.location}")
-
-        def on_websocket(socket: WebSocket) -> None:
-            if urlsplit(socket.url).hostname not in LOCAL_HOSTS:
-                offline.blocked.append(socket.url)
-
         await context.route("**/*", only_local)
-        page.on("websocket", on_websocket)
-        page.on("console", on_console)
-        page.on("pageerror", lambda error: offline.errors.append(f"uncaught: {error}"))
+        offline.watch(page)
         try:
             yield offline
         finally:

@@ -1,6 +1,8 @@
 """The console in a real headless Chromium that can reach 127.0.0.1 only, on the demo data:
-the instances page, the workflow graph (drawn from the API, counts kept live by the
-telemetry subscription), a unit of work's timeline, verify and pilot move, the live feed."""
+the instances page and instance summary (Instance.stats as the API gives it), the workflow
+graph (drawn from the API, counts kept live by the telemetry subscription), a unit of work's
+timeline, verify and pilot move, the live feed; checking out and submitting from the
+console; history and logs newest first, paged back to their first rows."""
 
 from __future__ import annotations
 
@@ -37,6 +39,24 @@ WAITING = """query Waiting($id: ID!) {
     id waiting: uows(status: PENDING, first: 0) { totalCount }
   } } }
 }"""
+STATS = """query Stats($id: ID!) {
+  instance(id: $id) { stats {
+    total byStatus { status count } byInteraction { interactionId waiting }
+  } }
+}"""
+DEMO = """query Demo($id: ID!) {
+  instance(id: $id) {
+    actors { id roles { id } }
+    masterWorkflow { interactions { id name } roles { id name } }
+  }
+}"""
+UNIT = """query Unit($id: ID!) {
+  uow(id: $id) {
+    status lockedBy { id } currentInteraction { id name } attributes { key value }
+    history(first: 500) { totalCount edges { node { id } } }
+    logs(first: 500) { totalCount edges { node { id } } }
+  }
+}"""
 HISTORY = "query History($id: ID!) { uow(id: $id) { history(first: 100) { totalCount } } }"
 MOVE = """mutation Move($id: ID!, $to: UowStatus!) {
   transitionUow(input: { uowId: $id, toStatus: $to, reasoning: "browser test" }) {
@@ -62,6 +82,16 @@ async def _data(http: httpx.AsyncClient, query: str, **variables: str) -> dict[s
 async def _move(http: httpx.AsyncClient, unit: str, to: str) -> None:
     answer = await _data(http, MOVE, id=unit, to=to)
     assert answer["transitionUow"]["errors"] == []
+
+
+async def _stats(http: httpx.AsyncClient, instance: str) -> dict[str, Any]:
+    """The instance's counts as the API gives them: by status, and waiting per interaction."""
+    stats = (await _data(http, STATS, id=instance))["instance"]["stats"]
+    return {
+        "total": stats["total"],
+        "by_status": {s["status"]: s["count"] for s in stats["byStatus"]},
+        "waiting": {i["interactionId"]: i["waiting"] for i in stats["byInteraction"]},
+    }
 
 
 async def _waiting(http: httpx.AsyncClient, instance: str) -> dict[str, int]:
@@ -107,11 +137,22 @@ async def test_console_pages_live_graph_and_unit_of_work(server: LiveServer) -> 
         row = page.locator(f'[data-instance="{instance}"]')
         await row.wait_for()
         assert "Loan_Demo" in await row.inner_text()
+        stats = await _stats(http, instance)
+        assert await row.locator("[data-total]").inner_text() == f"{stats['total']:,}"
+        for status in ("PENDING", "ACTIVE", "COMPLETED"):
+            cell = await row.locator(f'[data-status="{status}"]').inner_text()
+            assert cell == f"{stats['by_status'].get(status, 0):,}", status
         await offline.screenshot("console-instances")
 
         # The graph: every role, interaction and component of the master workflow.
         await row.locator("a.strong").click()
         await page.wait_for_selector("svg.workflow-graph [data-interaction]")
+        assert await page.inner_text("#total") == f"{stats['total']:,}"
+        legend = await page.eval_on_selector_all(
+            "#summary [data-status]",
+            "items => items.map(i => [i.dataset.status, i.querySelector('dd').textContent])",
+        )
+        assert dict(legend) == {k: f"{v:,}" for k, v in stats["by_status"].items() if v}
         drawn_interactions = await page.eval_on_selector_all(
             "[data-interaction]", "nodes => nodes.map(n => n.dataset.interaction)"
         )
@@ -152,15 +193,122 @@ async def test_console_pages_live_graph_and_unit_of_work(server: LiveServer) -> 
         await page.goto(f"{base}/console/#/uow/{measured['id']}")
         await page.wait_for_selector("#timeline li")
         assert await page.locator("#timeline li").count() == history
-        assert "PAUSED" in await page.locator("#timeline li").last.inner_text()
+        assert "PAUSED" in await page.locator("#timeline li").first.inner_text()  # newest first
         await page.click("#verify")
         await page.wait_for_selector("#verdict.ok")
         await offline.screenshot("console-unit-of-work")
         await page.click('button[data-to="PENDING"]')
         await expect(page.locator("#timeline li")).to_have_count(history + 1, timeout=5_000)
+        assert "PENDING" in await page.locator("#timeline li").first.inner_text()
         assert "PENDING" in await page.locator(".title-row .badge").inner_text()
 
         await _events_filtered_by_unit(offline, http, base, instance, warm_up)
+        offline.assert_clean()
+
+
+async def test_console_checkout_submit_and_older_pages(server: LiveServer) -> None:
+    """An actor checks work out from the graph page and submits it from the unit's page
+    (another tab): the graph that stays open follows both moves. The unit's history and
+    logs, longer than a page, come newest first and "load older" reaches their first rows.
+    Then the unit's page checks it out again and reports a failure."""
+    base = f"http://127.0.0.1:{server.port}"
+    async with httpx.AsyncClient(base_url=base) as http, offline_page() as offline:
+        page = offline.page
+        instance = (await _data(http, GRAPH))["instances"]["edges"][0]["node"]["id"]
+        demo = (await _data(http, DEMO, id=instance))["instance"]
+        # Demo data: Document_Splitter takes new applications from Applications.
+        master = demo["masterWorkflow"]
+        applications = next(i["id"] for i in master["interactions"] if i["name"] == "Applications")
+        splitter = next(r["id"] for r in master["roles"] if r["name"] == "Document_Splitter")
+        actor = next(a["id"] for a in demo["actors"] if splitter in [r["id"] for r in a["roles"]])
+        before = await _stats(http, instance)
+
+        # Check out from the graph page: the unit is held, the graph's count drops by one.
+        await page.goto(f"{base}/console/#/instance/{instance}")
+        await page.wait_for_selector("#connection.live")
+        await page.click(f'[data-interaction="{applications}"]')
+        await page.select_option("#checkout-role", splitter)
+        await page.select_option("#checkout-actor", actor)
+        await page.click("#checkout")
+        link = page.locator("#checked-out")
+        await link.wait_for()
+        unit = (await link.get_attribute("href") or "").removeprefix("#/uow/")
+        held = (await _data(http, UNIT, id=unit))["uow"]
+        assert held["status"] == "ACTIVE"
+        assert held["lockedBy"]["id"] == actor
+        after_checkout = await _stats(http, instance)
+        assert after_checkout["waiting"][applications] == before["waiting"][applications] - 1
+        await expect(_count(page, applications)).to_have_text(
+            str(after_checkout["waiting"][applications]), timeout=5_000
+        )
+
+        # Submit with attributes from the unit's page in another tab; the graph follows.
+        tab = await offline.open_tab()
+        await tab.goto(f"{base}/console/{await link.get_attribute('href')}")
+        await tab.fill("#submit-attributes", '{"score": 710')
+        await tab.click("#submit")
+        await expect(tab.locator("#engine-message .problem")).to_contain_text("not JSON")
+        await tab.fill("#submit-attributes", '{"score": 710}')
+        await tab.click("#submit")
+        await tab.wait_for_selector("#engine-done")
+        moved = (await _data(http, UNIT, id=unit))["uow"]
+        assert moved["status"] == "PENDING"
+        assert moved["lockedBy"] is None
+        assert {"key": "score", "value": 710} in moved["attributes"]
+        where = moved["currentInteraction"]["id"]
+        assert where != applications
+        assert moved["currentInteraction"]["name"] in await tab.inner_text(".title-row")
+        after_submit = await _stats(http, instance)
+        assert after_submit["waiting"][where] == after_checkout["waiting"].get(where, 0) + 1
+        await expect(_count(page, where)).to_have_text(
+            str(after_submit["waiting"][where]), timeout=5_000
+        )
+        await offline.screenshot("console-checkout")
+        await offline.screenshot("console-submitted", tab)
+
+        # A history and a log longer than a page: newest first, "load older" to the start.
+        for _ in range(30):
+            await _move(http, unit, "PAUSED")
+            await _move(http, unit, "PENDING")
+        full = (await _data(http, UNIT, id=unit))["uow"]
+        history = [e["node"]["id"] for e in full["history"]["edges"]]
+        logs = [e["node"]["id"] for e in full["logs"]["edges"]]
+        assert len(history) > 60
+        await tab.reload()
+        await tab.wait_for_selector("#timeline li")
+        assert await tab.locator("#timeline li").count() < len(history)
+        for name, selector, ids in (
+            ("history", "#timeline li", "data-history"),
+            ("logs", "#logs li", "data-log"),
+        ):
+            expected = history if name == "history" else logs
+            for _ in range(len(expected)):
+                older = tab.locator(f'[data-older="{name}"]')
+                if await older.count() == 0:
+                    break
+                shown = await tab.locator(selector).count()
+                await older.click()
+                await expect(tab.locator(selector)).not_to_have_count(shown)
+            drawn = await tab.eval_on_selector_all(
+                selector, f"rows => rows.map(r => r.getAttribute('{ids}'))"
+            )
+            assert drawn == list(reversed(expected)), name  # every row once, newest first
+        assert "created" in (await tab.locator("#timeline li").last.inner_text()).lower()
+
+        # From the unit's page: check it out again, then give up on it.
+        await tab.click("#uow-checkout")
+        await tab.wait_for_selector("#report-failure")
+        await tab.click("#report-failure")
+        await expect(tab.locator("#engine-message .problem")).to_contain_text("what went wrong")
+        await tab.fill("#failure-reason", "bureau down")
+        await tab.click("#report-failure")
+        await tab.wait_for_selector("#engine-done")
+        failed = (await _data(http, UNIT, id=unit))["uow"]
+        assert failed["status"] == "FAILED"
+        assert failed["lockedBy"] is None
+        assert "FAILED" in await tab.locator("#timeline li").first.inner_text()
+        await offline.screenshot("console-unit-of-work-all-history", tab)
+        await tab.close()
         offline.assert_clean()
 
 

@@ -1,6 +1,6 @@
 // Every GraphQL document the console uses, and the one place that sends them. Pages call
-// these functions and never build documents themselves, so moving to newer API fields
-// (Instance.stats, newest-first `last`/`before` pages) is a change in this module only.
+// these functions and never build documents themselves. Counts come from Instance.stats,
+// a unit's lists newest first from `last`/`before` pages.
 
 import { SubscriptionClient, socketUrl } from "./ws.js";
 
@@ -28,15 +28,29 @@ async function request(query, variables = {}) {
   return body.data;
 }
 
-// One alias per status: `uows(status:)` counts (Instance.stats will replace this).
-const STATUS_COUNTS = UOW_STATUSES.map(
-  (s) => `${s}: uows(status: ${s}, first: 0) { totalCount }`
-).join("\n");
+// Instance.stats: counts by status and by interaction, the oldest wait, in one statement.
+const STATS = `stats { total byStatus { status count } byInteraction { interactionId count waiting }
+  oldestWaitingSince oldestWaitingSeconds }`;
 
-function countsOf(node) {
-  const counts = {};
-  for (const s of UOW_STATUSES) counts[s] = node[s].totalCount;
+/** Every status with its count (0 for those the API leaves out). */
+function countsOf(stats) {
+  const counts = Object.fromEntries(UOW_STATUSES.map((s) => [s, 0]));
+  for (const { status, count } of stats.byStatus) counts[status] = count;
   return counts;
+}
+
+/** Interaction id -> {waiting (PENDING), here (any status)}; absent ones hold nothing. */
+function loadOf(stats) {
+  const load = {};
+  for (const i of stats.byInteraction) load[i.interactionId] = { waiting: i.waiting, here: i.count };
+  return load;
+}
+
+function summarise(stats) {
+  return {
+    counts: countsOf(stats), load: loadOf(stats), total: stats.total,
+    oldestWaitingSince: stats.oldestWaitingSince, oldestWaitingSeconds: stats.oldestWaitingSeconds,
+  };
 }
 
 export async function listInstances() {
@@ -44,25 +58,22 @@ export async function listInstances() {
     instances(first: 200) { totalCount edges { node {
       id name description status deploymentDate
       masterWorkflow { id name version }
-      ${STATUS_COUNTS}
+      ${STATS}
     } } }
   }`);
-  return data.instances.edges.map(({ node }) => ({ ...node, counts: countsOf(node) }));
+  return data.instances.edges.map(({ node }) => ({ ...node, ...summarise(node.stats) }));
 }
-
-const WAITING = `waiting: uows(status: PENDING, first: 0) { totalCount }
-                 working: uows(status: ACTIVE, first: 0) { totalCount }`;
 
 export async function instanceGraph(id) {
   const data = await request(`query ConsoleInstance($id: ID!) {
     instance(id: $id) {
       id name description status deploymentDate
-      actors { id name type }
-      ${STATUS_COUNTS}
+      actors { id name type roles { id } }
+      ${STATS}
       workflows {
         id name description version isMaster
         roles { id name roleType description linkedWorkflow { id name } }
-        interactions { id name description ${WAITING} }
+        interactions { id name description }
         components {
           id name direction
           role { id } interaction { id }
@@ -71,25 +82,15 @@ export async function instanceGraph(id) {
       }
     }
   }`, { id });
-  return { ...data.instance, counts: countsOf(data.instance) };
+  return { ...data.instance, ...summarise(data.instance.stats) };
 }
 
-/** Units waiting and worked on at each interaction, and the instance's counts by status. */
+/** The instance's status and stats (units by status and per interaction), to reconcile. */
 export async function instanceLoad(id) {
   const data = await request(`query ConsoleInstanceLoad($id: ID!) {
-    instance(id: $id) {
-      status
-      ${STATUS_COUNTS}
-      workflows { id interactions { id ${WAITING} } }
-    }
+    instance(id: $id) { status ${STATS} }
   }`, { id });
-  const interactions = {};
-  for (const workflow of data.instance.workflows) {
-    for (const i of workflow.interactions) {
-      interactions[i.id] = { waiting: i.waiting.totalCount, working: i.working.totalCount };
-    }
-  }
-  return { status: data.instance.status, counts: countsOf(data.instance), interactions };
+  return { status: data.instance.status, ...summarise(data.instance.stats) };
 }
 
 const UOW_ROW = `id status version createdAt updatedAt retryCount
@@ -108,32 +109,57 @@ const HISTORY_ENTRY = `id previousStatus newStatus previousStateHash newStateHas
   transitionTimestamp reasoning transitionMetadata actor { id name }
   previousInteraction { id name } newInteraction { id name }`;
 
-// History, attribute versions and logs come oldest-first (`first`); 500 is the server's page
-// bound. Newest-first pages (`last`/`before`) will replace this once the API has them.
-export async function unitOfWork(id) {
-  const data = await request(`query ConsoleUow($id: ID!) {
+const ATTRIBUTE = "id key value version reasoning createdAt actor { name }";
+const LOG = "id logId logType timestamp eventDetails errorMetadata actor { name } role { name } interaction { name }";
+const PAGE = 50;
+
+// The unit's lists, newest first: `last` pages (the API keeps them in list order, oldest to
+// newest, so they are reversed here); `pageInfo.startCursor` with `before` reads older ones.
+const LISTS = {
+  history: HISTORY_ENTRY,
+  attributeHistory: ATTRIBUTE,
+  logs: LOG,
+};
+
+function newestFirst(connection) {
+  return {
+    total: connection.totalCount,
+    items: connection.edges.map((e) => e.node).reverse(),
+    older: connection.pageInfo.hasPreviousPage ? connection.pageInfo.startCursor : null,
+  };
+}
+
+const listOf = (name, last = "$last", before = "null") =>
+  `${name}(last: ${last}, before: ${before}) { totalCount pageInfo { hasPreviousPage startCursor } edges { node { ${LISTS[name]} } } }`;
+
+export async function unitOfWork(id, last = PAGE) {
+  const data = await request(`query ConsoleUow($id: ID!, $last: Int!) {
     uow(id: $id) {
       ${UOW_ROW} contentHash childCount finishedChildCount lastHeartbeatAt
-      instance { id name actors { id name type } }
-      workflow { id name }
+      instance { id name actors { id name type roles { id } } }
+      workflow { id name components { direction role { id name roleType } interaction { id } } }
       parent { id status }
       children(first: 50) { totalCount edges { node { id status currentInteraction { name } } } }
-      attributes { id key value version reasoning createdAt actor { name } }
-      attributeHistory(first: 500) { totalCount edges { node { id key value version reasoning createdAt actor { name } } } }
-      history(first: 500) { totalCount edges { node { ${HISTORY_ENTRY} } } }
-      logs(first: 500) { totalCount edges { node { id logId logType timestamp eventDetails errorMetadata actor { name } role { name } interaction { name } } } }
+      attributes { ${ATTRIBUTE} }
+      ${Object.keys(LISTS).map((name) => listOf(name)).join("\n      ")}
     }
-  }`, { id });
+  }`, { id, last });
   const u = data.uow;
   return {
     ...u,
-    attributeHistory: u.attributeHistory.edges.map((e) => e.node),
-    history: u.history.edges.map((e) => e.node),
-    historyTotal: u.history.totalCount,
-    logs: u.logs.edges.map((e) => e.node),
-    logsTotal: u.logs.totalCount,
+    history: newestFirst(u.history),
+    attributeHistory: newestFirst(u.attributeHistory),
+    logs: newestFirst(u.logs),
     children: { total: u.children.totalCount, units: u.children.edges.map((e) => e.node) },
   };
+}
+
+/** The page of a unit's `list` older than `before`, newest first: a Relay refetch by node(id). */
+export async function olderOf(uowId, list, before, last = PAGE) {
+  const data = await request(`query ConsoleOlder($id: ID!, $last: Int!, $before: String!) {
+    node(id: $id) { ... on UnitOfWork { ${listOf(list, "$last", "$before")} } }
+  }`, { id: uowId, last, before });
+  return newestFirst(data.node[list]);
 }
 
 const ERRORS = "errors { code message path rule }";
@@ -150,6 +176,33 @@ export async function transitionUow(input) {
     transitionUow(input: $input) { ${ERRORS} uow { id status version } }
   }`, { input });
   return data.transitionUow;
+}
+
+const MOVED = `uow { id status version currentInteraction { id name } currentRole { id name } lockedBy { id name } }`;
+
+/** An actor of a role takes the oldest unit its inbound guardians let through (or `uowId`). */
+export async function checkout(roleId, actorId, uowId = null) {
+  const data = await request(`mutation ConsoleCheckout($input: CheckoutInput!) {
+    checkout(input: $input) { ${ERRORS} ${MOVED} }
+  }`, { input: { roleId, actorId, uowId } });
+  return data.checkout;
+}
+
+/** The holder hands the unit back (optionally with new attributes); the engine routes it. */
+export async function submit(input) {
+  const data = await request(`mutation ConsoleSubmit($input: SubmitInput!) {
+    submit(input: $input) { ${ERRORS} ${MOVED}
+      route { kind reason componentName guardianName interaction { name } } }
+  }`, { input });
+  return data.submit;
+}
+
+/** The holder gives up on the unit: FAILED, on to the EPSILON role. */
+export async function reportFailure(input) {
+  const data = await request(`mutation ConsoleReportFailure($input: ReportFailureInput!) {
+    reportFailure(input: $input) { ${ERRORS} ${MOVED} }
+  }`, { input });
+  return data.reportFailure;
 }
 
 export async function setInstanceStatus(instanceId, status) {

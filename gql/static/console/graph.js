@@ -121,7 +121,7 @@ function truncate(text, length) {
   return text.length > length ? `${text.slice(0, length - 1)}…` : text;
 }
 
-/** The SVG of a workflow; `load` maps interaction ids to {waiting, working}. */
+/** The SVG of a workflow; `load` maps interaction ids to {waiting, here} (PENDING, any status). */
 export function drawWorkflow(workflow, load, { onInteraction, onRole, selected } = {}) {
   const g = layout(workflow);
   const byKey = new Map(g.nodes.map((n) => [n.key, n]));
@@ -175,9 +175,9 @@ export function drawWorkflow(workflow, load, { onInteraction, onRole, selected }
       const r = n.item;
       const linked = r.linkedWorkflow ? ` → ${r.linkedWorkflow.name}` : "";
       nodeLayer.append(s("g", {
-        class: `node role role-${r.roleType.toLowerCase()} ${r.linkedWorkflow ? "linked" : ""}`,
+        class: `node role role-${r.roleType.toLowerCase()} ${r.linkedWorkflow ? "linked" : ""} ${selected === r.id ? "selected" : ""}`,
         transform: `translate(${n.x},${n.y})`, "data-role": r.id,
-        onclick: onRole ? () => onRole(r) : null,
+        tabindex: onRole ? 0 : null, onclick: onRole ? () => onRole(r) : null,
       },
       s("title", {}, `${r.name} (${r.roleType})${linked}${r.description ? `\n${r.description}` : ""}`),
       s("rect", { width: NODE_W, height: n.h, rx: 6 }),
@@ -185,17 +185,17 @@ export function drawWorkflow(workflow, load, { onInteraction, onRole, selected }
       s("text", { x: 10, y: 35, class: "kind" }, truncate(`${r.roleType}${linked}`, 20))));
     } else {
       const i = n.item;
-      const counts = load[i.id] || { waiting: 0, working: 0 };
+      const counts = load[i.id] || { waiting: 0, here: 0 };
       nodeLayer.append(s("g", {
         class: `node interaction ${selected === i.id ? "selected" : ""} ${counts.waiting ? "busy" : ""}`,
         transform: `translate(${n.x},${n.y})`, "data-interaction": i.id, "data-name": i.name,
         tabindex: 0, onclick: onInteraction ? () => onInteraction(i) : null,
       },
-      s("title", {}, `${i.name}: ${counts.waiting} waiting, ${counts.working} being worked on` +
+      s("title", {}, describeLoad(i.name, counts) +
         (i.description ? `\n${i.description}` : "")),
       s("rect", { width: NODE_W, height: n.h, rx: n.h / 2 }),
       s("text", { x: 16, y: 18, class: "name" }, truncate(i.name.replaceAll("_", " "), 15)),
-      s("text", { x: 16, y: 32, class: "kind working" }, `${counts.working} active`),
+      s("text", { x: 16, y: 32, class: "kind here" }, `${counts.here} here`),
       s("g", { class: "count", transform: `translate(${NODE_W - 8},2)` },
         s("rect", pill(counts.waiting)),
         s("text", { "text-anchor": "middle", y: 4, class: "waiting" }, String(counts.waiting)))));
@@ -207,11 +207,14 @@ export function drawWorkflow(workflow, load, { onInteraction, onRole, selected }
   return svg;
 }
 
+function describeLoad(name, counts) {
+  return `${name}: ${counts.waiting} waiting (PENDING), ${counts.here} here in any status`;
+}
+
 /** Updates the counts drawn on an existing graph without redrawing it. */
 export function updateLoad(svg, load) {
   for (const node of svg.querySelectorAll("[data-interaction]")) {
-    const counts = load[node.dataset.interaction];
-    if (!counts) continue;
+    const counts = load[node.dataset.interaction] || { waiting: 0, here: 0 };
     const waiting = node.querySelector(".waiting");
     if (waiting.textContent !== String(counts.waiting)) {
       waiting.textContent = String(counts.waiting);
@@ -223,8 +226,7 @@ export function updateLoad(svg, load) {
       node.classList.add("pulse");
     }
     node.classList.toggle("busy", counts.waiting > 0);
-    node.querySelector(".working").textContent = `${counts.working} active`;
-    node.querySelector("title").textContent =
-      `${node.dataset.name}: ${counts.waiting} waiting, ${counts.working} being worked on`;
+    node.querySelector(".here").textContent = `${counts.here} here`;
+    node.querySelector("title").textContent = describeLoad(node.dataset.name, counts);
   }
 }

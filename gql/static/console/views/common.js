@@ -1,4 +1,4 @@
-// Pieces shared by the views: the status distribution bar and a counts legend.
+// Pieces shared by the views: the status distribution bar, a counts legend, a wait's age.
 
 import { UOW_STATUSES } from "../api.js";
 import { h } from "../dom.js";
@@ -26,4 +26,13 @@ export function statusLegend(counts) {
 
 export function total(counts) {
   return UOW_STATUSES.reduce((sum, s) => sum + counts[s], 0);
+}
+
+/** A wait in seconds as people say it ("—" when nothing waits). */
+export function age(seconds) {
+  if (seconds === null || seconds === undefined) return "—";
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 36 * 3600) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} d`;
 }

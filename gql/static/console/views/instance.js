@@ -1,11 +1,14 @@
-// An instance: its workflows drawn as graphs with the units waiting at each interaction,
-// kept current from the `telemetry` subscription, the units at a chosen interaction, the
-// latest events, and pausing or resuming the instance.
+// An instance: its workflows drawn as graphs with the units waiting at each interaction
+// (Instance.stats, kept current from the `telemetry` subscription), the units at a chosen
+// interaction, checking work out for a chosen role or interaction, the latest events, and
+// pausing or resuming the instance.
 
-import { instanceGraph, instanceLoad, setInstanceStatus, unitsAt, watchTelemetry } from "../api.js";
+import {
+  checkout, instanceGraph, instanceLoad, setInstanceStatus, unitsAt, watchTelemetry,
+} from "../api.js";
 import { clear, clock, h, json, problem, shortId, statusBadge, time } from "../dom.js";
 import { drawWorkflow, updateLoad } from "../graph.js";
-import { statusBar, statusLegend, total } from "./common.js";
+import { age, statusBar, statusLegend, total } from "./common.js";
 import { eventRow } from "./events.js";
 
 const RECONCILE_MS = 1500;
@@ -14,16 +17,21 @@ export async function renderInstance(view, instanceId, workflowId) {
   const instance = await instanceGraph(instanceId);
   const workflows = [...instance.workflows].sort((a, b) => Number(b.isMaster) - Number(a.isMaster));
   const workflow = workflows.find((w) => w.id === workflowId) || workflows[0];
+  const interactionIds = instance.workflows.flatMap((w) => w.interactions.map((i) => i.id));
   const load = {};
-  for (const w of instance.workflows) {
-    for (const i of w.interactions) load[i.id] = { waiting: i.waiting.totalCount, working: i.working.totalCount };
-  }
+  const setLoad = (fresh) => {
+    for (const id of interactionIds) load[id] = fresh[id] ? { ...fresh[id] } : { waiting: 0, here: 0 };
+  };
+  setLoad(instance.load);
   let counts = instance.counts;
-  let selected = null; // the interaction whose units are listed
+  let oldest = instance.oldestWaitingSeconds;
+  let selected = null; // the interaction or role shown below the graph
 
-  const summary = h("div", { class: "summary" });
+  const summary = h("div", { class: "summary", id: "summary" });
   const drawSummary = () => clear(summary,
-    h("div", { class: "total" }, h("strong", {}, total(counts).toLocaleString()), " units of work"),
+    h("div", { class: "total" }, h("strong", { id: "total" }, total(counts).toLocaleString()),
+      " units of work", h("span", { class: "muted small", id: "oldest-wait" },
+        oldest === null ? " · nothing waits" : ` · oldest waiting ${age(oldest)}`)),
     statusBar(counts), statusLegend(counts));
   drawSummary();
 
@@ -46,13 +54,20 @@ export async function renderInstance(view, instanceId, workflowId) {
   });
 
   const graphHolder = h("div", { class: "graph-scroll" });
-  const units = h("div", { class: "units" },
-    h("p", { class: "muted" }, "Select an interaction to list the units of work waiting there."));
+  const units = h("div", { class: "units", id: "panel" },
+    h("p", { class: "muted" }, "Select an interaction for the units waiting there, or a role to check work out for it."));
+  const roles = new Map(workflow.roles.map((r) => [r.id, r]));
+  const takersAt = (interactionId) => workflow.components
+    .filter((c) => c.direction === "INBOUND" && c.interaction.id === interactionId && roles.has(c.role.id))
+    .map((c) => roles.get(c.role.id));
+  const choose = (id) => {
+    if (selected === id) return;
+    selected = id;
+    drawGraph();
+  };
+
   const showUnits = async (interaction, { quiet = false } = {}) => {
-    if (selected !== interaction.id) {
-      selected = interaction.id;
-      drawGraph();
-    }
+    choose(interaction.id);
     if (!quiet) clear(units, h("p", { class: "muted" }, "Loading…"));
     const waiting = await unitsAt(instanceId, interaction.id, "PENDING", 25);
     const working = await unitsAt(instanceId, interaction.id, "ACTIVE", 25);
@@ -65,18 +80,65 @@ export async function renderInstance(view, instanceId, workflowId) {
           u.lockedBy ? h("span", { class: "small" }, ` · ${u.lockedBy.name}`) : null))),
     ];
     if (selected !== interaction.id) return; // another one was chosen meanwhile
+    const keep = units.querySelector(".checkout"); // a refresh keeps the form as the user left it
     clear(units, h("h2", {}, interaction.name.replaceAll("_", " ")),
       interaction.description ? h("p", { class: "muted small" }, interaction.description) : null,
+      keep || checkoutForm(takersAt(interaction.id)),
       list("Waiting", waiting), list("Being worked on", working));
   };
+
+  const showRole = (role) => {
+    choose(role.id);
+    const from = workflow.components.filter((c) => c.direction === "INBOUND" && c.role.id === role.id)
+      .map((c) => workflow.interactions.find((i) => i.id === c.interaction.id)?.name).filter(Boolean);
+    clear(units, h("h2", {}, role.name.replaceAll("_", " "), " ", h("span", { class: "badge" }, role.roleType)),
+      role.description ? h("p", { class: "muted small" }, role.description) : null,
+      from.length ? h("p", { class: "small" }, "Takes work from ", h("strong", {}, from.join(", ")), ".") : null,
+      role.linkedWorkflow ? h("p", { class: "small" }, "Hands units to ",
+        h("a", { href: `#/instance/${instanceId}?workflow=${role.linkedWorkflow.id}` }, `the ${role.linkedWorkflow.name} workflow`), ".") : null,
+      from.length ? checkoutForm([role]) : h("p", { class: "muted small" }, "No interaction feeds this role: nothing to check out."));
+  };
+
+  /** An actor picker and "Check out" for the given roles (a role picker when several). */
+  function checkoutForm(candidates) {
+    if (!candidates.length) return h("p", { class: "muted small checkout" }, "No role takes work from here.");
+    const message = h("div", { class: "small", id: "checkout-message" });
+    const actorsOf = (roleId) => instance.actors.filter((a) => a.roles.some((r) => r.id === roleId));
+    const actor = h("select", { "aria-label": "actor", id: "checkout-actor" });
+    const role = h("select", { "aria-label": "role", id: "checkout-role", hidden: candidates.length === 1 },
+      candidates.map((r) => h("option", { value: r.id }, `as ${r.name.replaceAll("_", " ")}`)));
+    const button = h("button", { class: "button", type: "button", id: "checkout" }, "Check out");
+    const fillActors = () => {
+      const found = actorsOf(role.value);
+      clear(actor, found.length ? found.map((a) => h("option", { value: a.id }, `${a.name} (${a.type.toLowerCase()})`))
+        : h("option", { value: "" }, "no actor has this role"));
+      button.disabled = !found.length;
+    };
+    role.addEventListener("change", fillActors);
+    fillActors();
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      clear(message, "…");
+      const answer = await checkout(role.value, actor.value).catch((e) => ({ errors: [{ code: "ERROR", message: e.message }] }));
+      button.disabled = false;
+      if (answer.errors.length) clear(message, problem(answer.errors.map((e) => `${e.code}: ${e.message}`).join("; ")));
+      else if (!answer.uow) clear(message, h("span", { class: "muted" }, "Nothing eligible for this role now."));
+      else clear(message, h("span", { class: "ok" }, "Checked out "),
+        h("a", { href: `#/uow/${answer.uow.id}`, class: "mono", id: "checked-out" }, shortId(answer.uow.id)),
+        ` at ${answer.uow.currentInteraction.name}, held by ${answer.uow.lockedBy?.name ?? "no one"}: open it to submit.`);
+    });
+    return h("div", { class: "checkout" },
+      h("div", { class: "row" }, role, actor, button),
+      h("p", { class: "muted small" }, "Takes the oldest unit the role's inbound guardians let through."),
+      message);
+  }
+
   let svg = null;
   const drawGraph = () => {
     svg = drawWorkflow(workflow, load, {
       selected,
       onInteraction: showUnits,
-      onRole: (role) => {
-        if (role.linkedWorkflow) window.location.hash = `#/instance/${instanceId}?workflow=${role.linkedWorkflow.id}`;
-      },
+      onRole: showRole,
     });
     clear(graphHolder, svg);
   };
@@ -100,7 +162,7 @@ export async function renderInstance(view, instanceId, workflowId) {
       h("div", { class: "card-head" }, h("h2", {}, workflow.name.replaceAll("_", " ")),
         h("span", { class: "legend-inline small muted" },
           h("i", { class: "key role" }), "role", h("i", { class: "key interaction" }), "interaction",
-          h("i", { class: "key count" }), "units waiting · arrows are components, labelled with their guardians · click an interaction for its units"),
+          h("i", { class: "key count" }), "units waiting · arrows are components, labelled with their guardians · click a node to list or check out work"),
         liveNote),
       graphHolder),
     h("div", { class: "instance-grid" },
@@ -116,8 +178,9 @@ export async function renderInstance(view, instanceId, workflowId) {
     timer = setTimeout(async () => {
       const fresh = await instanceLoad(instanceId).catch(() => null);
       if (!fresh) return;
-      Object.assign(load, fresh.interactions);
+      setLoad(fresh.load);
       counts = fresh.counts;
+      oldest = fresh.oldestWaitingSeconds;
       updateLoad(svg, load);
       drawSummary();
       drawToggle(fresh.status);
@@ -127,8 +190,9 @@ export async function renderInstance(view, instanceId, workflowId) {
   };
   const move = (interaction, status, by) => {
     if (!interaction || !load[interaction.id]) return;
-    const key = status === "PENDING" ? "waiting" : status === "ACTIVE" ? "working" : null;
-    if (key) load[interaction.id][key] = Math.max(0, load[interaction.id][key] + by);
+    const at = load[interaction.id];
+    at.here = Math.max(0, at.here + by);
+    if (status === "PENDING") at.waiting = Math.max(0, at.waiting + by);
   };
   const stop = watchTelemetry({ instanceId }, (event) => {
     feedEmpty.remove();
@@ -137,7 +201,7 @@ export async function renderInstance(view, instanceId, workflowId) {
     liveNote.textContent = `last event ${clock(event.timestamp)}`;
     const t = event.transition;
     if (t) {
-      move(t.previousInteraction, t.previousStatus, -1);
+      if (t.previousStatus) move(t.previousInteraction, t.previousStatus, -1);
       move(t.newInteraction, t.newStatus, +1);
       if (t.previousStatus) counts[t.previousStatus] = Math.max(0, counts[t.previousStatus] - 1);
       counts[t.newStatus] += 1;

@@ -1,8 +1,9 @@
-// The instances page: every instance with its status and its units of work by status.
+// The instances page: every instance with its status, its units of work by status and how
+// long its oldest waiting unit has waited (Instance.stats).
 
 import { listInstances } from "../api.js";
 import { clear, h, statusBadge, time } from "../dom.js";
-import { statusBar, total } from "./common.js";
+import { age, statusBar } from "./common.js";
 
 export async function renderInstances(view) {
   const instances = await listInstances();
@@ -12,12 +13,13 @@ export async function renderInstances(view) {
         i.description ? h("div", { class: "muted small" }, i.description) : null),
       h("td", {}, statusBadge(i.status)),
       h("td", {}, `${i.masterWorkflow.name} v${i.masterWorkflow.version}`),
-      h("td", { class: "num" }, i.counts.PENDING.toLocaleString()),
-      h("td", { class: "num" }, i.counts.ACTIVE.toLocaleString()),
+      h("td", { class: "num", "data-status": "PENDING" }, i.counts.PENDING.toLocaleString()),
+      h("td", { class: "num", "data-status": "ACTIVE" }, i.counts.ACTIVE.toLocaleString()),
       h("td", { class: "num" }, (i.counts.PENDING_PILOT_APPROVAL + i.counts.PAUSED).toLocaleString()),
-      h("td", { class: "num" }, i.counts.COMPLETED.toLocaleString()),
+      h("td", { class: "num", "data-status": "COMPLETED" }, i.counts.COMPLETED.toLocaleString()),
       h("td", { class: "num" }, (i.counts.FAILED + i.counts.FAILED_SECURITY_BREACH).toLocaleString()),
-      h("td", { class: "num" }, total(i.counts).toLocaleString()),
+      h("td", { class: "num", "data-total": i.total }, i.total.toLocaleString()),
+      h("td", { class: "num", title: i.oldestWaitingSince ? `waiting since ${time(i.oldestWaitingSince)}` : "nothing waits" }, age(i.oldestWaitingSeconds)),
       h("td", { class: "bar-cell" }, statusBar(i.counts)),
       h("td", { class: "muted small" }, time(i.deploymentDate)),
       h("td", {}, h("a", { href: `#/events/${i.id}`, class: "small" }, "live events"))));
@@ -29,8 +31,8 @@ export async function renderInstances(view) {
       ? h("p", { class: "empty" }, "No instances yet. Load the demo with `chameleon demo`, or instantiate a template.")
       : h("div", { class: "card" }, h("table", { class: "table" },
         h("thead", {}, h("tr", {},
-          ["Instance", "Status", "Workflow", "Waiting", "Active", "Held", "Completed", "Failed", "Total", "By status", "Deployed", ""]
-            .map((t) => h("th", { class: ["Waiting", "Active", "Held", "Completed", "Failed", "Total"].includes(t) ? "num" : "" }, t)))),
+          ["Instance", "Status", "Workflow", "Waiting", "Active", "Held", "Completed", "Failed", "Total", "Oldest wait", "By status", "Deployed", ""]
+            .map((t) => h("th", { class: ["Waiting", "Active", "Held", "Completed", "Failed", "Total", "Oldest wait"].includes(t) ? "num" : "" }, t)))),
         h("tbody", {}, rows))));
   return null;
 }
