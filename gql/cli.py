@@ -150,6 +150,8 @@ def import_(
 ) -> None:
     """Import template files (YAML); children are imported before the templates using them.
 
+    A file without a version whose content differs from its template's newest version
+    becomes the next version; a file whose content is stored already is left as it is.
     Each file is all or nothing; the exit code is 1 when any file was rejected."""
     settings = Settings()
     prepare_databases(settings)
@@ -157,9 +159,15 @@ def import_(
     report = asyncio.run(_import(settings, files))
     table = Table("file", "result", "details")
     for result in report.results:
-        if result.ok:
+        if result.ok and result.created:
             table.add_row(
                 str(result.path), "[green]imported", f"{result.workflow} v{result.version}"
+            )
+        elif result.ok:
+            table.add_row(
+                str(result.path),
+                "[green]unchanged",
+                f"{result.workflow} v{result.version} has this content already",
             )
         else:
             details = "\n".join(f"{p.rule or p.code.value}: {p.message}" for p in result.problems)

@@ -35,8 +35,8 @@ def test_import_orders_children_first_and_reports(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 of 2 files imported" in result.stdout
     again = chameleon(tmp_path, "import", str(EXAMPLES / "receipt_audit.yaml"))
-    assert again.returncode == 1
-    assert "already exists" in again.stdout
+    assert again.returncode == 0, again.stdout
+    assert "unchanged" in again.stdout  # the same content: nothing written
 
 
 def test_import_rejects_a_bad_file_with_its_rules(tmp_path: Path) -> None:
