@@ -142,9 +142,9 @@ def render_document(spec: TemplateSpec) -> str:
             version=spec.version,
             description=spec.description,
             ai_context=_sorted_json(spec.ai_context),
-            roles=[_role(role) for role in spec.roles],
-            interactions=[_interaction(i) for i in spec.interactions],
-            components=[_component(c) for c in spec.components],
+            roles=[role_document(role) for role in spec.roles],
+            interactions=[interaction_document(i) for i in spec.interactions],
+            components=[component_document(c) for c in spec.components],
         )
     }
     return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100))
@@ -165,7 +165,7 @@ def _present(**fields: Any) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value is not None and value != []}
 
 
-def _role(role: RoleSpec) -> dict[str, Any]:
+def role_document(role: RoleSpec) -> dict[str, Any]:
     return _present(
         name=role.name,
         role_type=role.role_type.value,
@@ -177,7 +177,7 @@ def _role(role: RoleSpec) -> dict[str, Any]:
     )
 
 
-def _interaction(interaction: InteractionSpec) -> dict[str, Any]:
+def interaction_document(interaction: InteractionSpec) -> dict[str, Any]:
     return _present(
         name=interaction.name,
         description=interaction.description,
@@ -186,7 +186,9 @@ def _interaction(interaction: InteractionSpec) -> dict[str, Any]:
     )
 
 
-def _component(component: ComponentSpec) -> dict[str, Any]:
+def component_document(component: ComponentSpec, *, guardians: bool = True) -> dict[str, Any]:
+    """A component as its document has it (without its guardians when `guardians` is
+    False: the diff treats them as elements of their own)."""
     return _present(
         name=component.name,
         role=component.role,
@@ -194,14 +196,22 @@ def _component(component: ComponentSpec) -> dict[str, Any]:
         direction=component.direction.value,
         description=component.description,
         ai_context=_sorted_json(component.ai_context),
-        guardians=[
-            _present(
-                name=g.name,
-                type=g.type.value,
-                description=g.description,
-                ai_context=_sorted_json(g.ai_context),
-                config=_sorted_json(g.config) or None,  # {} is the default
-            )
-            for g in component.guardians
-        ],
+        guardians=[guardian_document(g) for g in component.guardians] if guardians else None,
+    )
+
+
+def guardian_document(guardian: GuardianSpec) -> dict[str, Any]:
+    return _present(
+        name=guardian.name,
+        type=guardian.type.value,
+        description=guardian.description,
+        ai_context=_sorted_json(guardian.ai_context),
+        config=_sorted_json(guardian.config) or None,  # {} is the default
+    )
+
+
+def workflow_document(spec: TemplateSpec) -> dict[str, Any]:
+    """The workflow's own fields (no elements, no version)."""
+    return _present(
+        name=spec.name, description=spec.description, ai_context=_sorted_json(spec.ai_context)
     )
