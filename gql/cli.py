@@ -21,7 +21,8 @@ from schema.assemble import build_schema
 from storage.engines import Tiers
 from storage.errors import DomainError
 from storage.runtime.check import CheckReport, check_units
-from storage.templates.export import export_named
+from storage.templates.export import export_named, named_id, stored_spec
+from storage.templates.graph import GraphFormat, graph_of_spec, render_graph
 from storage.templates.importer import FileResult, ImportReport, import_template_files
 
 app = typer.Typer(
@@ -140,6 +141,63 @@ async def _export(settings: Settings, name: str, version: int | None) -> str | N
             return await connection.run_sync(lambda sync: export_named(sync, name, version))
     finally:
         await tiers.dispose()
+
+
+@app.command("graph")
+def graph(
+    name: str = typer.Argument(..., help="The template's name."),
+    version: int = typer.Option(None, help="Which version (default: the newest)."),
+    graph_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="mermaid (a flowchart GitHub renders in a ```mermaid block) or dot "
+            "(Graphviz: pipe it to `dot -Tsvg`).",
+        ),
+    ] = "mermaid",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Draw a template: roles and interactions as nodes, components as edges labelled
+    with their guardians.
+
+    Example: chameleon graph Loan_Application --format dot | dot -Tsvg > loan.svg"""
+    formats = {member.value.lower(): member for member in GraphFormat}
+    chosen = formats.get(graph_format.lower())
+    if chosen is None:
+        raise typer.BadParameter(
+            f"{graph_format!r}: use one of {', '.join(formats)}", param_hint="--format"
+        )
+    text = asyncio.run(_graph(Settings(), name, version, chosen))
+    if text is None:
+        shown = f"{name!r}" + (f" version {version}" if version is not None else "")
+        typer.echo(f"No template {shown}.", err=True)
+        raise typer.Exit(1)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"Written to {output}.", err=True)
+
+
+async def _graph(
+    settings: Settings, name: str, version: int | None, graph_format: GraphFormat
+) -> str | None:
+    tiers = Tiers.open(settings.template_db_url, settings.instance_db_url)
+    try:
+        async with tiers.template.engine.connect() as connection:
+            spec = await connection.run_sync(
+                lambda sync: (
+                    None
+                    if (found := named_id(sync, name, version)) is None
+                    else stored_spec(sync, found)
+                )
+            )
+    finally:
+        await tiers.dispose()
+    return None if spec is None else render_graph(graph_of_spec(spec), graph_format)
 
 
 @app.command("import")

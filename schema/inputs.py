@@ -120,6 +120,16 @@ class TemplateInput:
     )
 
 
+@strawberry.input(description="The template to retire.")
+class RetireTemplateInput:
+    template_id: strawberry.ID = strawberry.field(description="The template (one version).")
+
+
+@strawberry.input(description="The template to delete.")
+class DeleteTemplateInput:
+    template_id: strawberry.ID = strawberry.field(description="The template (one version).")
+
+
 @described_by(ActorRow)
 @strawberry.input(description="An actor to register with a new instance.")
 class ActorInput:

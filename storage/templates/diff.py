@@ -24,7 +24,7 @@ from storage.templates.export import (
 from storage.templates.specs import TemplateSpec
 
 
-class ElementKind(enum.Enum):
+class TemplateElementKind(enum.Enum):
     WORKFLOW = "WORKFLOW"
     ROLE = "ROLE"
     INTERACTION = "INTERACTION"
@@ -32,7 +32,7 @@ class ElementKind(enum.Enum):
     GUARDIAN = "GUARDIAN"
 
 
-class ChangeKind(enum.Enum):
+class TemplateChangeKind(enum.Enum):
     ADDED = "ADDED"
     REMOVED = "REMOVED"
     CHANGED = "CHANGED"
@@ -52,28 +52,30 @@ class ElementChange:
     """An element added, removed or changed, with every field that differs (for an added
     or removed element: every field it has) and the element as a whole on each side."""
 
-    kind: ElementKind
+    kind: TemplateElementKind
     name: str
-    change: ChangeKind
+    change: TemplateChangeKind
     fields: tuple[FieldChange, ...]
     before: dict[str, Any] | None
     after: dict[str, Any] | None
 
 
-def _elements(spec: TemplateSpec) -> dict[ElementKind, dict[str, dict[str, Any]]]:
+def _elements(spec: TemplateSpec) -> dict[TemplateElementKind, dict[str, dict[str, Any]]]:
     """Each kind's elements by name, in document form."""
     guardians: dict[str, dict[str, Any]] = {}
     for component in spec.components:
         for guardian in component.guardians:
             guardians[guardian.name] = {"component": component.name, **guardian_document(guardian)}
     return {
-        ElementKind.WORKFLOW: {spec.name: workflow_document(spec)},
-        ElementKind.ROLE: {r.name: role_document(r) for r in spec.roles},
-        ElementKind.INTERACTION: {i.name: interaction_document(i) for i in spec.interactions},
-        ElementKind.COMPONENT: {
+        TemplateElementKind.WORKFLOW: {spec.name: workflow_document(spec)},
+        TemplateElementKind.ROLE: {r.name: role_document(r) for r in spec.roles},
+        TemplateElementKind.INTERACTION: {
+            i.name: interaction_document(i) for i in spec.interactions
+        },
+        TemplateElementKind.COMPONENT: {
             c.name: component_document(c, guardians=False) for c in spec.components
         },
-        ElementKind.GUARDIAN: guardians,
+        TemplateElementKind.GUARDIAN: guardians,
     }
 
 
@@ -91,8 +93,8 @@ def diff_templates(before: TemplateSpec, after: TemplateSpec) -> list[ElementCha
     components, guardians), then name; nothing for two templates of the same content."""
     old, new = _elements(canonical_spec(before)), _elements(canonical_spec(after))
     changes: list[ElementChange] = []
-    for kind in ElementKind:
-        if kind is ElementKind.WORKFLOW:
+    for kind in TemplateElementKind:
+        if kind is TemplateElementKind.WORKFLOW:
             # One workflow on each side, whatever their names: compare them as one element.
             (old_one,), (new_one,) = old[kind].values(), new[kind].values()
             fields = _field_changes(old_one, new_one)
@@ -100,7 +102,9 @@ def diff_templates(before: TemplateSpec, after: TemplateSpec) -> list[ElementCha
                 fields = (FieldChange("name", old_one["name"], new_one["name"]), *fields)
             if fields:
                 changes.append(
-                    ElementChange(kind, after.name, ChangeKind.CHANGED, fields, old_one, new_one)
+                    ElementChange(
+                        kind, after.name, TemplateChangeKind.CHANGED, fields, old_one, new_one
+                    )
                 )
             continue
         changes += _kind_changes(kind, old[kind], new[kind])
@@ -108,14 +112,16 @@ def diff_templates(before: TemplateSpec, after: TemplateSpec) -> list[ElementCha
 
 
 def _kind_changes(
-    kind: ElementKind, old: Mapping[str, dict[str, Any]], new: Mapping[str, dict[str, Any]]
+    kind: TemplateElementKind, old: Mapping[str, dict[str, Any]], new: Mapping[str, dict[str, Any]]
 ) -> Iterable[ElementChange]:
     empty: dict[str, Any] = {}
     for name in sorted(old.keys() | new.keys()):
         fields = _field_changes(old.get(name, empty), new.get(name, empty))
         if name not in old:
-            yield ElementChange(kind, name, ChangeKind.ADDED, fields, None, new[name])
+            yield ElementChange(kind, name, TemplateChangeKind.ADDED, fields, None, new[name])
         elif name not in new:
-            yield ElementChange(kind, name, ChangeKind.REMOVED, fields, old[name], None)
+            yield ElementChange(kind, name, TemplateChangeKind.REMOVED, fields, old[name], None)
         elif fields:
-            yield ElementChange(kind, name, ChangeKind.CHANGED, fields, old[name], new[name])
+            yield ElementChange(
+                kind, name, TemplateChangeKind.CHANGED, fields, old[name], new[name]
+            )
