@@ -147,7 +147,23 @@ def render_document(spec: TemplateSpec) -> str:
             components=[component_document(c) for c in spec.components],
         )
     }
-    return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100))
+    return str(yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100))
+
+
+# PyYAML's safe dumper, except that a string holding one of YAML 1.1's extra line breaks
+# (NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR) is written double-quoted, where they are
+# escaped: in the other styles PyYAML writes them raw and reading folds them to a space.
+# (Built with `type` because PyYAML ships no type information to subclass under mypy.)
+_Dumper: Any = type("_Dumper", (yaml.SafeDumper,), {})
+_LINE_BREAKS = "\x85\u2028\u2029"
+
+
+def _string(dumper: Any, text: str) -> Any:
+    style = '"' if any(ch in text for ch in _LINE_BREAKS) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _string)
 
 
 def _sorted_json(value: Any) -> Any:
