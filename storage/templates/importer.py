@@ -70,6 +70,10 @@ async def import_spec(tier: Tier, *, spec: TemplateSpec) -> Imported:
             async with tier.writing() as session:
                 children, db_problems = await _resolve_children(session, spec)
                 if problems or db_problems:
+                    # An invalid template differs from any stored one: a version it names
+                    # that exists is a clash too, reported with the rest.
+                    if spec.version is not None and await _find(session, spec.name, spec.version):
+                        db_problems.append(_conflict(spec.name, spec.version))
                     raise DomainError([*problems, *db_problems])
                 return await _store_version(session, spec, children)
         except IntegrityError:  # another import of the same name and version won the race
