@@ -9,8 +9,8 @@ Names are the client's and may hold anything storable: quotes, backslashes, `#`,
 line breaks, any Unicode. Node ids are therefore generated (`r0`, `i0`, ...) and names
 only ever appear inside quoted labels, escaped for the format: control characters are
 shown as `\\xNN` escapes first (a label is for reading), then DOT gets `\\` and `"`
-escaped, Mermaid gets every character its parser or its HTML labels would interpret
-written as a numeric entity code (`#35;`).
+escaped and `&` as an entity, Mermaid gets every character its parser or its HTML
+labels would interpret written as a numeric entity code (`#35;`).
 """
 
 from __future__ import annotations
@@ -155,8 +155,15 @@ _ROLE_COLOURS = {
 
 
 def _dot_text(lines: list[str]) -> str:
-    """Label lines as one DOT quoted string: `\\` and `"` escaped, lines joined by `\\n`."""
-    return '"' + "\\n".join(line.replace("\\", "\\\\").replace('"', '\\"') for line in lines) + '"'
+    """Label lines as one DOT quoted string, lines joined by `\\n`: `\\` and `"` escaped for
+    the parser, `&` as `&amp;` (Graphviz reads HTML entities such as `&lt;` in any label)."""
+    return (
+        '"'
+        + "\\n".join(
+            line.replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"') for line in lines
+        )
+        + '"'
+    )
 
 
 def _dot(graph: WorkflowGraph) -> str:
