@@ -3,8 +3,11 @@ is a payload error with a code and a path, and leaves every row as it was."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from storage.engines import Tiers
+from storage.templates.importer import import_template_yaml
 from tests.client import GraphQLClient
 from tests.conftest import EXAMPLES
 from tests.databases import TierUrls
@@ -86,6 +89,15 @@ async def test_a_changed_document_without_a_version_becomes_the_next_version(
     versions = (await client.data(VERSIONS, {"name": "Receipt_Audit"}))["templateVersions"]
     assert [v["version"] for v in versions] == [1, 2, 3]
     assert (await client.data(VERSIONS, {"name": "Nothing"}))["templateVersions"] == []
+
+
+async def test_concurrent_imports_without_a_version_take_consecutive_versions(
+    tiers: Tiers,
+) -> None:
+    await import_template_yaml(tiers.template, text=CHILD)
+    texts = [UNVERSIONED.replace("Match a receipt", f"Match receipt {n}") for n in range(4)]
+    rows = await asyncio.gather(*(import_template_yaml(tiers.template, text=t) for t in texts))
+    assert sorted(row.version for row in rows) == [2, 3, 4, 5]
 
 
 async def test_an_existing_version_with_other_content_is_a_conflict(

@@ -82,7 +82,7 @@ async def import_spec(tier: Tier, *, spec: TemplateSpec) -> Imported:
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
-_ATTEMPTS = 3  # a versionless import racing another one takes the next number and retries
+_ATTEMPTS = 5  # a versionless import racing others takes the next number and retries
 
 
 async def _store_version(
