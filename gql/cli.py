@@ -21,6 +21,7 @@ from gql import token_cli
 if TYPE_CHECKING:
     from gql.settings import Settings
     from storage.runtime.check import CheckReport
+    from storage.templates.graph import GraphFormat
     from storage.templates.importer import ImportReport
 
 app = typer.Typer(
@@ -155,7 +156,11 @@ def export(
     elsewhere yields the same template)."""
     from gql.settings import Settings
 
-    text = asyncio.run(_export(Settings(), name, version))
+    _emit(asyncio.run(_export(Settings(), name, version)), name, version, output)
+
+
+def _emit(text: str | None, name: str, version: int | None, output: Path | None) -> None:
+    """A template's text to stdout or `output`; exit 1 when there is no such template."""
     if text is None:
         shown = f"{name!r}" + (f" version {version}" if version is not None else "")
         typer.echo(f"No template {shown}.", err=True)
@@ -163,7 +168,7 @@ def export(
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text)
+        output.write_text(text, encoding="utf-8")
         typer.echo(f"Written to {output}.", err=True)
 
 
@@ -179,6 +184,61 @@ async def _export(settings: Settings, name: str, version: int | None) -> str | N
         await tiers.dispose()
 
 
+@app.command("graph")
+def graph(
+    name: str = typer.Argument(..., help="The template's name."),
+    version: int = typer.Option(None, help="Which version (default: the newest)."),
+    graph_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="mermaid (a flowchart GitHub renders in a ```mermaid block) or dot "
+            "(Graphviz: pipe it to `dot -Tsvg`).",
+        ),
+    ] = "mermaid",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Draw a template: roles and interactions as nodes, components as edges labelled
+    with their guardians.
+
+    Example: chameleon graph Loan_Application --format dot | dot -Tsvg > loan.svg"""
+    from gql.settings import Settings
+    from storage.templates.graph import GraphFormat
+
+    formats = {member.value.lower(): member for member in GraphFormat}
+    chosen = formats.get(graph_format.lower())
+    if chosen is None:
+        raise typer.BadParameter(
+            f"{graph_format!r}: use one of {', '.join(formats)}", param_hint="--format"
+        )
+    _emit(asyncio.run(_graph(Settings(), name, version, chosen)), name, version, output)
+
+
+async def _graph(
+    settings: Settings, name: str, version: int | None, graph_format: GraphFormat
+) -> str | None:
+    from storage.engines import Tiers
+    from storage.templates.export import named_id, stored_spec
+    from storage.templates.graph import graph_of_spec, render_graph
+
+    tiers = Tiers.open(settings.template_db_url, settings.instance_db_url)
+    try:
+        async with tiers.template.engine.connect() as connection:
+            spec = await connection.run_sync(
+                lambda sync: (
+                    None
+                    if (found := named_id(sync, name, version)) is None
+                    else stored_spec(sync, found)
+                )
+            )
+    finally:
+        await tiers.dispose()
+    return None if spec is None else render_graph(graph_of_spec(spec), graph_format)
+
+
 @app.command("import")
 def import_(
     files: Annotated[
@@ -187,6 +247,8 @@ def import_(
 ) -> None:
     """Import template files (YAML); children are imported before the templates using them.
 
+    A file without a version whose content differs from its template's newest version
+    becomes the next version; a file whose content is stored already is left as it is.
     Each file is all or nothing; the exit code is 1 when any file was refused."""
     from rich.console import Console
     from rich.table import Table

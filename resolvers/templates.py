@@ -1,11 +1,24 @@
-"""Template fields whose answer is computed, not a row: the document of a blueprint."""
+"""Template fields and operations whose answer is computed, not a row: the document, the
+graph, the versions of a name, the diff of two templates, and the lifecycle mutations."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from sqlalchemy import select
+
+from resolvers.access import authorize
 from resolvers.context import RequestContext
-from storage.templates.export import export_document
+from resolvers.errors import ClientError, parse_uuid
+from resolvers.mutations import Outcome, input_id, run, run_for_id
+from storage.models import TemplateWorkflowRow
+from storage.runtime.workflow_graph import local_workflow_graph
+from storage.templates import lifecycle
+from storage.templates.diff import ElementChange, diff_templates
+from storage.templates.export import export_document, stored_spec
+from storage.templates.graph import GraphFormat, graph_of_spec, render_graph
+from storage.templates.lifecycle import DeletedTemplate
 
 
 async def document(ctx: RequestContext, workflow_id: uuid.UUID) -> str:
@@ -15,3 +28,74 @@ async def document(ctx: RequestContext, workflow_id: uuid.UUID) -> str:
     if text is None:  # the row was read in this request: it cannot have gone
         raise LookupError(f"template {workflow_id} vanished")
     return text
+
+
+async def graph(ctx: RequestContext, workflow_id: uuid.UUID, graph_format: GraphFormat) -> str:
+    spec = await ctx.reader("template").run_sync(
+        lambda connection: stored_spec(connection, workflow_id)
+    )
+    if spec is None:
+        raise LookupError(f"template {workflow_id} vanished")
+    return render_graph(graph_of_spec(spec), graph_format)
+
+
+async def local_graph(
+    ctx: RequestContext, local_workflow_id: uuid.UUID, graph_format: GraphFormat
+) -> str:
+    drawn = await ctx.reader("instance").run_sync(
+        lambda connection: local_workflow_graph(connection, local_workflow_id)
+    )
+    if drawn is None:
+        raise LookupError(f"local workflow {local_workflow_id} vanished")
+    return render_graph(drawn, graph_format)
+
+
+async def versions(ctx: RequestContext, name: str) -> list[Any]:
+    """Every version of the template `name`, oldest first (none for an unknown name)."""
+    table = TemplateWorkflowRow.__table__
+    statement = select(table).where(table.c.name == name).order_by(table.c.version)
+    return list(await ctx.reader("template").execute(statement))
+
+
+async def diff(
+    ctx: RequestContext, from_id: str, to_id: str
+) -> tuple[Any, Any, list[ElementChange]]:
+    """The two templates' rows and the changes from the first to the second."""
+    ids = {"fromId": parse_uuid(from_id, "fromId"), "toId": parse_uuid(to_id, "toId")}
+    table = TemplateWorkflowRow.__table__
+    rows = {
+        row.workflow_id: row
+        for row in await ctx.reader("template").execute(
+            select(table).where(table.c.workflow_id.in_(set(ids.values())))
+        )
+    }
+    for argument, key in ids.items():
+        if key not in rows:
+            raise ClientError(f"{argument}: no template {key}", code="NOT_FOUND")
+    before, after = await ctx.reader("template").run_sync(
+        lambda connection: (
+            stored_spec(connection, ids["fromId"]),
+            stored_spec(connection, ids["toId"]),
+        )
+    )
+    if before is None or after is None:
+        raise ClientError("a template was deleted while it was compared", code="NOT_FOUND")
+    return rows[ids["fromId"]], rows[ids["toId"]], diff_templates(before, after)
+
+
+async def retire_template(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
+    async def action() -> Any:
+        await authorize(ctx, "retireTemplate", None)
+        template_id = input_id(data.template_id, "templateId")
+        return await lifecycle.retire_template(ctx.tiers.template, template_id=template_id)
+
+    return await run_for_id(ctx, action, "workflow_id")
+
+
+async def delete_template(ctx: RequestContext, data: Any) -> Outcome[DeletedTemplate]:
+    async def action() -> DeletedTemplate:
+        await authorize(ctx, "deleteTemplate", None)
+        template_id = input_id(data.template_id, "templateId")
+        return await lifecycle.delete_template(ctx.tiers.template, template_id=template_id)
+
+    return await run(ctx, action)

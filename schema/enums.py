@@ -30,6 +30,8 @@ from storage.enums import (
     UowStatus,
 )
 from storage.errors import ErrorCode
+from storage.templates.diff import TemplateChangeKind, TemplateElementKind
+from storage.templates.graph import GraphFormat
 
 __all__ = [
     "ActorType",
@@ -37,12 +39,15 @@ __all__ = [
     "ComponentDirection",
     "DecompositionStrategy",
     "ErrorCode",
+    "GraphFormat",
     "GuardianType",
     "InstanceStatus",
     "LogType",
     "MemoryScope",
     "RoleType",
     "RouteKind",
+    "TemplateChangeKind",
+    "TemplateElementKind",
     "Tier",
     "UowStatus",
 ]
@@ -201,8 +206,37 @@ register(
         "INVALID_TRANSITION": "The lifecycle does not allow this move.",
         "STALE_STATE": "The unit of work changed since it was read (version or hash).",
         "INSTANCE_NOT_ACTIVE": "The instance is paused or archived.",
-        "CONFLICT": "Clashes with existing data (a name or key that must be unique).",
+        "CONFLICT": "Clashes with existing data (a name or key that must be unique, a version "
+        "stored with other content, a retired or still referenced template).",
         "FORBIDDEN": "The actor may not do this (not assigned, not the holder, other instance).",
         "BACKPRESSURE": "The telemetry buffer is full; try again later.",
+    },
+)
+register(
+    GraphFormat,
+    "A text format for drawing a workflow.",
+    {
+        "DOT": "Graphviz DOT (render with `dot -Tsvg`).",
+        "MERMAID": "A Mermaid flowchart (rendered by GitHub in a ```mermaid block).",
+    },
+)
+register(
+    TemplateElementKind,
+    "What part of a template a change is about.",
+    {
+        "WORKFLOW": "The template itself (its name, description, AI context).",
+        "ROLE": "A role.",
+        "INTERACTION": "An interaction (queue).",
+        "COMPONENT": "A component (role-interaction link), its guardians aside.",
+        "GUARDIAN": "A guardian (its `component` field says which component it watches).",
+    },
+)
+register(
+    TemplateChangeKind,
+    "How an element differs between two templates.",
+    {
+        "ADDED": "Only in the second template.",
+        "REMOVED": "Only in the first template.",
+        "CHANGED": "In both, with different fields.",
     },
 )

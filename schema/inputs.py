@@ -99,10 +99,14 @@ class TemplateInteractionInput:
 
 
 @described_by(TemplateWorkflowRow)
-@strawberry.input(description="A template as typed input; validated like an imported file.")
+@strawberry.input(
+    description="A template as typed input; validated like an imported file. Without a "
+    "version it becomes version 1 of a new name, or the next version of an existing name "
+    "whose newest version has other content (the same content: that version, nothing written)."
+)
 class TemplateInput:
     name: str
-    version: int = 1
+    version: int | None = None
     description: str | None = None
     ai_context: JSON | None = None
     roles: list[TemplateRoleInput] = strawberry.field(
@@ -114,6 +118,16 @@ class TemplateInput:
     components: list[TemplateComponentInput] = strawberry.field(
         default_factory=list, description="The template's components, with their guardians."
     )
+
+
+@strawberry.input(description="The template to retire.")
+class RetireTemplateInput:
+    template_id: strawberry.ID = strawberry.field(description="The template (one version).")
+
+
+@strawberry.input(description="The template to delete.")
+class DeleteTemplateInput:
+    template_id: strawberry.ID = strawberry.field(description="The template (one version).")
 
 
 @described_by(ActorRow)

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import engine, lists
+from resolvers import templates as templates_resolvers
 from resolvers.errors import optional_uuid
 from resolvers.filters import log_filter, uow_filter
 from resolvers.loaders import by_id, list_by
@@ -31,6 +32,7 @@ from schema.describe import described_by, field
 from schema.enums import (
     ComponentDirection,
     DecompositionStrategy,
+    GraphFormat,
     GuardianType,
     InstanceStatus,
     RoleType,
@@ -44,6 +46,7 @@ from schema.filters import (
 )
 from schema.node import Node
 from schema.stats import InstanceStats
+from schema.templates import GRAPH, AGraphFormat
 from schema.uows import InteractionLogConnection, UnitOfWorkConnection, page_of, uow_connection
 from storage.models import (
     ActorRow,
@@ -182,6 +185,10 @@ class LocalWorkflow(Node):
     async def guardians(self, root: Row, info: Info) -> list[LocalGuardian]:
         loader = list_by(info.context, LocalGuardianRow, "local_workflow_id")
         return await loader.load(root.local_workflow_id)
+
+    @field(GRAPH + " Each interaction also shows its units of work waiting (PENDING).")
+    async def graph(self, root: Row, info: Info, format: AGraphFormat = GraphFormat.MERMAID) -> str:
+        return await templates_resolvers.local_graph(info.context, root.local_workflow_id, format)
 
     @field("Gateway roles (of any workflow) that delegate to this one.")
     async def gateway_roles(self, root: Row, info: Info) -> list[LocalRole]:

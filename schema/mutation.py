@@ -7,6 +7,7 @@ import strawberry
 
 from resolvers import engine
 from resolvers import mutations as m
+from resolvers import templates as t
 from schema.base import Info, Input
 from schema.describe import mutation
 from schema.engine import CheckoutPayload, ReportFailurePayload, SubmitPayload
@@ -15,6 +16,7 @@ from schema.inputs import (
     AssignRoleInput,
     CheckoutInput,
     DecomposeInput,
+    DeleteTemplateInput,
     HeartbeatInput,
     ImportTemplateInput,
     InstantiateInput,
@@ -22,6 +24,7 @@ from schema.inputs import (
     RecordTelemetryInput,
     RegisterActorInput,
     ReportFailureInput,
+    RetireTemplateInput,
     RevokeAssignmentInput,
     SetInstanceStatusInput,
     StartWorkInput,
@@ -35,6 +38,7 @@ from schema.payloads import (
     ActorPayload,
     AssignmentPayload,
     DecomposePayload,
+    DeleteTemplatePayload,
     InstancePayload,
     RecordTelemetryPayload,
     RoleMemoryPayload,
@@ -59,6 +63,28 @@ class Mutation:
     async def create_template(self, info: Info, input: Input[TemplateInput]) -> TemplatePayload:
         row, problems = await m.create_template(info.context, input)
         return TemplatePayload(template_id=row, errors=user_errors(problems))
+
+    @mutation(
+        "Retire a template (one version): instantiate refuses it from now on, naming it; the "
+        "instances made from it keep running on their own copies. Retiring it again answers "
+        "it unchanged. Admin only once tokens exist."
+    )
+    async def retire_template(
+        self, info: Info, input: Input[RetireTemplateInput]
+    ) -> TemplatePayload:
+        row, problems = await t.retire_template(info.context, input)
+        return TemplatePayload(template_id=row, errors=user_errors(problems))
+
+    @mutation(
+        "Delete a template (one version) and all its rows, unless another template names it "
+        "as a child workflow (CONFLICT naming them). Instances are untouched: they hold "
+        "their own copies. Admin only once tokens exist."
+    )
+    async def delete_template(
+        self, info: Info, input: Input[DeleteTemplateInput]
+    ) -> DeleteTemplatePayload:
+        deleted, problems = await t.delete_template(info.context, input)
+        return DeleteTemplatePayload(deleted=deleted, errors=user_errors(problems))
 
     @mutation("Deep-copy a template and its child templates into a new instance.")
     async def instantiate(self, info: Info, input: Input[InstantiateInput]) -> InstancePayload:

@@ -42,6 +42,24 @@ class TemplatePayload:
         return await _load(info, TemplateWorkflowRow, self.template_id)
 
 
+@strawberry.type(description="The template a deletion removed (its rows are gone).")
+class DeleteTemplatePayload:
+    deleted: strawberry.Private[Any] = None
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+
+    @field("The id the deleted template had.")
+    def deleted_template_id(self) -> strawberry.ID | None:
+        return None if self.deleted is None else strawberry.ID(str(self.deleted.workflow_id))
+
+    @field("The name of the deleted template.")
+    def name(self) -> str | None:
+        return None if self.deleted is None else str(self.deleted.name)
+
+    @field("The version of the deleted template.")
+    def version(self) -> int | None:
+        return None if self.deleted is None else int(self.deleted.version)
+
+
 @strawberry.type(description="The instance a mutation created or changed.")
 class InstancePayload:
     instance_id: Id = None

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers import lists, roots
+from resolvers import templates as templates_resolvers
 from resolvers.errors import ClientError, not_found, optional_uuid, parse_uuid
 from resolvers.filters import name_contains, uow_filter
 from resolvers.loaders import by_id
@@ -24,6 +25,7 @@ from schema.filters import (
 )
 from schema.instances import Instance, InstanceConnection
 from schema.node import Node
+from schema.template_diff import TemplateDiff, template_diff
 from schema.templates import TemplateWorkflow, TemplateWorkflowConnection
 from schema.uows import UnitOfWork, UnitOfWorkConnection, page_of, uow_connection
 from storage.models import ActorRow, InstanceRow, TemplateWorkflowRow, UnitOfWorkRow
@@ -102,6 +104,31 @@ class Query:
             suffix = "" if version is None else f" version {version}"
             raise ClientError(f"no template named {name!r}{suffix}", code="NOT_FOUND")
         return row
+
+    @field("Every version of the template `name`, oldest first (empty for an unknown name).")
+    async def template_versions(
+        self,
+        info: Info,
+        name: Annotated[str, strawberry.argument(description="The exact name.")],
+    ) -> list[TemplateWorkflow]:
+        return await templates_resolvers.versions(info.context, name)
+
+    @field(
+        "What changed from one template to another (usually two versions of one name): "
+        "roles, interactions, components and guardians added, removed and changed."
+    )
+    async def template_diff(
+        self,
+        info: Info,
+        from_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The template to compare from.")
+        ],
+        to_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The template to compare to.")
+        ],
+    ) -> TemplateDiff:
+        before, after, changes = await templates_resolvers.diff(info.context, from_id, to_id)
+        return template_diff(before, after, changes)
 
     @field("Instances, oldest first.")
     async def instances(

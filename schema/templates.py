@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -12,7 +12,13 @@ from resolvers import templates as templates_resolvers
 from resolvers.loaders import by_id, list_by
 from schema.base import Connection, Info, Row, id_field
 from schema.describe import described_by, field
-from schema.enums import ComponentDirection, DecompositionStrategy, GuardianType, RoleType
+from schema.enums import (
+    ComponentDirection,
+    DecompositionStrategy,
+    GraphFormat,
+    GuardianType,
+    RoleType,
+)
 from schema.node import Node
 from storage.models import (
     TemplateComponentRow,
@@ -20,6 +26,15 @@ from storage.models import (
     TemplateInteractionRow,
     TemplateRoleRow,
     TemplateWorkflowRow,
+)
+
+AGraphFormat = Annotated[
+    GraphFormat, strawberry.argument(description="DOT (Graphviz) or MERMAID (a flowchart).")
+]
+GRAPH = (
+    "The workflow drawn as text: roles and interactions as nodes, components as edges "
+    "(role to interaction for OUTBOUND, interaction to role for INBOUND) labelled with the "
+    "component and its guardians; names are escaped, so any name draws."
 )
 
 
@@ -37,6 +52,7 @@ class TemplateWorkflow(Node):
     version: int
     schema_json: JSON | None
     created_at: datetime
+    retired_at: datetime | None
 
     @field("The blueprint's roles, by name.")
     async def roles(self, root: Row, info: Info) -> list[TemplateRole]:
@@ -69,6 +85,10 @@ class TemplateWorkflow(Node):
     )
     async def document(self, root: Row, info: Info) -> str:
         return await templates_resolvers.document(info.context, root.workflow_id)
+
+    @field(GRAPH)
+    async def graph(self, root: Row, info: Info, format: AGraphFormat = GraphFormat.MERMAID) -> str:
+        return await templates_resolvers.graph(info.context, root.workflow_id, format)
 
 
 @described_by(TemplateRoleRow)

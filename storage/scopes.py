@@ -62,6 +62,8 @@ TRANSITION = WriteRule(("uowId", "toInteractionId", "actorId"), ActorRule.HOLDER
 RULES: Mapping[str, WriteRule] = {
     "importTemplate": ADMIN_ONLY,
     "createTemplate": ADMIN_ONLY,
+    "retireTemplate": ADMIN_ONLY,
+    "deleteTemplate": ADMIN_ONLY,
     "instantiate": ADMIN_ONLY,
     "setInstanceStatus": WriteRule(("instanceId",), ActorRule.NEVER),
     "registerActor": WriteRule(("instanceId",), ActorRule.NEVER),

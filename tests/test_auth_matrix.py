@@ -160,6 +160,17 @@ MUTATIONS: dict[str, MutationRule] = {
     "reportFailure": MutationRule(
         lambda w, s: {"uowId": s.held[1], "actorId": s.actor, "error": {"why": "probe"}}
     ),
+    # Last: they change the templates the probes above instantiate. Retiring twice is
+    # harmless; the parent goes first, then its child has no one referring to it.
+    "retireTemplate": MutationRule(
+        lambda w, s: {"templateId": w.template_ids["Expense_Review"]}, **ADMIN_ONLY
+    ),
+    "deleteTemplate": MutationRule(
+        lambda w, s: {
+            "templateId": w.template_ids["Expense_Review" if s is w.own else "Receipt_Audit"]
+        },
+        **ADMIN_ONLY,
+    ),
 }
 
 
@@ -260,6 +271,16 @@ QUERIES: dict[str, QueryRule] = {
         "query Q($id: ID!) { node(id: $id) { __typename id ... on UnitOfWork { status } } }",
         lambda w, s: {"id": s.held[0]},
         scoped=True,
+    ),
+    "templateVersions": QueryRule(
+        'query Q { templateVersions(name: "Receipt_Audit") { id version } }',
+        lambda w, s: {},
+        scoped=False,
+    ),
+    "templateDiff": QueryRule(
+        "query Q($a: ID!, $b: ID!) { templateDiff(fromId: $a, toId: $b) { identical } }",
+        lambda w, s: {"a": w.template_ids["Expense_Review"], "b": w.template_ids["Receipt_Audit"]},
+        scoped=False,
     ),
     "schemaGuide": QueryRule(
         'query Q { schemaGuide(tier: INSTANCE, table: "UnitsOfWork") { columnName } }',

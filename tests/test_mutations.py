@@ -55,7 +55,9 @@ async def test_duplicate_and_missing_child_and_cycles(client: GraphQLClient) -> 
     missing = await _payload(client, IMPORT, {"yaml": parent})
     assert "Receipt_Audit" in missing["errors"][0]["message"]
     assert (await _payload(client, IMPORT, {"yaml": child}))["errors"] == []
-    duplicate = await _payload(client, IMPORT, {"yaml": child})
+    assert (await _payload(client, IMPORT, {"yaml": child}))["errors"] == []  # same content
+    changed = child.replace("Match a receipt", "Match one receipt")
+    duplicate = await _payload(client, IMPORT, {"yaml": changed})
     assert duplicate["errors"][0]["code"] == "CONFLICT"
     # Receipt_Audit v2 delegating to Expense_Review, which delegates to Receipt_Audit: a loop.
     assert (await _payload(client, IMPORT, {"yaml": parent}))["errors"] == []

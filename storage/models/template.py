@@ -58,6 +58,12 @@ class TemplateWorkflowRow(TemplateBase):
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, comment="When the blueprint was imported (UTC)."
     )
+    retired_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(),
+        nullable=True,
+        comment="When the blueprint was retired (UTC): no new instances from it; "
+        "NULL while it may be instantiated.",
+    )
 
     roles: Mapped[list[TemplateRoleRow]] = relationship(
         back_populates="workflow",

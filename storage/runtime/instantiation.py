@@ -84,7 +84,12 @@ async def instantiate(
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> InstanceRow:
     """A new ACTIVE instance: a deep copy of the template and its children, with its actors
-    and their assignments, written in one transaction after every client value is checked."""
+    and their assignments, written in one transaction after every client value is checked.
+
+    A retired template is refused (CONFLICT naming it); by name without a version that is
+    its newest version, retired or not, so retiring the newest never silently falls back to
+    an older one. Retired child templates are still copied: the parent that names them is
+    what was asked for."""
     if not name.strip():
         raise _fail(ErrorCode.VALIDATION_FAILED, "name: an instance needs a name", "name")
     check_text(name, ("input", "name"), NAME_LENGTH)
@@ -130,6 +135,14 @@ async def _master(
         raise _fail(
             ErrorCode.NOT_FOUND,
             f"no template {what}",
+            "templateId" if template_id is not None else "templateName",
+        )
+    if row.retired_at is not None:
+        raise _fail(
+            ErrorCode.CONFLICT,
+            f"template {row.name!r} version {row.version} is retired (since "
+            f"{row.retired_at.isoformat()}): no new instances are made from it; instantiate "
+            "another version",
             "templateId" if template_id is not None else "templateName",
         )
     return row

@@ -344,7 +344,7 @@ def _workflow(reader: _Reader, data: dict[str, Any]) -> TemplateSpec | None:
     if name is None:
         return None
     elements = (tuple(roles), tuple(interactions), tuple(components))
-    return TemplateSpec(name, version or 1, description, ai_context, *elements)
+    return TemplateSpec(name, version, description, ai_context, *elements)
 
 
 def template_schema_json(spec: TemplateSpec) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,9 @@ from storage.models import (
     TemplateRoleRow,
     TemplateWorkflowRow,
 )
+from storage.templates.canonical import same_content
 from storage.templates.document import parse_template_yaml, template_schema_json
+from storage.templates.export import stored_spec
 from storage.templates.rules import validate_template
 from storage.templates.specs import TemplateSpec
 from storage.values import INT32_MAX, text_problem
@@ -40,26 +42,99 @@ async def import_template_yaml(tier: Tier, *, text: str) -> TemplateWorkflowRow:
     return await import_template_spec(tier, spec=parse_template_yaml(text))
 
 
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """The template an import answers with, and whether the import wrote it (False: the
+    same content was stored already)."""
+
+    workflow: TemplateWorkflowRow
+    created: bool
+
+
 async def import_template_spec(tier: Tier, *, spec: TemplateSpec) -> TemplateWorkflowRow:
     """Validate and store a template given as a spec (typed GraphQL input, parsed YAML)."""
+    return (await import_spec(tier, spec=spec)).workflow
+
+
+async def import_spec(tier: Tier, *, spec: TemplateSpec) -> Imported:
+    """Validate and store a template given as a spec, saying whether anything was written.
+
+    Versions: a spec without one becomes version 1 of a new name, or the newest version
+    plus one when its content differs from the newest (the same content: the newest, and
+    nothing is written). A spec naming an existing version answers that version when the
+    content is the same and is refused (CONFLICT) when it differs.
+    """
     problems = validate_template(spec)
-    try:
-        async with tier.writing() as session:
-            children, db_problems = await _resolve_children(session, spec)
-            problems += db_problems
-            if problems:
-                raise DomainError(problems)
-            return await _write(session, spec, children)
-    except IntegrityError:  # another import of the same name and version won the race
-        raise DomainError([_conflict(spec)]) from None
+    for attempt in range(_ATTEMPTS):
+        try:
+            async with tier.writing() as session:
+                children, db_problems = await _resolve_children(session, spec)
+                if problems or db_problems:
+                    # An invalid template differs from any stored one: a version it names
+                    # that exists is a clash too, reported with the rest.
+                    if spec.version is not None and await _find(session, spec.name, spec.version):
+                        db_problems.append(_conflict(spec.name, spec.version))
+                    raise DomainError([*problems, *db_problems])
+                return await _store_version(session, spec, children)
+        except IntegrityError:  # another import of the same name and version won the race
+            if spec.version is not None or attempt == _ATTEMPTS - 1:
+                raise DomainError([_conflict(spec.name, spec.version)]) from None
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
-def _conflict(spec: TemplateSpec) -> Problem:
+_ATTEMPTS = 5  # a versionless import racing others takes the next number and retries
+
+
+async def _store_version(
+    session: AsyncSession, spec: TemplateSpec, children: dict[str, _Child]
+) -> Imported:
+    """The existing template with this content, or the new version written."""
+    existing = await _find(session, spec.name, spec.version)
+    if existing is None:
+        written = await _write(session, replace(spec, version=spec.version or 1), children)
+        return Imported(written, created=True)
+    linked = _linked(spec, children)
+    stored = await session.run_sync(
+        lambda sync: stored_spec(sync.connection(), existing.workflow_id)
+    )
+    if stored is not None and same_content(stored, linked):
+        return Imported(existing, created=False)
+    if spec.version is not None:
+        raise DomainError([_conflict(spec.name, spec.version)])
+    if existing.version >= INT32_MAX:
+        raise DomainError.single(
+            ErrorCode.VALIDATION_FAILED,
+            f"template {spec.name!r} is at version {existing.version}, the last one stored",
+            ("workflow", "version"),
+        )
+    written = await _write(session, replace(spec, version=existing.version + 1), children)
+    return Imported(written, created=True)
+
+
+def _linked(spec: TemplateSpec, children: dict[str, _Child]) -> TemplateSpec:
+    """The spec with each child template named by the version it will link to."""
+    roles = tuple(
+        replace(role, child_workflow_version=children[role.name].version)
+        if role.name in children
+        else role
+        for role in spec.roles
+    )
+    return replace(spec, roles=roles)
+
+
+def _conflict(name: str, version: int | None) -> Problem:
     return Problem(
         ErrorCode.CONFLICT,
-        f"template {spec.name!r} version {spec.version} already exists; import a new version",
+        f"template {name!r} version {version} already exists with other content; import it "
+        "without a version to store the next one, or give a new version",
         ("workflow", "version"),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Child:
+    workflow_id: uuid.UUID
+    version: int
 
 
 async def _find(
@@ -77,15 +152,13 @@ async def _find(
 
 async def _resolve_children(
     session: AsyncSession, spec: TemplateSpec
-) -> tuple[dict[str, uuid.UUID], list[Problem]]:
-    """Ids of the child templates the roles name, plus problems (missing, duplicate, cycle)."""
+) -> tuple[dict[str, _Child], list[Problem]]:
+    """The child templates the roles name, plus problems (missing, cycle)."""
     problems: list[Problem] = []
-    if await _find(session, spec.name, spec.version) is not None:
-        problems.append(_conflict(spec))
-    children: dict[str, uuid.UUID] = {}
+    children: dict[str, _Child] = {}
     for role in spec.roles:
         if role.child_workflow is None or role.child_workflow == spec.name:
-            continue
+            continue  # naming itself is a rule problem already
         child = await _find(session, role.child_workflow, role.child_workflow_version)
         if child is None:
             version = (
@@ -102,7 +175,7 @@ async def _resolve_children(
                 )
             )
             continue
-        children[role.name] = child.workflow_id
+        children[role.name] = _Child(child.workflow_id, child.version)
         chain = await _chain_back_to(session, child.workflow_id, spec.name)
         if chain:
             problems.append(
@@ -160,7 +233,7 @@ async def _chain_back_to(session: AsyncSession, start: uuid.UUID, name: str) -> 
 
 
 async def _write(
-    session: AsyncSession, spec: TemplateSpec, children: dict[str, uuid.UUID]
+    session: AsyncSession, spec: TemplateSpec, children: dict[str, _Child]
 ) -> TemplateWorkflowRow:
     workflow = TemplateWorkflowRow(
         workflow_id=new_id(),
@@ -168,7 +241,7 @@ async def _write(
         version=spec.version,
         description=spec.description,
         ai_context=spec.ai_context,
-        schema_json=template_schema_json(spec),
+        schema_json=template_schema_json(_linked(spec, children)),
     )
     roles = {
         r.name: TemplateRoleRow(
@@ -179,7 +252,7 @@ async def _write(
             ai_context=r.ai_context,
             role_type=r.role_type,
             strategy=r.strategy,
-            child_workflow_id=children.get(r.name),
+            child_workflow_id=children[r.name].workflow_id if r.name in children else None,
         )
         for r in spec.roles
     }
@@ -297,14 +370,12 @@ async def import_template_files(
         spec = specs[path]
         results[path].workflow, results[path].version = spec.name, spec.version
         try:
-            row = await import_template_spec(tier, spec=spec)
+            outcome = await import_spec(tier, spec=spec)
+            row = outcome.workflow
             results[path].workflow, results[path].version = row.name, row.version
+            results[path].unchanged = not outcome.created
         except DomainError as error:
-            conflict = any(p.code == ErrorCode.CONFLICT for p in error.problems)
-            if conflict and await _stored_alike(tier, spec):
-                results[path].unchanged = True
-            else:
-                results[path].problems.extend(error.problems)
+            results[path].problems.extend(error.problems)
     for again in ordered:
         if again.same_as is not None:
             earlier = results[again.same_as]
@@ -320,13 +391,6 @@ def _same_file(known: Path, path: Path) -> bool:
         return known.samefile(path)
     except OSError:
         return known == path
-
-
-async def _stored_alike(tier: Tier, spec: TemplateSpec) -> bool:
-    """Whether this very template version is stored already with the same graph."""
-    async with tier.sessions() as session:
-        row = await _find(session, spec.name, spec.version)
-        return row is not None and row.schema_json == template_schema_json(spec)
 
 
 def _dependency_order(

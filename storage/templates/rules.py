@@ -132,7 +132,7 @@ def _field_problems(spec: TemplateSpec) -> list[Problem]:
     """The checks a typed input needs that parsing a document already made."""
     problems: list[Problem] = []
     _fields("workflow", spec, (), problems)
-    if not _positive(spec.version):
+    if spec.version is not None and not _positive(spec.version):
         problems.append(
             _invalid(f"workflow: version must be a whole number from 1 to {INT32_MAX}", "version")
         )
@@ -291,9 +291,11 @@ def validate_template(spec: TemplateSpec) -> list[Problem]:
             problems.append(_rule("R5", message, *at))
         if role.role_type != RoleType.BETA and role.strategy is not None:
             problems.append(_invalid(f"role {name!r}: only BETA roles take a strategy", *at))
-        version = role.child_workflow_version
-        if role.child_workflow == spec.name and version in (None, spec.version):
-            message = f"role {name!r} delegates to its own workflow {spec.name!r}"
+        if role.child_workflow == spec.name:  # any version: an instance holds one per name
+            message = (
+                f"role {name!r} delegates to its own workflow {spec.name!r} (any version of it: "
+                "an instance holds one workflow of a name)"
+            )
             problems.append(_rule("cycle", message, *at, "child_workflow"))
 
     for component in components:

@@ -75,8 +75,12 @@ class RoleSpec:
 
 @dataclass(frozen=True, slots=True)
 class TemplateSpec:
+    """A whole template. `version` None means "the next one": the importer stores it as
+    version 1 of a new name, answers the newest version when the content is the same, and
+    otherwise stores it as the newest version plus one."""
+
     name: str
-    version: int = 1
+    version: int | None = None
     description: str | None = None
     ai_context: AiContext = None
     roles: tuple[RoleSpec, ...] = ()
