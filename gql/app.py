@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 
+from graphql import ASTValidationRule
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -27,6 +28,7 @@ from strawberry.extensions import (
 )
 
 from gql import shutdown
+from gql.compiled import Planner
 from gql.http import GraphQLHTTP
 from gql.masking import MaskUnexpectedErrors, quiet_strawberry_error_log
 from gql.metrics import Metrics
@@ -41,6 +43,17 @@ from schema.assemble import build_schema
 log = logging.getLogger("chameleon")
 
 
+def validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
+    """The server's limits as validation rules, shared by both read paths."""
+    rules: list[type[ASTValidationRule]] = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
+    if not settings.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
+
+
 def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Per-operation extensions only (per-field hooks cost too much on large results).
 
@@ -48,12 +61,7 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
     document and the rules) hits for every repeat of a document: parsing and validating
     were over a quarter of the server's time in the transitions benchmark.
     """
-    rules = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
-    if not settings.introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
+    rules = validation_rules(settings)
     return [
         MaskUnexpectedErrors,
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
@@ -87,6 +95,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         metrics,
         graphiql=settings.graphiql,
         max_body_bytes=settings.max_body_bytes,
+        planner=(
+            Planner(schema._schema, validation_rules(settings), settings.max_tokens)
+            if settings.compiled_reads
+            else None
+        ),
     )
 
     websockets = GraphQLWebSockets(schema, make_context)

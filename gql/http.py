@@ -9,11 +9,13 @@ still serves the WebSocket transports.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graphql import GraphQLError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry import Schema
@@ -23,12 +25,14 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from gql import compiled
 from gql import params as gql_params
 from gql.metrics import Metrics, StatementCount, current_statements
 from resolvers.context import RequestContext
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+log = logging.getLogger("chameleon.compiled")
 ContextFactory = Callable[[Request], Awaitable[RequestContext]]
 
 
@@ -91,12 +95,16 @@ class GraphQLHTTP:
         *,
         graphiql: bool,
         max_body_bytes: int = 1_000_000,
+        planner: compiled.Planner | None = None,
     ) -> None:
         self.schema = schema
         self.make_context = make_context
         self.metrics = metrics
         self.graphiql = graphiql
         self.max_body_bytes = max_body_bytes
+        self.planner = planner
+        self._compiled = metrics.operations.labels(path="compiled")
+        self._resolved = metrics.operations.labels(path="resolved")
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -183,6 +191,11 @@ class GraphQLHTTP:
             allowed |= {OperationType.MUTATION}
         context = await self.make_context(request)
         try:
+            answer = await self._compiled_answer(params, context)
+            if answer is not None:
+                self._compiled.inc()
+                return Response(answer, media_type=media)
+            self._resolved.inc()
             result = await self.schema.execute(
                 params["query"],
                 variable_values=params.get("variables"),
@@ -214,6 +227,22 @@ class GraphQLHTTP:
             body["extensions"] = result.extensions
         status = 400 if request_error and media == GRAPHQL_RESPONSE else 200
         return JSONResponse(body, status_code=status, media_type=media)
+
+    async def _compiled_answer(self, params: dict[str, Any], context: RequestContext) -> bytes | None:
+        """The answer of the compiled path, or None when the resolvers answer instead."""
+        if self.planner is None:
+            return None
+        plan = self.planner.plan(params["query"], params.get("operationName"))
+        if plan is None:
+            return None
+        try:
+            return await compiled.run(self.schema._schema, plan, params.get("variables"), context)
+        except SQLAlchemyError:
+            # A statement the database refused is a bug of the planner, not the client's
+            # error: logged, and answered by the resolvers.
+            log.exception("compiled read failed; answered by the resolver path")
+            await context.forget_reads()
+            return None
 
     @staticmethod
     def _error(media: str, error: RequestError) -> Response:

@@ -26,6 +26,9 @@ class Settings(DatabaseSettings):
     max_tokens: int = 5_000
     max_page_size: int = 500
     max_body_bytes: int = 6_000_000
+    # Queries the planner can compile are answered by one SQL statement per tier that
+    # builds the JSON (gql.compiled); false: every query runs through the resolvers.
+    compiled_reads: bool = True
 
     event_bus: Literal["memory", "postgres"] = "memory"
     subscriber_queue_size: int = 1_000

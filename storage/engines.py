@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.reads.json_sql import SQLITE_CURSOR_FUNCTION, sqlite_cursor
 from storage.sqlite_writer import SQLiteWriter
 
 if TYPE_CHECKING:
@@ -40,6 +41,10 @@ def _sqlite_pragmas(lock_wait_ms: int) -> Callable[[Any, Any], None]:
         for pragma in (*SQLITE_PRAGMAS, f"PRAGMA busy_timeout={int(lock_wait_ms)}"):
             cursor.execute(pragma)
         cursor.close()
+        # The compiled read path builds pagination cursors in SQL (storage.reads.json_sql).
+        dbapi_connection.create_function(
+            SQLITE_CURSOR_FUNCTION, 1, sqlite_cursor, deterministic=True
+        )
 
     return apply
 

@@ -1,0 +1,195 @@
+"""Which documents compile, decided once per (document, operation name) and cached.
+
+A document compiles when it parses and validates under the server's own rules and limits,
+its operation is a query, and every field it selects (in every fragment, whatever the
+@skip/@include variables) is one the catalog maps to SQL. Anything else (a mutation, a
+subscription, introspection, a field with resolver logic such as `LocalRole.inbox`) keeps
+the resolver path, and the reason is logged once at debug level.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    get_named_type,
+    parse,
+    specified_rules,
+    validate,
+)
+
+from gql.compiled.catalog import CONSTANTS, RELATIONS, ROOTS, TABLES, Paged
+from gql.compiled.render import scalar_column
+
+log = logging.getLogger("chameleon.compiled")
+_CONNECTION_FIELDS = {"edges", "pageInfo", "totalCount", "__typename"}
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A query the compiled path answers: its operation and the document's fragments."""
+
+    operation: OperationDefinitionNode
+    fragments: dict[str, FragmentDefinitionNode]
+
+
+class NotCompiled(Exception):
+    """Why a document keeps the resolver path."""
+
+
+class Planner:
+    """Decides per document and keeps the decision (a bounded LRU, like the parser cache)."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        rules: Sequence[type[ASTValidationRule]],
+        max_tokens: int,
+        maxsize: int = 512,
+    ) -> None:
+        self.schema = schema
+        self.rules = [*specified_rules, *rules]
+        self.max_tokens = max_tokens
+        self.maxsize = maxsize
+        self._cache: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+
+    def plan(self, query: str, operation_name: str | None) -> Plan | None:
+        key = (query, operation_name)
+        try:
+            plan = self._cache[key]
+        except KeyError:
+            pass
+        else:
+            self._cache.move_to_end(key)
+            return plan
+        try:
+            plan = self._decide(query, operation_name)
+        except NotCompiled as reason:
+            log.debug("not compiled (%s): %.200s", reason, query)
+            plan = None
+        self._cache[key] = plan
+        if len(self._cache) > self.maxsize:
+            self._cache.popitem(last=False)
+        return plan
+
+    def _decide(self, query: str, operation_name: str | None) -> Plan:
+        try:
+            document = parse(query, max_tokens=self.max_tokens)
+        except GraphQLError:
+            raise NotCompiled("does not parse") from None
+        if validate(self.schema, document, self.rules):
+            raise NotCompiled("does not validate")
+        operation = _operation(document, operation_name)
+        if operation.operation is not OperationType.QUERY:
+            raise NotCompiled(f"a {operation.operation.value}")
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        plan = Plan(operation, fragments)
+        _Checker(self.schema, fragments).root(operation.selection_set)
+        return plan
+
+
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is None:
+        if len(operations) != 1:
+            raise NotCompiled("operationName missing")
+        return operations[0]
+    for operation in operations:
+        if operation.name is not None and operation.name.value == name:
+            return operation
+    raise NotCompiled(f"no operation named {name!r}")
+
+
+class _Checker:
+    """Walks every selection (all fragments, directives ignored) and refuses unknown fields."""
+
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode]):
+        self.schema = schema
+        self.fragments = fragments
+
+    def fields(self, selection_set: SelectionSetNode, seen: frozenset[str] = frozenset()) -> list[FieldNode]:
+        found: list[FieldNode] = []
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                found.append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                found.extend(self.fields(selection.selection_set, seen))
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name not in seen:
+                    fragment = self.fragments[name]
+                    found.extend(self.fields(fragment.selection_set, seen | {name}))
+        return found
+
+    def root(self, selection_set: SelectionSetNode) -> None:
+        for node in self.fields(selection_set):
+            name = node.name.value
+            if name == "__typename":
+                continue
+            root = ROOTS.get(name)
+            if root is None:
+                raise NotCompiled(f"Query.{name} is not compiled")
+            if root.kind == "paged":
+                assert root.relation is not None
+                self.connection("Query", name, root.relation, node)
+            elif root.kind == "schema_guide":
+                self.scalars("SchemaGuideRow", node)
+            else:
+                assert root.target is not None and node.selection_set is not None
+                self.object(root.target, node.selection_set)
+
+    def object(self, type_name: str, selection_set: SelectionSetNode) -> None:
+        graphql_type = self.schema.type_map[type_name]
+        assert isinstance(graphql_type, GraphQLObjectType)
+        for node in self.fields(selection_set):
+            name = node.name.value
+            if name == "__typename" or (type_name, name) in CONSTANTS:
+                continue
+            relation = RELATIONS.get((type_name, name))
+            if isinstance(relation, Paged):
+                self.connection(type_name, name, relation, node)
+            elif relation is not None:
+                assert node.selection_set is not None
+                self.object(relation.target, node.selection_set)
+            else:
+                column = scalar_column(type_name, graphql_type.fields[name])
+                if column is None or column not in TABLES[type_name].c:
+                    raise NotCompiled(f"{type_name}.{name} is not compiled")
+
+    def scalars(self, type_name: str, node: FieldNode) -> None:
+        graphql_type = self.schema.type_map[type_name]
+        assert isinstance(graphql_type, GraphQLObjectType) and node.selection_set is not None
+        for field in self.fields(node.selection_set):
+            name = field.name.value
+            if name != "__typename" and scalar_column(type_name, graphql_type.fields[name]) is None:
+                raise NotCompiled(f"{type_name}.{name} is not compiled")
+
+    def connection(self, parent: str, name: str, relation: Paged, node: FieldNode) -> None:
+        parent_type = self.schema.type_map[parent]
+        assert isinstance(parent_type, GraphQLObjectType) and node.selection_set is not None
+        connection_type = get_named_type(parent_type.fields[name].type)
+        assert isinstance(connection_type, GraphQLObjectType)
+        for field in self.fields(node.selection_set):
+            if field.name.value not in _CONNECTION_FIELDS:
+                raise NotCompiled(f"{connection_type.name}.{field.name.value} is not compiled")
+            if field.name.value == "edges" and field.selection_set is not None:
+                for edge_field in self.fields(field.selection_set):
+                    if edge_field.name.value == "node" and edge_field.selection_set is not None:
+                        self.object(relation.target, edge_field.selection_set)
