@@ -171,6 +171,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.metrics = metrics
+    app.state.planner = graphql.planner
     app.state.schema = schema
     app.state.settings = settings
     return app

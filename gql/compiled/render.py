@@ -10,6 +10,7 @@ resolvers instead, so both paths answer errors alike.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
@@ -318,7 +319,7 @@ class Renderer:
             value = arguments.get(name)
             if name == "status" and value is not None:
                 status = alias.c.status
-                conditions.append(status == status.type.enum_class(value))
+                conditions.append(status == status.type.enum_class(plain(value)))
             elif name == "interactionId" and value is not None:
                 conditions.append(alias.c.current_interaction_id == parse_id(value))
             elif name == "parentId" and value is not None:
@@ -326,7 +327,7 @@ class Renderer:
             elif name == "key" and value is not None:
                 conditions.append(alias.c.key == value)
             elif name == "logTypes" and value is not None:
-                kinds = sorted({enums.LogType(kind) for kind in value}, key=lambda k: k.value)
+                kinds = sorted({enums.LogType(plain(k)) for k in value}, key=lambda k: k.value)
                 conditions.append(alias.c.log_type.in_(kinds) if kinds else false())
             elif name == "filter" and value is not None:
                 if value.get("name") is not None:
@@ -468,6 +469,11 @@ class Renderer:
             pairs.append((key, self.scalar(get_named_type(graphql_field.type), rows.c[column_name])))
         ordering = [rows.c.table_name, rows.c.column_name]
         return select(self.sql.array(self.sql.obj(pairs), ordering)).select_from(rows).scalar_subquery()
+
+
+def plain(value: Any) -> Any:
+    """An enum argument's stored value (arguments come back as the schema's enum members)."""
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def parse_id(value: Any) -> uuid.UUID:

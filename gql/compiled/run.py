@@ -19,7 +19,7 @@ from sqlalchemy import Text, cast, select, type_coerce
 
 from gql.compiled.catalog import ROOTS
 from gql.compiled.plan import Plan
-from gql.compiled.render import Element, Fallback, Renderer
+from gql.compiled.render import Element, Fallback, Renderer, plain
 from resolvers.context import RequestContext
 
 
@@ -79,7 +79,7 @@ async def run(
             arguments = collector.arguments("Query", nodes)
             tier_name = root.tier
             if root.kind == "schema_guide":
-                tier_name = str(arguments["tier"]).lower()
+                tier_name = str(plain(arguments["tier"]))
             target = tier(tier_name)
             renderer = target.renderer
             refuse_empty = False
