@@ -91,7 +91,8 @@ def _arguments(
         if not required and draw(st.integers(0, 2)) != 0:
             continue
         if arg_name == "first":
-            sizes = [0, 1, 2, 3, 5, 50, 500] if draw(st.integers(0, 9)) else [501, -1]
+            roll = draw(st.integers(0, 19))
+            sizes = [501, -1] if roll < 2 else [50, 500] if roll < 4 else [0, 1, 2, 3, 5]
             value = draw(st.sampled_from(sizes))
             text = doc.variable("Int", value) if draw(st.booleans()) else str(value)
         elif arg_name == "after":
@@ -185,7 +186,7 @@ def documents(
 ) -> tuple[str, dict[str, Any] | None]:
     """A query document and its variables."""
     doc = _Document()
-    body = draw(_selection(schema, pool, "Query", draw(st.integers(1, 4)), doc))
+    body = draw(_selection(schema, pool, "Query", draw(st.integers(1, 3)), doc))
     variables = {name: value for name, (_, value) in doc.variables.items()}
     header = ""
     if doc.variables:
