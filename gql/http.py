@@ -228,7 +228,9 @@ class GraphQLHTTP:
         status = 400 if request_error and media == GRAPHQL_RESPONSE else 200
         return JSONResponse(body, status_code=status, media_type=media)
 
-    async def _compiled_answer(self, params: dict[str, Any], context: RequestContext) -> bytes | None:
+    async def _compiled_answer(
+        self, params: dict[str, Any], context: RequestContext
+    ) -> bytes | None:
         """The answer of the compiled path, or None when the resolvers answer instead."""
         if self.planner is None:
             return None

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
-from graphql import OperationDefinitionNode, OperationType, VariableNode, parse, visit, Visitor
+from graphql import OperationDefinitionNode, OperationType, VariableNode, Visitor, parse, visit
 from graphql.error import GraphQLSyntaxError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -41,6 +41,13 @@ from tests.conftest import BACKENDS
 from tests.databases import PostgresFactory, SqliteFactory, TierUrls
 from tests.graphql_documents import Pool, documents
 
+# Generated documents make the resolver path fail at several root fields at once; graphql-core
+# then leaves the coroutines of fields it no longer needs unawaited (a resolver-path quirk,
+# reported in the compiled-reads report): not a failure of the comparison.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <coroutine object GraphQLCoreConverter:"
+    "pytest.PytestUnraisableExceptionWarning"
+)
 TESTS = Path(__file__).resolve().parent
 # Generated documents per backend. The defaults keep the suite to a few minutes on a loaded
 # 2-core machine; the report's runs set CHAMELEON_COMPILED_EXAMPLES=5000.
@@ -73,7 +80,7 @@ ODD_VALUES = {
     "int": 100,
     "big": 2**63 - 1,
     "small": 1e-7,
-    "text": "é ✓ 😀 \"quoted\" \\ back",
+    "text": 'é ✓ 😀 "quoted" \\ back',
     "nested": {"b": [1, 2.5, None, True, "x"], "a": {}},
     "empty": [],
 }
@@ -142,9 +149,18 @@ async def _odd_rows(tiers: Tiers, client: httpx.AsyncClient, uow_id: str) -> Non
     mutation = """mutation($input: TransitionUowInput!) { transitionUow(input: $input) {
       errors { code message } } }"""
     answer = await client.post(
-        "/graphql", json={"query": mutation, "variables": {"input": {
-            "uowId": uow_id, "attributes": ODD_VALUES, "metadata": ODD_VALUES,
-            "reasoning": "odd values ✓"}}},
+        "/graphql",
+        json={
+            "query": mutation,
+            "variables": {
+                "input": {
+                    "uowId": uow_id,
+                    "attributes": ODD_VALUES,
+                    "metadata": ODD_VALUES,
+                    "reasoning": "odd values ✓",
+                }
+            },
+        },
     )
     assert answer.json()["data"]["transitionUow"]["errors"] == [], answer.text
     async with tiers.instance.sessions.begin() as session:
@@ -220,18 +236,20 @@ async def _servers(factory: SqliteFactory | PostgresFactory) -> AsyncIterator[Se
         )
         for on in (True, False)
     ]
-    async with apps[0].router.lifespan_context(apps[0]):
-        async with apps[1].router.lifespan_context(apps[1]):
-            clients = [
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-                for app in apps
-            ]
-            pool = await _pool(clients[1], instance_id)
-            uow_id = pool.ids["UnitOfWork"][0]
-            await _odd_rows(tiers, clients[1], uow_id)
-            yield Servers(clients[0], clients[1], apps[0], pool, instance_id, uow_id)
-            for client in clients:
-                await client.aclose()
+    async with (
+        apps[0].router.lifespan_context(apps[0]),
+        apps[1].router.lifespan_context(apps[1]),
+    ):
+        clients = [
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+            for app in apps
+        ]
+        pool = await _pool(clients[1], instance_id)
+        uow_id = pool.ids["UnitOfWork"][0]
+        await _odd_rows(tiers, clients[1], uow_id)
+        yield Servers(clients[0], clients[1], apps[0], pool, instance_id, uow_id)
+        for client in clients:
+            await client.aclose()
     await tiers.dispose()
     await factory.drop(urls)
 
@@ -270,10 +288,16 @@ async def test_odd_values_read_back_alike(servers: Servers) -> None:
     query = """query($id: ID!) { uow(id: $id) { attributes { key value }
       history { edges { node { transitionTimestamp reasoning transitionMetadata } } } } }"""
     mine, theirs, took_compiled = await servers.both(query, {"id": servers.uow_id})
-    assert took_compiled and mine == theirs
+    assert took_compiled
+    assert mine == theirs
     history = mine[1]["data"]["uow"]["history"]["edges"]
-    assert {"node": {"transitionTimestamp": "2030-01-02T03:04:05+00:00", "reasoning": None,
-                     "transitionMetadata": None}} in history
+    assert {
+        "node": {
+            "transitionTimestamp": "2030-01-02T03:04:05+00:00",
+            "reasoning": None,
+            "transitionMetadata": None,
+        }
+    } in history
 
 
 async def test_what_does_not_compile_is_resolved(servers: Servers) -> None:
@@ -287,7 +311,8 @@ async def test_what_does_not_compile_is_resolved(servers: Servers) -> None:
     ):
         variables = {"id": servers.instance_id} if "$id" in query else None
         mine, theirs, took_compiled = await servers.both(query, variables)
-        assert not took_compiled and mine == theirs
+        assert not took_compiled
+        assert mine == theirs
     assert servers.counted("resolved") == resolved + 5
 
 
@@ -296,8 +321,8 @@ async def test_errors_are_the_resolvers_errors(servers: Servers) -> None:
         '{ instance(id: "nope") { id } }',
         f'{{ instance(id: "{uuid.UUID(int=5)}") {{ id }} }}',
         '{ schemaGuide(tier: INSTANCE, table: "Nope") { columnName } }',
-        '{ templates(first: 501) { totalCount } }',
-        '{ templates(first: -1) { totalCount } }',
+        "{ templates(first: 501) { totalCount } }",
+        "{ templates(first: -1) { totalCount } }",
         '{ templates(after: "x") { totalCount } }',
         '{ templates(after: "YzE6MTIz") { totalCount } }',
         f'{{ templates(after: "{servers.pool.cursors[-1]}") {{ totalCount }} }}',
@@ -331,7 +356,8 @@ async def test_compiled_reads_see_only_the_callers_instances(servers: Servers) -
             await context.close()
 
     everything = json.loads(await read(None) or b"null")["data"]
-    assert everything["uows"]["totalCount"] > 0 and everything["instances"]["totalCount"] == 1
+    assert everything["uows"]["totalCount"] > 0
+    assert everything["instances"]["totalCount"] == 1
     nothing = json.loads(await read(frozenset({uuid.UUID(int=9)})) or b"null")["data"]
     assert nothing["uows"] == {"totalCount": 0, "edges": []}
     assert nothing["instances"]["totalCount"] == 0

@@ -123,7 +123,10 @@ RELATIONS: dict[tuple[str, str], Relation] = {
     # Instance structure.
     ("Instance", "workflows"): _many("LocalWorkflow", "instance_id", "instance_id"),
     ("Instance", "masterWorkflow"): _many(
-        "LocalWorkflow", "instance_id", "instance_id", where=(("is_master", "true"),),
+        "LocalWorkflow",
+        "instance_id",
+        "instance_id",
+        where=(("is_master", "true"),),
         first_only=True,
     ),
     ("Instance", "actors"): _many("Actor", "instance_id", "instance_id"),
@@ -148,16 +151,12 @@ RELATIONS: dict[tuple[str, str], Relation] = {
     ("LocalRole", "outboundComponents"): _many(
         "LocalComponent", "role_id", "role_id", where=(("direction", "OUTBOUND"),)
     ),
-    ("LocalRole", "assignments"): _many(
-        "RoleAssignment", "role_id", "role_id", order=("status",)
-    ),
+    ("LocalRole", "assignments"): _many("RoleAssignment", "role_id", "role_id", order=("status",)),
     ("LocalRole", "uows"): Paged(
         "UnitOfWork", None, "role_id", UOW_ORDER, ("status",), kind="role_uows"
     ),
     ("LocalInteraction", "workflow"): ToOne("LocalWorkflow", _L_WF),
-    ("LocalInteraction", "components"): _many(
-        "LocalComponent", "interaction_id", "interaction_id"
-    ),
+    ("LocalInteraction", "components"): _many("LocalComponent", "interaction_id", "interaction_id"),
     ("LocalInteraction", "uows"): Paged(
         "UnitOfWork", "current_interaction_id", "interaction_id", UOW_ORDER, ("status",)
     ),

@@ -48,7 +48,7 @@ class Plan:
     fragments: dict[str, FragmentDefinitionNode]
 
 
-class NotCompiled(Exception):
+class NotCompiledError(Exception):
     """Why a document keeps the resolver path."""
 
 
@@ -79,7 +79,7 @@ class Planner:
             return plan
         try:
             plan = self._decide(query, operation_name)
-        except NotCompiled as reason:
+        except NotCompiledError as reason:
             log.debug("not compiled (%s): %.200s", reason, query)
             plan = None
         self._cache[key] = plan
@@ -91,12 +91,12 @@ class Planner:
         try:
             document = parse(query, max_tokens=self.max_tokens)
         except GraphQLError:
-            raise NotCompiled("does not parse") from None
+            raise NotCompiledError("does not parse") from None
         if validate(self.schema, document, self.rules):
-            raise NotCompiled("does not validate")
+            raise NotCompiledError("does not validate")
         operation = _operation(document, operation_name)
         if operation.operation is not OperationType.QUERY:
-            raise NotCompiled(f"a {operation.operation.value}")
+            raise NotCompiledError(f"a {operation.operation.value}")
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
@@ -109,12 +109,12 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if name is None:
         if len(operations) != 1:
-            raise NotCompiled("operationName missing")
+            raise NotCompiledError("operationName missing")
         return operations[0]
     for operation in operations:
         if operation.name is not None and operation.name.value == name:
             return operation
-    raise NotCompiled(f"no operation named {name!r}")
+    raise NotCompiledError(f"no operation named {name!r}")
 
 
 class _Checker:
@@ -124,7 +124,9 @@ class _Checker:
         self.schema = schema
         self.fragments = fragments
 
-    def fields(self, selection_set: SelectionSetNode, seen: frozenset[str] = frozenset()) -> list[FieldNode]:
+    def fields(
+        self, selection_set: SelectionSetNode, seen: frozenset[str] = frozenset()
+    ) -> list[FieldNode]:
         found: list[FieldNode] = []
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
@@ -145,14 +147,15 @@ class _Checker:
                 continue
             root = ROOTS.get(name)
             if root is None:
-                raise NotCompiled(f"Query.{name} is not compiled")
+                raise NotCompiledError(f"Query.{name} is not compiled")
             if root.kind == "paged":
                 assert root.relation is not None
                 self.connection("Query", name, root.relation, node)
             elif root.kind == "schema_guide":
                 self.scalars("SchemaGuideRow", node)
             else:
-                assert root.target is not None and node.selection_set is not None
+                assert root.target is not None
+                assert node.selection_set is not None
                 self.object(root.target, node.selection_set)
 
     def object(self, type_name: str, selection_set: SelectionSetNode) -> None:
@@ -171,24 +174,26 @@ class _Checker:
             else:
                 column = scalar_column(type_name, graphql_type.fields[name])
                 if column is None or column not in TABLES[type_name].c:
-                    raise NotCompiled(f"{type_name}.{name} is not compiled")
+                    raise NotCompiledError(f"{type_name}.{name} is not compiled")
 
     def scalars(self, type_name: str, node: FieldNode) -> None:
         graphql_type = self.schema.type_map[type_name]
-        assert isinstance(graphql_type, GraphQLObjectType) and node.selection_set is not None
+        assert isinstance(graphql_type, GraphQLObjectType)
+        assert node.selection_set is not None
         for field in self.fields(node.selection_set):
             name = field.name.value
             if name != "__typename" and scalar_column(type_name, graphql_type.fields[name]) is None:
-                raise NotCompiled(f"{type_name}.{name} is not compiled")
+                raise NotCompiledError(f"{type_name}.{name} is not compiled")
 
     def connection(self, parent: str, name: str, relation: Paged, node: FieldNode) -> None:
         parent_type = self.schema.type_map[parent]
-        assert isinstance(parent_type, GraphQLObjectType) and node.selection_set is not None
+        assert isinstance(parent_type, GraphQLObjectType)
+        assert node.selection_set is not None
         connection_type = get_named_type(parent_type.fields[name].type)
         assert isinstance(connection_type, GraphQLObjectType)
         for field in self.fields(node.selection_set):
             if field.name.value not in _CONNECTION_FIELDS:
-                raise NotCompiled(f"{connection_type.name}.{field.name.value} is not compiled")
+                raise NotCompiledError(f"{connection_type.name}.{field.name.value} is not compiled")
             if field.name.value == "edges" and field.selection_set is not None:
                 for edge_field in self.fields(field.selection_set):
                     if edge_field.name.value == "node" and edge_field.selection_set is not None:

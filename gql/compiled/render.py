@@ -4,7 +4,7 @@ Each object is a `json_object` of its selected fields, in selection order, under
 response keys; a relationship is a correlated subquery; a connection is a LIMIT subquery
 with its count, pageInfo and cursors (`storage.reads.pages`). Whatever the resolver path
 would answer with an error (a bad id, page size or cursor, a missing row) is not rendered:
-`Fallback` is raised, or a guard column is added, and the request runs through the
+`FallbackError` is raised, or a guard column is added, and the request runs through the
 resolvers instead, so both paths answer errors alike.
 """
 
@@ -29,7 +29,11 @@ from graphql import (
     SelectionSetNode,
     get_named_type,
 )
-from graphql.execution.values import get_argument_values, get_directive_values
+from graphql.execution.values import (
+    VariableValues,
+    get_argument_values,
+    get_directive_values,
+)
 from sqlalchemy import (
     ColumnElement,
     FromClause,
@@ -44,6 +48,7 @@ from sqlalchemy import (
     table,
 )
 
+from gql.compiled.catalog import CONSTANTS, RELATIONS, TABLES, Paged, Special, ToMany, ToOne
 from resolvers.errors import ClientError
 from resolvers.pagination import DEFAULT_PAGE_SIZE, decode_cursor
 from schema.describe import COLUMN
@@ -51,7 +56,6 @@ from storage import enums
 from storage.reads import pages
 from storage.reads.json_sql import JsonSql
 from storage.reads.scope import visible
-from gql.compiled.catalog import CONSTANTS, RELATIONS, TABLES, Paged, Special, ToMany, ToOne
 
 Element = ColumnElement[Any]
 FieldNodes = Sequence[FieldNode]
@@ -66,7 +70,7 @@ SCHEMA_GUIDE = table(
 )
 
 
-class Fallback(Exception):
+class FallbackError(Exception):
     """This execution is answered by the resolver path (it would report an error)."""
 
 
@@ -91,7 +95,7 @@ class Renderer:
         schema: GraphQLSchema,
         dialect: str,
         fragments: Mapping[str, FragmentDefinitionNode],
-        variables: Mapping[str, Any],
+        variables: VariableValues,
         max_page_size: int,
         instance_ids: frozenset[uuid.UUID] | None,
     ) -> None:
@@ -105,7 +109,9 @@ class Renderer:
 
     # -- selections ---------------------------------------------------------------------
 
-    def collect(self, type_name: str, sets: Sequence[SelectionSetNode | None]) -> dict[str, list[FieldNode]]:
+    def collect(
+        self, type_name: str, sets: Sequence[SelectionSetNode | None]
+    ) -> dict[str, list[FieldNode]]:
         """Fields by response key, as GraphQL execution merges them (@skip/@include applied)."""
         fields: dict[str, list[FieldNode]] = {}
         for selection_set in sets:
@@ -221,7 +227,9 @@ class Renderer:
         obj = self.obj(relation.target, alias, nodes)
         return select(obj).select_from(alias).where(condition, *scope).scalar_subquery()
 
-    def listing(self, type_name: str, source: Select[Any], order: Sequence[str], nodes: FieldNodes) -> Element:
+    def listing(
+        self, type_name: str, source: Select[Any], order: Sequence[str], nodes: FieldNodes
+    ) -> Element:
         rows = source.subquery()
         ordering = [rows.c[name] for name in order]
         obj = self.obj(type_name, rows, nodes)
@@ -266,9 +274,13 @@ class Renderer:
             )
             return self.listing(relation.target, source, ("key", "attribute_id"), nodes)
         if relation.kind == "actor_roles":
-            assignments, links, link_scope = self.scoped("RoleAssignment")
+            _, links, link_scope = self.scoped("RoleAssignment")
             source = (
-                select(alias, links.c.status.label("_link_status"), links.c.assignment_id.label("_link_id"))
+                select(
+                    alias,
+                    links.c.status.label("_link_status"),
+                    links.c.assignment_id.label("_link_id"),
+                )
                 .join(links, links.c.role_id == alias.c.role_id)
                 .where(
                     links.c.actor_id == row.c.actor_id,
@@ -288,16 +300,20 @@ class Renderer:
         self, relation: Paged, row: FromClause | None, arguments: Mapping[str, Any]
     ) -> pages.ListRows:
         """The rows of the list for one parent (`row`), filtered by the field's arguments."""
-        target, alias, scope = self.scoped(relation.target)
+        _, alias, scope = self.scoped(relation.target)
         conditions: list[Element] = [*scope]
         if relation.kind == "role_uows":
             assert row is not None
             _, components, component_scope = self.scoped("LocalComponent")
-            inbound = select(components.c.interaction_id).where(
-                components.c.role_id == row.c.role_id,
-                components.c.direction == enums.ComponentDirection.INBOUND,
-                *component_scope,
-            ).correlate(row)
+            inbound = (
+                select(components.c.interaction_id)
+                .where(
+                    components.c.role_id == row.c.role_id,
+                    components.c.direction == enums.ComponentDirection.INBOUND,
+                    *component_scope,
+                )
+                .correlate(row)
+            )
             conditions.append(
                 or_(
                     alias.c.current_interaction_id.in_(inbound),
@@ -308,18 +324,22 @@ class Renderer:
             key = parse_id(arguments.get(relation.root_argument))
             conditions.append(alias.c[cast(str, relation.column)] == key)
         elif relation.column is not None:
-            assert row is not None and relation.parent_column is not None
+            assert row is not None
+            assert relation.parent_column is not None
             conditions.append(alias.c[relation.column] == row.c[relation.parent_column])
         conditions.extend(self.filters(relation, alias, arguments))
         return pages.ListRows(alias, tuple(conditions), relation.order, row)
 
-    def filters(self, relation: Paged, alias: FromClause, arguments: Mapping[str, Any]) -> list[Element]:
+    def filters(
+        self, relation: Paged, alias: FromClause, arguments: Mapping[str, Any]
+    ) -> list[Element]:
         conditions: list[Element] = []
         for name in relation.filters:
             value = arguments.get(name)
             if name == "status" and value is not None:
                 status = alias.c.status
-                conditions.append(status == status.type.enum_class(plain(value)))
+                kind: Any = status.type
+                conditions.append(status == kind.enum_class(plain(value)))
             elif name == "interactionId" and value is not None:
                 conditions.append(alias.c.current_interaction_id == parse_id(value))
             elif name == "parentId" and value is not None:
@@ -336,25 +356,27 @@ class Renderer:
                     conditions.append(alias.c.name.contains(value["nameContains"], autoescape=True))
         return conditions
 
-    def page_arguments(self, relation: Paged, arguments: Mapping[str, Any]) -> tuple[int, pages.Cursor | None]:
+    def page_arguments(
+        self, relation: Paged, arguments: Mapping[str, Any]
+    ) -> tuple[int, pages.Cursor | None]:
         """`first` and `after` as `resolvers.pagination.page_args` checks them."""
         first = arguments.get("first")
         size = DEFAULT_PAGE_SIZE if first is None else first
         if size < 0 or size > self.max_page_size:
-            raise Fallback("first: out of bounds")
+            raise FallbackError("first: out of bounds")
         after = arguments.get("after")
         if after is None:
             return size, None
         try:
             text = decode_cursor(after)
         except ClientError:
-            raise Fallback("after: not a cursor") from None
+            raise FallbackError("after: not a cursor") from None
         target = TABLES[relation.target]
         (pk,) = target.primary_key.columns
         try:
             key: Any = int(text) if pk.type.python_type is int else uuid.UUID(text)
         except ValueError:
-            raise Fallback("after: not a key of the list") from None
+            raise FallbackError("after: not a key of the list") from None
         cursor = pages.Cursor(target, key)
         self.guards.append(cursor.guard())
         return size, cursor
@@ -437,7 +459,9 @@ class Renderer:
         (pk,) = target.primary_key.columns
         key = parse_id(arguments.get("id"))
         obj = self.obj(type_name, alias, nodes)
-        return select(obj).select_from(alias).where(alias.c[pk.name] == key, *scope).scalar_subquery()
+        return (
+            select(obj).select_from(alias).where(alias.c[pk.name] == key, *scope).scalar_subquery()
+        )
 
     def template_by_name(self, arguments: Mapping[str, Any], nodes: FieldNodes) -> Element:
         _, alias, scope = self.scoped("TemplateWorkflow")
@@ -466,9 +490,15 @@ class Renderer:
                 continue
             graphql_field = guide_type.fields[name]
             column_name = cast(str, scalar_column("SchemaGuideRow", graphql_field))
-            pairs.append((key, self.scalar(get_named_type(graphql_field.type), rows.c[column_name])))
+            pairs.append(
+                (key, self.scalar(get_named_type(graphql_field.type), rows.c[column_name]))
+            )
         ordering = [rows.c.table_name, rows.c.column_name]
-        return select(self.sql.array(self.sql.obj(pairs), ordering)).select_from(rows).scalar_subquery()
+        return (
+            select(self.sql.array(self.sql.obj(pairs), ordering))
+            .select_from(rows)
+            .scalar_subquery()
+        )
 
 
 def plain(value: Any) -> Any:
@@ -481,5 +511,4 @@ def parse_id(value: Any) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise Fallback("an id is not a UUID") from None
-
+        raise FallbackError("an id is not a UUID") from None

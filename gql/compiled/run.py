@@ -19,7 +19,7 @@ from sqlalchemy import Text, cast, select, type_coerce
 
 from gql.compiled.catalog import ROOTS
 from gql.compiled.plan import Plan
-from gql.compiled.render import Element, Fallback, Renderer, plain
+from gql.compiled.render import Element, FallbackError, Renderer, plain
 from resolvers.context import RequestContext
 
 
@@ -96,7 +96,7 @@ async def run(
                 source = renderer.paged_source(root.relation, None, arguments)
                 value = renderer.connection("Query", name, root.relation, source, arguments, nodes)
             slots.append((label, (tier_name, target.add(value), refuse_empty)))
-    except Fallback:
+    except FallbackError:
         return None
     answers: dict[str, Any] = {}
     for name, target in tiers.items():

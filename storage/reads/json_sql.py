@@ -90,7 +90,7 @@ class JsonSql:
 
     def integer_text(self, column: Element) -> Element:
         """An integer key shown as an `ID` (its decimal text)."""
-        return cast(column, Text) if self.postgres else cast(column, Text)
+        return cast(column, Text)
 
     def json_value(self, column: Element) -> Element:
         """A JSON column embedded as JSON (jsonb on PostgreSQL, text on SQLite)."""
@@ -118,7 +118,8 @@ class JsonSql:
         if self.postgres:
             raw = func.convert_to(literal("c1:", Text) + cast(key, Text), "UTF8")
             return func.translate(func.encode(raw, "base64"), "+/\n", "-_")
-        return getattr(func, SQLITE_CURSOR_FUNCTION)(key, type_=String)
+        cursor: Element = getattr(func, SQLITE_CURSOR_FUNCTION)(key, type_=String)
+        return cursor
 
     def count(self) -> Element:
         return func.count(type_=Integer)

@@ -61,7 +61,9 @@ class ListRows:
     order: tuple[str, ...]
     parent: FromClause | None  # the parent's row the conditions refer to
 
-    def select(self, *columns: Any, cursor: Cursor | None = None, before: bool = False) -> Select[Any]:
+    def select(
+        self, *columns: Any, cursor: Cursor | None = None, before: bool = False
+    ) -> Select[Any]:
         """SELECT `columns` over the list's rows (after the cursor, or at/before it)."""
         statement = select(*columns).select_from(self.alias).where(*self.conditions)
         if cursor is not None:
