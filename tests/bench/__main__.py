@@ -11,7 +11,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.bench import cold_start, engine, fanout, nested_read, telemetry, transitions
+from tests.bench import (
+    cold_start,
+    compiled_reads,
+    engine,
+    fanout,
+    nested_read,
+    telemetry,
+    transitions,
+)
 
 # Each key is a label of the table; best cases say so in their name (`identical_`, `bare_`,
 # `buffer_append_`), and each has the realistic figure beside it.
@@ -25,6 +33,11 @@ TARGETS = {
     ("telemetry", "flush_rows_per_s"): (">=", 20_000),
     ("fanout", "identical_p99_ms"): ("<=", 100),
     ("fanout", "distinct_p99_ms"): ("<=", 100),
+    # Compiled reads within 1.5x of the raw SQL floor (raw req/s over compiled req/s).
+    ("compiled_reads", "sqlite.deep.raw_over_compiled"): ("<=", 1.5),
+    ("compiled_reads", "sqlite.uows_page.raw_over_compiled"): ("<=", 1.5),
+    ("compiled_reads", "postgres.deep.raw_over_compiled"): ("<=", 1.5),
+    ("compiled_reads", "postgres.uows_page.raw_over_compiled"): ("<=", 1.5),
 }
 
 
@@ -40,6 +53,7 @@ def main() -> None:
     results: dict[str, Any] = {}
     steps = [
         ("nested_read", lambda: asyncio.run(nested_read.measure())),
+        ("compiled_reads", lambda: asyncio.run(compiled_reads.measure())),
         ("transitions_per_s", lambda: asyncio.run(transitions.measure())),
         ("engine_cycles_per_s", lambda: asyncio.run(engine.measure())),
         ("telemetry", lambda: asyncio.run(telemetry.measure())),
