@@ -34,7 +34,7 @@ from graphql import (
 )
 
 from gql.compiled.catalog import CONSTANTS, RELATIONS, ROOTS, TABLES, Paged
-from gql.compiled.render import scalar_column
+from gql.compiled.selection import scalar_column
 
 log = logging.getLogger("chameleon.compiled")
 _CONNECTION_FIELDS = {"edges", "pageInfo", "totalCount", "__typename"}

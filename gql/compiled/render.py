@@ -10,30 +10,18 @@ resolvers instead, so both paths answer errors alike.
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from graphql import (
-    FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLEnumType,
-    GraphQLField,
-    GraphQLIncludeDirective,
     GraphQLObjectType,
     GraphQLSchema,
-    GraphQLSkipDirective,
-    InlineFragmentNode,
-    SelectionSetNode,
     get_named_type,
 )
-from graphql.execution.values import (
-    VariableValues,
-    get_argument_values,
-    get_directive_values,
-)
+from graphql.execution.values import VariableValues
 from sqlalchemy import (
     ColumnElement,
     FromClause,
@@ -41,24 +29,21 @@ from sqlalchemy import (
     Table,
     Text,
     column,
-    false,
     literal,
     or_,
     select,
     table,
 )
 
+from gql.compiled.arguments import list_filters, page_window
 from gql.compiled.catalog import CONSTANTS, RELATIONS, TABLES, Paged, Special, ToMany, ToOne
-from resolvers.errors import ClientError
-from resolvers.pagination import DEFAULT_PAGE_SIZE, decode_cursor
-from schema.describe import COLUMN
+from gql.compiled.selection import FieldNodes, Selection, parse_id, scalar_column
 from storage import enums
 from storage.reads import pages
 from storage.reads.json_sql import JsonSql
 from storage.reads.scope import visible
 
 Element = ColumnElement[Any]
-FieldNodes = Sequence[FieldNode]
 SCHEMA_GUIDE = table(
     "v_ai_schema_guide",
     column("table_name"),
@@ -70,24 +55,7 @@ SCHEMA_GUIDE = table(
 )
 
 
-class FallbackError(Exception):
-    """This execution is answered by the resolver path (it would report an error)."""
-
-
-def scalar_column(type_name: str, graphql_field: GraphQLField) -> str | None:
-    """The column a field without a relationship reads, or None when its resolver computes it."""
-    definition = graphql_field.extensions.get("strawberry-definition")
-    if definition is None:
-        return None
-    name = definition.metadata.get(COLUMN)
-    if name is not None:
-        return cast(str, name)
-    if definition.base_resolver is not None:
-        return None
-    return cast(str, definition.python_name)
-
-
-class Renderer:
+class Renderer(Selection):
     """Renders one execution: the variables are coerced, the caller's scope is known."""
 
     def __init__(
@@ -99,64 +67,11 @@ class Renderer:
         max_page_size: int,
         instance_ids: frozenset[uuid.UUID] | None,
     ) -> None:
-        self.schema = schema
+        super().__init__(schema, fragments, variables)
         self.sql = JsonSql(dialect)
-        self.fragments = fragments
-        self.variables = variables
         self.max_page_size = max_page_size
         self.instance_ids = instance_ids
         self.guards: list[Element] = []
-
-    # -- selections ---------------------------------------------------------------------
-
-    def collect(
-        self, type_name: str, sets: Sequence[SelectionSetNode | None]
-    ) -> dict[str, list[FieldNode]]:
-        """Fields by response key, as GraphQL execution merges them (@skip/@include applied)."""
-        fields: dict[str, list[FieldNode]] = {}
-        for selection_set in sets:
-            if selection_set is not None:
-                self._collect(type_name, selection_set, fields, set())
-        return fields
-
-    def _collect(
-        self,
-        type_name: str,
-        selection_set: SelectionSetNode,
-        fields: dict[str, list[FieldNode]],
-        visited: set[str],
-    ) -> None:
-        for selection in selection_set.selections:
-            if not self._included(selection):
-                continue
-            if isinstance(selection, FieldNode):
-                key = (selection.alias or selection.name).value
-                fields.setdefault(key, []).append(selection)
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                if condition is None or condition.name.value == type_name:
-                    self._collect(type_name, selection.selection_set, fields, visited)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                if name in visited:
-                    continue
-                visited.add(name)
-                fragment = self.fragments[name]
-                if fragment.type_condition.name.value == type_name:
-                    self._collect(type_name, fragment.selection_set, fields, visited)
-
-    def _included(self, node: Any) -> bool:
-        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
-        if skip and skip.get("if") is True:
-            return False
-        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
-        return not (include and include.get("if") is False)
-
-    def arguments(self, parent: str, nodes: FieldNodes) -> dict[str, Any]:
-        graphql_type = self.schema.type_map[parent]
-        assert isinstance(graphql_type, GraphQLObjectType)
-        definition = graphql_type.fields[nodes[0].name.value]
-        return get_argument_values(definition, nodes[0], self.variables)
 
     # -- objects ------------------------------------------------------------------------
 
@@ -327,59 +242,8 @@ class Renderer:
             assert row is not None
             assert relation.parent_column is not None
             conditions.append(alias.c[relation.column] == row.c[relation.parent_column])
-        conditions.extend(self.filters(relation, alias, arguments))
+        conditions.extend(list_filters(relation, alias, arguments))
         return pages.ListRows(alias, tuple(conditions), relation.order, row)
-
-    def filters(
-        self, relation: Paged, alias: FromClause, arguments: Mapping[str, Any]
-    ) -> list[Element]:
-        conditions: list[Element] = []
-        for name in relation.filters:
-            value = arguments.get(name)
-            if name == "status" and value is not None:
-                status = alias.c.status
-                kind: Any = status.type
-                conditions.append(status == kind.enum_class(plain(value)))
-            elif name == "interactionId" and value is not None:
-                conditions.append(alias.c.current_interaction_id == parse_id(value))
-            elif name == "parentId" and value is not None:
-                conditions.append(alias.c.parent_id == parse_id(value))
-            elif name == "key" and value is not None:
-                conditions.append(alias.c.key == value)
-            elif name == "logTypes" and value is not None:
-                kinds = sorted({enums.LogType(plain(k)) for k in value}, key=lambda k: k.value)
-                conditions.append(alias.c.log_type.in_(kinds) if kinds else false())
-            elif name == "filter" and value is not None:
-                if value.get("name") is not None:
-                    conditions.append(alias.c.name == value["name"])
-                if value.get("nameContains") is not None:
-                    conditions.append(alias.c.name.contains(value["nameContains"], autoescape=True))
-        return conditions
-
-    def page_arguments(
-        self, relation: Paged, arguments: Mapping[str, Any]
-    ) -> tuple[int, pages.Cursor | None]:
-        """`first` and `after` as `resolvers.pagination.page_args` checks them."""
-        first = arguments.get("first")
-        size = DEFAULT_PAGE_SIZE if first is None else first
-        if size < 0 or size > self.max_page_size:
-            raise FallbackError("first: out of bounds")
-        after = arguments.get("after")
-        if after is None:
-            return size, None
-        try:
-            text = decode_cursor(after)
-        except ClientError:
-            raise FallbackError("after: not a cursor") from None
-        target = TABLES[relation.target]
-        (pk,) = target.primary_key.columns
-        try:
-            key: Any = int(text) if pk.type.python_type is int else uuid.UUID(text)
-        except ValueError:
-            raise FallbackError("after: not a key of the list") from None
-        cursor = pages.Cursor(target, key)
-        self.guards.append(cursor.guard())
-        return size, cursor
 
     def connection(
         self,
@@ -390,7 +254,9 @@ class Renderer:
         arguments: Mapping[str, Any],
         nodes: FieldNodes,
     ) -> Element:
-        first, cursor = self.page_arguments(relation, arguments)
+        first, cursor = page_window(relation, arguments, self.max_page_size)
+        if cursor is not None:
+            self.guards.append(cursor.guard())
         (pk,) = TABLES[relation.target].primary_key.columns
         parent_type = self.schema.type_map[parent]
         assert isinstance(parent_type, GraphQLObjectType)
@@ -499,16 +365,3 @@ class Renderer:
             .select_from(rows)
             .scalar_subquery()
         )
-
-
-def plain(value: Any) -> Any:
-    """An enum argument's stored value (arguments come back as the schema's enum members)."""
-    return value.value if isinstance(value, enum.Enum) else value
-
-
-def parse_id(value: Any) -> uuid.UUID:
-    """An `ID` argument as the resolvers parse it; a bad one is their error to report."""
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise FallbackError("an id is not a UUID") from None

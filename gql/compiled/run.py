@@ -19,7 +19,8 @@ from sqlalchemy import Text, cast, select, type_coerce
 
 from gql.compiled.catalog import ROOTS
 from gql.compiled.plan import Plan
-from gql.compiled.render import Element, FallbackError, Renderer, plain
+from gql.compiled.render import Element, Renderer
+from gql.compiled.selection import FallbackError, plain
 from resolvers.context import RequestContext
 
 
