@@ -216,7 +216,7 @@ class GraphQLHTTP:
         except MissingQueryError:
             raise RequestError(400, "query: a GraphQL document is required") from None
         finally:
-            await context.close()
+            await context.end()
         request_error = _is_request_error(result)
         body: dict[str, Any] = {}
         if not request_error:

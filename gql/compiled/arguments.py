@@ -1,17 +1,17 @@
 """Arguments of list fields: filters as SQL conditions and the page window, checked as
 `resolvers.filters` and `resolvers.pagination.page_args` check them (a refused value is the
-resolvers' error to report: `FallbackError`)."""
+resolvers' error to report: `FallbackError`). Values are bound parameters (`Params`), so a
+built statement serves every request of the same shape."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, false
+from sqlalchemy import BindParameter, ColumnElement, FromClause, false
 
 from gql.compiled.catalog import TABLES, Paged
-from gql.compiled.selection import FallbackError, parse_id, plain
+from gql.compiled.selection import Args, FallbackError, Params, parse_id, plain
 from resolvers.errors import ClientError
 from resolvers.pagination import DEFAULT_PAGE_SIZE, decode_cursor
 from storage import enums
@@ -20,51 +20,78 @@ from storage.reads import pages
 Element = ColumnElement[Any]
 
 
-def list_filters(relation: Paged, alias: FromClause, arguments: Mapping[str, Any]) -> list[Element]:
+def _escaped(text: str) -> str:
+    """`contains(..., autoescape=True)`'s escaping (with "/"), for a bound value."""
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+def _log_types(value: Any) -> list[enums.LogType]:
+    return sorted({enums.LogType(plain(kind)) for kind in value}, key=lambda kind: kind.value)
+
+
+def list_filters(relation: Paged, alias: FromClause, args: Args, params: Params) -> list[Element]:
     conditions: list[Element] = []
     for name in relation.filters:
-        value = arguments.get(name)
-        if name == "status" and value is not None:
+        value = args.get(name)
+        if value is None:
+            continue
+        if name == "status":
             status = alias.c.status
-            kind: Any = status.type
-            conditions.append(status == kind.enum_class(plain(value)))
-        elif name == "interactionId" and value is not None:
-            conditions.append(alias.c.current_interaction_id == parse_id(value))
-        elif name == "parentId" and value is not None:
-            conditions.append(alias.c.parent_id == parse_id(value))
-        elif name == "key" and value is not None:
-            conditions.append(alias.c.key == value)
-        elif name == "logTypes" and value is not None:
-            kinds = sorted({enums.LogType(plain(k)) for k in value}, key=lambda k: k.value)
-            conditions.append(alias.c.log_type.in_(kinds) if kinds else false())
-        elif name == "filter" and value is not None:
+            enum_class: Any = getattr(status.type, "enum_class")  # noqa: B009 (typed as Any)
+
+            def stored(value: Any, kind: Any = enum_class) -> Any:
+                return kind(plain(value))
+
+            conditions.append(status == params.bind(args, name, stored))
+        elif name == "interactionId":
+            conditions.append(alias.c.current_interaction_id == params.bind(args, name, parse_id))
+        elif name == "parentId":
+            conditions.append(alias.c.parent_id == params.bind(args, name, parse_id))
+        elif name == "key":
+            conditions.append(alias.c.key == params.bind(args, name))
+        elif name == "logTypes":
+            if not value:
+                conditions.append(false())
+            else:
+                kinds = params.bind(args, name, _log_types, expanding=True)
+                conditions.append(alias.c.log_type.in_(kinds))
+        elif name == "filter":
             if value.get("name") is not None:
-                conditions.append(alias.c.name == value["name"])
+                exact = params.bind(args, name, lambda v: v["name"])
+                conditions.append(alias.c.name == exact)
             if value.get("nameContains") is not None:
-                conditions.append(alias.c.name.contains(value["nameContains"], autoescape=True))
+                part = params.bind(args, name, lambda v: _escaped(v["nameContains"]))
+                conditions.append(alias.c.name.contains(part, escape="/"))
     return conditions
 
 
 def page_window(
-    relation: Paged, arguments: Mapping[str, Any], max_page_size: int
-) -> tuple[int, pages.Cursor | None]:
-    """`first` and `after` as `resolvers.pagination.page_args` checks them."""
-    first = arguments.get("first")
-    size = DEFAULT_PAGE_SIZE if first is None else first
-    if size < 0 or size > max_page_size:
-        raise FallbackError("first: out of bounds")
-    after = arguments.get("after")
-    if after is None:
-        return size, None
-    try:
-        text = decode_cursor(after)
-    except ClientError:
-        raise FallbackError("after: not a cursor") from None
+    relation: Paged, args: Args, max_page_size: int, params: Params
+) -> tuple[BindParameter[Any], bool, pages.Cursor | None]:
+    """`first` (bound), whether it is 0, and the cursor `after` names (its key bound)."""
+
+    def size(first: Any) -> int:
+        value = DEFAULT_PAGE_SIZE if first is None else int(first)
+        if value < 0 or value > max_page_size:
+            raise FallbackError("first: out of bounds")
+        return value
+
+    first = params.bind(args, "first", size)
+    empty = size(args.get("first")) == 0
+    if args.get("after") is None:
+        return first, empty, None
     target = TABLES[relation.target]
     (pk,) = target.primary_key.columns
-    try:
-        key: Any = int(text) if pk.type.python_type is int else uuid.UUID(text)
-    except ValueError:
-        raise FallbackError("after: not a key of the list") from None
-    cursor = pages.Cursor(target, key)
-    return size, cursor
+    integer = pk.type.python_type is int
+
+    def key(after: Any) -> Any:
+        try:
+            text = decode_cursor(after)
+        except ClientError:
+            raise FallbackError("after: not a cursor") from None
+        try:
+            return int(text) if integer else uuid.UUID(text)
+        except ValueError:
+            raise FallbackError("after: not a key of the list") from None
+
+    return first, empty, pages.Cursor(target, params.bind(args, "after", key))

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import (
     ASTValidationRule,
@@ -46,6 +47,8 @@ class Plan:
 
     operation: OperationDefinitionNode
     fragments: dict[str, FragmentDefinitionNode]
+    # Statements built for this plan, by the shape of the variables (`gql.compiled.run`).
+    built: dict[Any, Any] = field(default_factory=dict, compare=False)
 
 
 class NotCompiledError(Exception):
@@ -180,8 +183,8 @@ class _Checker:
         graphql_type = self.schema.type_map[type_name]
         assert isinstance(graphql_type, GraphQLObjectType)
         assert node.selection_set is not None
-        for field in self.fields(node.selection_set):
-            name = field.name.value
+        for selected in self.fields(node.selection_set):
+            name = selected.name.value
             if name != "__typename" and scalar_column(type_name, graphql_type.fields[name]) is None:
                 raise NotCompiledError(f"{type_name}.{name} is not compiled")
 
@@ -191,10 +194,12 @@ class _Checker:
         assert node.selection_set is not None
         connection_type = get_named_type(parent_type.fields[name].type)
         assert isinstance(connection_type, GraphQLObjectType)
-        for field in self.fields(node.selection_set):
-            if field.name.value not in _CONNECTION_FIELDS:
-                raise NotCompiledError(f"{connection_type.name}.{field.name.value} is not compiled")
-            if field.name.value == "edges" and field.selection_set is not None:
-                for edge_field in self.fields(field.selection_set):
+        for selected in self.fields(node.selection_set):
+            if selected.name.value not in _CONNECTION_FIELDS:
+                raise NotCompiledError(
+                    f"{connection_type.name}.{selected.name.value} is not compiled"
+                )
+            if selected.name.value == "edges" and selected.selection_set is not None:
+                for edge_field in self.fields(selected.selection_set):
                     if edge_field.name.value == "node" and edge_field.selection_set is not None:
                         self.object(relation.target, edge_field.selection_set)

@@ -37,7 +37,7 @@ from sqlalchemy import (
 
 from gql.compiled.arguments import list_filters, page_window
 from gql.compiled.catalog import CONSTANTS, RELATIONS, TABLES, Paged, Special, ToMany, ToOne
-from gql.compiled.selection import FieldNodes, Selection, parse_id, scalar_column
+from gql.compiled.selection import Args, FieldNodes, Params, Selection, parse_id, scalar_column
 from storage import enums
 from storage.reads import pages
 from storage.reads.json_sql import JsonSql
@@ -64,10 +64,11 @@ class Renderer(Selection):
         dialect: str,
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: VariableValues,
+        params: Params,
         max_page_size: int,
         instance_ids: frozenset[uuid.UUID] | None,
     ) -> None:
-        super().__init__(schema, fragments, variables)
+        super().__init__(schema, fragments, variables, params)
         self.sql = JsonSql(dialect)
         self.max_page_size = max_page_size
         self.instance_ids = instance_ids
@@ -212,7 +213,7 @@ class Renderer(Selection):
     # -- connections --------------------------------------------------------------------
 
     def paged_source(
-        self, relation: Paged, row: FromClause | None, arguments: Mapping[str, Any]
+        self, relation: Paged, row: FromClause | None, arguments: Args
     ) -> pages.ListRows:
         """The rows of the list for one parent (`row`), filtered by the field's arguments."""
         _, alias, scope = self.scoped(relation.target)
@@ -236,13 +237,13 @@ class Renderer(Selection):
                 )
             )
         elif relation.root_argument is not None:
-            key = parse_id(arguments.get(relation.root_argument))
+            key = self.params.bind(arguments, relation.root_argument, parse_id)
             conditions.append(alias.c[cast(str, relation.column)] == key)
         elif relation.column is not None:
             assert row is not None
             assert relation.parent_column is not None
             conditions.append(alias.c[relation.column] == row.c[relation.parent_column])
-        conditions.extend(list_filters(relation, alias, arguments))
+        conditions.extend(list_filters(relation, alias, arguments, self.params))
         return pages.ListRows(alias, tuple(conditions), relation.order, row)
 
     def connection(
@@ -251,10 +252,10 @@ class Renderer(Selection):
         field_name: str,
         relation: Paged,
         rows: pages.ListRows,
-        arguments: Mapping[str, Any],
+        arguments: Args,
         nodes: FieldNodes,
     ) -> Element:
-        first, cursor = page_window(relation, arguments, self.max_page_size)
+        first, empty, cursor = page_window(relation, arguments, self.max_page_size, self.params)
         if cursor is not None:
             self.guards.append(cursor.guard())
         (pk,) = TABLES[relation.target].primary_key.columns
@@ -277,7 +278,7 @@ class Renderer(Selection):
                 array = self.sql.array(edge, rows.sorted(page.c))
                 pairs.append((key, select(array).select_from(page).scalar_subquery()))
             elif name == "pageInfo":
-                pairs.append((key, self.page_info(rows, first, cursor, pk.name, fields)))
+                pairs.append((key, self.page_info(rows, first, empty, cursor, pk.name, fields)))
         return self.sql.obj(pairs)
 
     def edge(
@@ -297,7 +298,8 @@ class Renderer(Selection):
     def page_info(
         self,
         rows: pages.ListRows,
-        first: int,
+        first: Element,
+        empty: bool,
         cursor: pages.Cursor | None,
         pk: str,
         nodes: FieldNodes,
@@ -312,7 +314,7 @@ class Renderer(Selection):
             elif name == "hasPreviousPage":
                 pairs.append((key, self.sql.boolean(pages.position(rows, cursor) > 0)))
             elif name in ("startCursor", "endCursor"):
-                edge = pages.edge_key(rows, first, cursor, pk, last=name == "endCursor")
+                edge = pages.edge_key(rows, first, empty, cursor, pk, last=name == "endCursor")
                 key_row = edge.subquery()
                 value = select(self.sql.cursor(key_row.c[pk])).select_from(key_row)
                 pairs.append((key, value.scalar_subquery()))
@@ -320,30 +322,30 @@ class Renderer(Selection):
 
     # -- roots --------------------------------------------------------------------------
 
-    def lookup(self, type_name: str, arguments: Mapping[str, Any], nodes: FieldNodes) -> Element:
+    def lookup(self, type_name: str, arguments: Args, nodes: FieldNodes) -> Element:
         target, alias, scope = self.scoped(type_name)
         (pk,) = target.primary_key.columns
-        key = parse_id(arguments.get("id"))
+        key = self.params.bind(arguments, "id", parse_id)
         obj = self.obj(type_name, alias, nodes)
         return (
             select(obj).select_from(alias).where(alias.c[pk.name] == key, *scope).scalar_subquery()
         )
 
-    def template_by_name(self, arguments: Mapping[str, Any], nodes: FieldNodes) -> Element:
+    def template_by_name(self, arguments: Args, nodes: FieldNodes) -> Element:
         _, alias, scope = self.scoped("TemplateWorkflow")
-        source = select(alias).where(alias.c.name == arguments["name"], *scope)
+        source = select(alias).where(alias.c.name == self.params.bind(arguments, "name"), *scope)
         version = arguments.get("version")
         if version is None:
             source = source.order_by(alias.c.version.desc()).limit(1)
         else:
-            source = source.where(alias.c.version == version)
+            source = source.where(alias.c.version == self.params.bind(arguments, "version"))
         return self.single("TemplateWorkflow", source, nodes)
 
-    def schema_guide(self, arguments: Mapping[str, Any], nodes: FieldNodes) -> Element:
+    def schema_guide(self, arguments: Args, nodes: FieldNodes) -> Element:
         guide = SCHEMA_GUIDE.alias()
         source = select(guide)
         if arguments.get("table") is not None:
-            source = source.where(guide.c.table_name == arguments["table"])
+            source = source.where(guide.c.table_name == self.params.bind(arguments, "table"))
         source = source.order_by(guide.c.table_name, guide.c.column_name)
         rows = source.subquery()
         pairs: list[tuple[str, Element]] = []

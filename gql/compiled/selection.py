@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from graphql import (
@@ -20,12 +21,17 @@ from graphql import (
     GraphQLSkipDirective,
     InlineFragmentNode,
     SelectionSetNode,
+    VariableNode,
+    Visitor,
+    visit,
 )
 from graphql.execution.values import (
     VariableValues,
     get_argument_values,
     get_directive_values,
 )
+from graphql.language import Node
+from sqlalchemy import BindParameter, bindparam
 
 from schema.describe import COLUMN
 
@@ -57,10 +63,12 @@ class Selection:
         schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: VariableValues,
+        params: Params,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
+        self.params = params
 
     def collect(
         self, type_name: str, sets: Sequence[SelectionSetNode | None]
@@ -105,11 +113,92 @@ class Selection:
         include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
         return not (include and include.get("if") is False)
 
-    def arguments(self, parent: str, nodes: FieldNodes) -> dict[str, Any]:
+    def arguments(self, parent: str, nodes: FieldNodes) -> Args:
         graphql_type = self.schema.type_map[parent]
         assert isinstance(graphql_type, GraphQLObjectType)
         definition = graphql_type.fields[nodes[0].name.value]
-        return get_argument_values(definition, nodes[0], self.variables)
+        values = get_argument_values(definition, nodes[0], self.variables)
+        sources = {}
+        for argument in nodes[0].arguments or ():
+            if isinstance(argument.value, VariableNode):
+                sources[argument.name.value] = argument.value.name.value
+            elif _has_variable(argument.value):
+                self.params.cacheable = False  # a variable inside a list or input object
+        return Args(values, sources)
+
+
+def _has_variable(node: Node) -> bool:
+    found = False
+
+    class Find(Visitor):
+        def enter_variable(self, *_: Any) -> None:
+            nonlocal found
+            found = True
+
+    visit(node, Find())
+    return found
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@dataclass(slots=True)
+class Args:
+    """A field's coerced arguments, and the variable each one was passed as (if it was)."""
+
+    values: dict[str, Any]
+    sources: dict[str, str]
+
+    def get(self, name: str) -> Any:
+        return self.values.get(name)
+
+
+class Params:
+    """The bound values of one built statement, so that it can be kept and run again.
+
+    A value written in the document is fixed with the plan; a value passed as a variable
+    is converted (and checked, which may raise `FallbackError`) again for every request.
+    Anything else a variable decides (a directive, null or not, a tier) is part of the key
+    the built statement is kept under (`shape`)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.specs: dict[str, tuple[str | None, Callable[[Any], Any], Any]] = {}
+        self.cacheable = True
+
+    def bind(
+        self, args: Args, name: str, convert: Callable[[Any], Any] = _same, **kw: Any
+    ) -> BindParameter[Any]:
+        value = convert(args.get(name))
+        return self.add(args.sources.get(name), convert, value, **kw)
+
+    def add(
+        self, variable: str | None, convert: Callable[[Any], Any], value: Any, **kw: Any
+    ) -> BindParameter[Any]:
+        key = f"{self.prefix}{len(self.specs)}"
+        self.specs[key] = (variable, convert, value)
+        return bindparam(key, **kw)
+
+    def values(self, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """The parameters for a request whose variables are `variables`."""
+        return {
+            key: fixed if variable is None else convert(variables.get(variable))
+            for key, (variable, convert, fixed) in self.specs.items()
+        }
+
+
+def shape(value: Any) -> Any:
+    """What of a variable's value decides the statement's form (not its bound values)."""
+    if value is None or isinstance(value, bool | enum.Enum):
+        return value
+    if isinstance(value, int):
+        return ("int", value == 0)
+    if isinstance(value, list):
+        return ("list", len(value) == 0)
+    if isinstance(value, dict):
+        return tuple(sorted((key, shape(item)) for key, item in value.items()))
+    return type(value).__name__
 
 
 def plain(value: Any) -> Any:

@@ -34,22 +34,21 @@ Element = ColumnElement[Any]
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
-    """A decoded `after`: the primary key of a row of `table` (checked to exist by `guard`)."""
+    """A decoded `after`: the primary key of a row of `table` (checked to exist by `guard`),
+    as a bound parameter."""
 
     table: Table
-    key: Any
+    key: Element
 
     def values(self, order: Sequence[str]) -> Element:
         (pk,) = self.table.primary_key.columns
-        statement = select(*(self.table.c[name] for name in order)).where(
-            pk == literal(self.key, pk.type)
-        )
+        statement = select(*(self.table.c[name] for name in order)).where(pk == self.key)
         return statement.scalar_subquery()
 
     def guard(self) -> Element:
         """True when the row the cursor points at exists (else: the loader's error)."""
         (pk,) = self.table.primary_key.columns
-        return exists().where(pk == literal(self.key, pk.type))
+        return exists().where(pk == self.key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +74,7 @@ class ListRows:
         return [columns[name] for name in self.order]
 
 
-def page(rows: ListRows, first: int, cursor: Cursor | None) -> Subquery:
+def page(rows: ListRows, first: Element, cursor: Cursor | None) -> Subquery:
     """The page's rows, ordered, at most `first`."""
     statement = rows.select(rows.alias, cursor=cursor)
     return statement.order_by(*rows.sorted(rows.alias.c)).limit(first).subquery()
@@ -97,12 +96,14 @@ def position(rows: ListRows, cursor: Cursor | None) -> Element:
     return rows.select(func.count(), cursor=cursor, before=True).scalar_subquery()
 
 
-def edge_key(rows: ListRows, first: int, cursor: Cursor | None, pk: str, last: bool) -> Select[Any]:
+def edge_key(
+    rows: ListRows, first: Element, empty: bool, cursor: Cursor | None, pk: str, last: bool
+) -> Select[Any]:
     """The key of the page's first row (`startCursor`) or last row (`endCursor`).
 
     The last row of a page is the `min(first, remaining)`-th after the cursor."""
     ordering = rows.sorted(rows.alias.c)
-    if first == 0:
+    if empty:
         return rows.select(rows.alias.c[pk]).where(false())
     if not last:
         return rows.select(rows.alias.c[pk], cursor=cursor).order_by(*ordering).limit(1)
