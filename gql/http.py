@@ -232,9 +232,10 @@ class GraphQLHTTP:
         self, params: dict[str, Any], context: RequestContext
     ) -> bytes | None:
         """The answer of the compiled path, or None when the resolvers answer instead."""
-        if self.planner is None:
+        query = params.get("query")
+        if self.planner is None or not isinstance(query, str):
             return None
-        plan = self.planner.plan(params["query"], params.get("operationName"))
+        plan = self.planner.plan(query, params.get("operationName"))
         if plan is None:
             return None
         try:
