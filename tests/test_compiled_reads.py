@@ -486,3 +486,18 @@ def test_most_generated_documents_compiled() -> None:
     """The generator is not wasted on documents that never reach the compiled path."""
     assert GENERATED["all"] > 0, "run with the generated-documents tests"
     assert GENERATED["compiled"] > GENERATED["all"] // 3, GENERATED
+
+
+async def test_a_statement_is_built_once_per_shape_of_the_variables(servers: Servers) -> None:
+    query = "query($id: ID!, $n: Int) { uows(instanceId: $id, first: $n) { totalCount } }"
+    for first in (1, 2, 3):
+        mine, theirs, took_compiled = await servers.both(
+            query, {"id": servers.instance_id, "n": first}
+        )
+        assert took_compiled
+        assert mine == theirs
+    mine, theirs, took_compiled = await servers.both(query, {"id": str(uuid.UUID(int=3)), "n": 0})
+    assert took_compiled
+    assert mine == theirs
+    plan = servers.app.state.planner.plan(query, None)
+    assert len(plan.built) == 2  # `first: 0` has no cursors to show: another statement
