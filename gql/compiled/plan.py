@@ -28,10 +28,12 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    Visitor,
     get_named_type,
     parse,
     specified_rules,
     validate,
+    visit,
 )
 
 from gql.compiled.catalog import CONSTANTS, RELATIONS, ROOTS, TABLES, Paged
@@ -104,8 +106,27 @@ class Planner:
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         plan = Plan(operation, fragments)
+        self._object_conditions(document)
         _Checker(self.schema, fragments).root(operation.selection_set)
         return plan
+
+    def _object_conditions(self, document: DocumentNode) -> None:
+        """Fragments only on object types: the renderer matches a condition by type name,
+        which would silently drop a fragment on an interface or a union."""
+        found: list[str] = []
+
+        class Conditions(Visitor):
+            def enter_inline_fragment(self, node: InlineFragmentNode, *_: Any) -> None:
+                if node.type_condition is not None:
+                    found.append(node.type_condition.name.value)
+
+            def enter_fragment_definition(self, node: FragmentDefinitionNode, *_: Any) -> None:
+                found.append(node.type_condition.name.value)
+
+        visit(document, Conditions())
+        for name in found:
+            if not isinstance(self.schema.type_map.get(name), GraphQLObjectType):
+                raise NotCompiledError(f"a fragment on {name}, not an object type")
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:
