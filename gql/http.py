@@ -240,10 +240,10 @@ class GraphQLHTTP:
             return None
         try:
             return await compiled.run(self.schema._schema, plan, params.get("variables"), context)
-        except SQLAlchemyError:
-            # A statement the database refused is a bug of the planner, not the client's
-            # error: logged, and answered by the resolvers.
-            log.exception("compiled read failed; answered by the resolver path")
+        except SQLAlchemyError as error:
+            # The database refused the statement (it is broken, or the planner is): the
+            # resolvers answer, and log it once as theirs if it fails for them too.
+            log.debug("compiled read refused (%s); resolved instead", type(error).__name__)
             await context.forget_reads()
             return None
 

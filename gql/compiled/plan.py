@@ -57,6 +57,10 @@ class NotCompiledError(Exception):
     """Why a document keeps the resolver path."""
 
 
+class InvalidDocumentError(Exception):
+    """The document does not parse or validate: a client error, not a planner's choice."""
+
+
 class Planner:
     """Decides per document and keeps the decision (a bounded LRU, like the parser cache)."""
 
@@ -84,6 +88,8 @@ class Planner:
             return plan
         try:
             plan = self._decide(query, operation_name)
+        except InvalidDocumentError:
+            plan = None  # the resolvers report it to the client, and log it once
         except NotCompiledError as reason:
             log.debug("not compiled (%s): %.200s", reason, query)
             plan = None
@@ -96,9 +102,9 @@ class Planner:
         try:
             document = parse(query, max_tokens=self.max_tokens)
         except GraphQLError:
-            raise NotCompiledError("does not parse") from None
+            raise InvalidDocumentError from None
         if validate(self.schema, document, self.rules):
-            raise NotCompiledError("does not validate")
+            raise InvalidDocumentError
         operation = _operation(document, operation_name)
         if operation.operation is not OperationType.QUERY:
             raise NotCompiledError(f"a {operation.operation.value}")
