@@ -80,6 +80,8 @@ ODD_VALUES = {
     "int": 100,
     "big": 2**63 - 1,
     "small": 1e-7,
+    "precise": 2.827893089874245e-127,  # SQLite keeps a bare number as REAL
+    "sum": 0.1 + 0.2,
     "text": 'é ✓ 😀 "quoted" \\ back',
     "nested": {"b": [1, 2.5, None, True, "x"], "a": {}},
     "empty": [],

@@ -96,7 +96,11 @@ class JsonSql:
         """A JSON column embedded as JSON (jsonb on PostgreSQL, text on SQLite)."""
         if self.postgres:
             return column
-        return func.json(type_coerce(column, Text), type_=SAJSON)
+        # SQLite's JSON affinity stores a bare number as REAL, which json() writes with 15
+        # digits (2.827893089874245e-127 became ...425e-127): 17 digits read back exactly.
+        real = func.typeof(column) == "real"
+        text = case((real, func.printf("%!.17g", column)), else_=type_coerce(column, Text))
+        return func.json(text, type_=SAJSON)
 
     def datetime(self, column: Element) -> Element:
         """`datetime.isoformat()` of the stored aware UTC timestamp."""
