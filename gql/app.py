@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from graphql import ASTValidationRule
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -29,7 +30,8 @@ from strawberry.extensions import (
 
 from gql import browser, metrics_listener, shutdown
 from gql.auth import Authenticator, AuthError, caller_key
-from gql.cost import CostCache, QueryCostLimit
+from gql.compiled import Planner
+from gql.cost import CostCache, CostLimit, QueryCostLimit
 from gql.http import GraphQLHTTP, RequestError
 from gql.masking import MaskUnexpectedErrors, quiet_strawberry_error_log
 from gql.metrics import Metrics
@@ -48,20 +50,25 @@ from storage.access import ANONYMOUS, NOBODY
 log = logging.getLogger("chameleon")
 
 
-def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+def validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
+    """The server's limits as validation rules, shared by both read paths."""
+    rules: list[type[ASTValidationRule]] = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
+    if not settings.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
+
+
+def schema_extensions(settings: Settings, costs: CostCache) -> list[Callable[[], SchemaExtension]]:
     """Per-operation extensions only (per-field hooks cost too much on large results).
 
     The limits are validation rules built once, so that the validation cache (keyed by the
     document and the rules) hits for every repeat of a document: parsing and validating
     were over a quarter of the server's time in the transitions benchmark.
     """
-    rules = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
-    if not settings.introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
-    costs = CostCache(maxsize=512)
+    rules = validation_rules(settings)
     # One limiter for the app: its buckets outlive the operations.
     limiter = RateLimiter(settings.rate_limit_per_s or 0.0, settings.rate_limit_burst)
     extensions: list[Callable[[], SchemaExtension]] = [
@@ -85,7 +92,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     quiet_strawberry_error_log()
     metrics = Metrics()
-    schema = build_schema(schema_extensions(settings))
+    # One cache of query costs for both read paths (the compiled path checks it too).
+    costs = CostCache(maxsize=512)
+    schema = build_schema(schema_extensions(settings, costs))
     state = ServerState()
 
     authenticator = Authenticator(settings)
@@ -130,6 +139,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         graphiql=bool(settings.graphiql),
         max_body_bytes=settings.max_body_bytes,
         operation_timeout_s=settings.operation_timeout_s,
+        planner=(
+            Planner(schema._schema, validation_rules(settings), settings.max_tokens)
+            if settings.compiled_reads
+            else None
+        ),
+        cost_limit=CostLimit(costs, settings.max_query_cost),
     )
 
     websockets = GraphQLWebSockets(schema, make_context, admit)
@@ -213,6 +228,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.metrics = metrics
+    app.state.planner = graphql.planner
     app.state.schema = schema
     app.state.settings = settings
     return app

@@ -258,3 +258,22 @@ class QueryCostLimit(SchemaExtension):
                 if cost > self.limit:
                     raise QueryCostError(cost, self.limit)
         yield
+
+
+@dataclass(frozen=True, slots=True)
+class CostLimit:
+    """The limit as the compiled read path checks it (it runs no schema extensions): a
+    document over it goes to the resolver path, whose `QueryCostLimit` refuses it."""
+
+    cache: CostCache
+    limit: int
+
+    def exceeded(
+        self,
+        schema: GraphQLSchema,
+        query: str,
+        operation: OperationDefinitionNode,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+    ) -> bool:
+        return self.cache.cost(schema, query, operation, fragments, variables) > self.limit

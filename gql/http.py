@@ -10,11 +10,13 @@ still serves the WebSocket transports.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graphql import GraphQLError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry import Schema
@@ -23,14 +25,16 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from gql import graphiql
+from gql import compiled, graphiql
 from gql import params as gql_params
+from gql.cost import CostLimit
 from gql.metrics import Metrics, StatementCount, current_statements
 from gql.rate_limit import RATE_LIMITED
 from resolvers.context import RequestContext
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+log = logging.getLogger("chameleon.compiled")
 ContextFactory = Callable[[Request], Awaitable[RequestContext]]
 
 
@@ -94,6 +98,8 @@ class GraphQLHTTP:
         graphiql: bool,
         max_body_bytes: int = 1_000_000,
         operation_timeout_s: float = 30.0,
+        planner: compiled.Planner | None = None,
+        cost_limit: CostLimit | None = None,
     ) -> None:
         self.schema = schema
         self.make_context = make_context
@@ -101,6 +107,10 @@ class GraphQLHTTP:
         self.graphiql = graphiql
         self.max_body_bytes = max_body_bytes
         self.operation_timeout_s = operation_timeout_s
+        self.planner = planner
+        self.cost_limit = cost_limit
+        self._compiled = metrics.operations.labels(path="compiled")
+        self._resolved = metrics.operations.labels(path="resolved")
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -189,6 +199,11 @@ class GraphQLHTTP:
         context = await self.make_context(request)
         try:
             async with asyncio.timeout(self.operation_timeout_s):
+                answer = await self._compiled_answer(params, context)
+                if answer is not None:
+                    self._compiled.inc()
+                    return Response(answer, media_type=media)
+                self._resolved.inc()
                 result = await self.schema.execute(
                     params["query"],
                     variable_values=params.get("variables"),
@@ -215,7 +230,7 @@ class GraphQLHTTP:
         except MissingQueryError:
             raise RequestError(400, "query: a GraphQL document is required") from None
         finally:
-            await context.close()
+            await context.end()
         request_error = _is_request_error(result)
         body: dict[str, Any] = {}
         if not request_error:
@@ -237,6 +252,30 @@ class GraphQLHTTP:
         message = f"the operation took longer than {self.operation_timeout_s:g} s and was stopped"
         error = GraphQLError(message, extensions={"code": "TIMEOUT"})
         return JSONResponse({"data": None, "errors": [error.formatted]}, media_type=media)
+
+    async def _compiled_answer(
+        self, params: dict[str, Any], context: RequestContext
+    ) -> bytes | None:
+        """The answer of the compiled path, or None when the resolvers answer instead."""
+        query = params.get("query")
+        if self.planner is None or not isinstance(query, str):
+            return None
+        plan = self.planner.plan(query, params.get("operationName"))
+        if plan is None:
+            return None
+        variables = params.get("variables") or {}
+        if self.cost_limit is not None and self.cost_limit.exceeded(
+            self.schema._schema, query, plan.operation, plan.fragments, variables
+        ):
+            return None  # the resolver path refuses it, with the cost in its message
+        try:
+            return await compiled.run(self.schema._schema, plan, params.get("variables"), context)
+        except SQLAlchemyError as error:
+            # The database refused the statement (it is broken, or the planner is): the
+            # resolvers answer, and log it once as theirs if it fails for them too.
+            log.debug("compiled read refused (%s); resolved instead", type(error).__name__)
+            await context.forget_reads()
+            return None
 
     @staticmethod
     def _error(media: str, error: RequestError) -> Response:

@@ -57,6 +57,13 @@ class Metrics:
             buckets=(1, 2, 3, 5, 8, 13, 21, 34, 55, 89, float("inf")),
             registry=r,
         )
+        self.operations = Counter(
+            "chameleon_operations",
+            "GraphQL operations over HTTP by the path that answered them: compiled to SQL "
+            "that builds the JSON, or resolved field by field.",
+            ["path"],
+            registry=r,
+        )
         self.telemetry_buffer_depth = Gauge(
             "chameleon_telemetry_buffer_depth",
             "Telemetry entries waiting to be flushed.",

@@ -50,6 +50,9 @@ class Settings(DatabaseSettings):
     max_tokens: int = 5_000
     max_page_size: int = 500
     max_body_bytes: int = 6_000_000
+    # Queries the planner can compile are answered by one SQL statement per tier that
+    # builds the JSON (gql.compiled); false: every query runs through the resolvers.
+    compiled_reads: bool = True
 
     # Callers (SPEC 8, `gql.auth`): auth is on as soon as one of these is set, and then every
     # request needs a bearer token. HS256 tokens are checked with the secret, RS256/ES256

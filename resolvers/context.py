@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import functools
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -45,23 +45,43 @@ class TierReader:
         # The task whose statement is running: a loader's batch runs in a task of its own,
         # which cancelling the request does not reach (see `interrupt`).
         self._running: asyncio.Task[Any] | None = None
+        self._ended = False
 
-    async def execute(self, statement: Executable) -> Result[Any]:
+    async def execute(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> Result[Any]:
         async with self._lock:
             if self._connection is None:
-                self._connection = await self.tier.engine.connect()
+                self._connection = await self._connect()
             self._running = asyncio.current_task()
             try:
-                return await self._connection.execute(statement)
+                return await self._connection.execute(statement, parameters)
             finally:
                 self._running = None
+
+    def _check_open(self) -> None:
+        if self._ended:
+            # A field graphql-core left running after its request was answered (a sibling
+            # failed): opening a connection now would leave it to the garbage collector.
+            raise RuntimeError("the request has ended")
+
+    async def _connect(self) -> AsyncConnection:
+        """A new connection that is closed, not lost, when the field that asked for it is
+        cancelled while it opens (graphql-core cancels the siblings of a failed field)."""
+        self._check_open()
+        opening = asyncio.ensure_future(self.tier.engine.connect())
+        try:
+            return await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            opening.add_done_callback(_close_opened)
+            raise
 
     async def run_sync(self, body: Callable[[Connection], T]) -> T:
         """Run synchronous Core (a storage read shared with the write path) on this
         request's connection."""
         async with self._lock:
             if self._connection is None:
-                self._connection = await self.tier.engine.connect()
+                self._connection = await self._connect()
             self._running = asyncio.current_task()
             try:
                 return await self._connection.run_sync(body)
@@ -94,7 +114,9 @@ class TierReader:
     def opened(self) -> bool:
         return self._connection is not None
 
-    async def close(self) -> None:
+    async def close(self, *, end: bool = False) -> None:
+        """Close the connection; with `end`, none is opened again (the request is over)."""
+        self._ended = self._ended or end
         async with self._lock:
             connection, self._connection = self._connection, None
             if connection is None:
@@ -106,6 +128,21 @@ class TierReader:
                 # throws it away, and the next read opens a new one.
                 with contextlib.suppress(DBAPIError, OSError):
                     await connection.invalidate()
+
+
+def _close_opened(opening: asyncio.Future[AsyncConnection]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        closing = asyncio.ensure_future(opening.result().close())
+        _CLOSING.add(closing)
+        closing.add_done_callback(_CLOSING.discard)
+
+
+_CLOSING: set[asyncio.Future[None]] = set()  # closes in flight, kept from the collector
+
+
+def _mark_ended(reader: TierReader) -> None:
+    """Marks a reader made after its request ended (it has no connection to close)."""
+    reader._ended = True
 
 
 class SharedLoader(DataLoader[K, V]):
@@ -187,12 +224,15 @@ class RequestContext:
     unit_owners: UnitOwners | None = None
     _readers: dict[str, TierReader] = field(default_factory=dict)
     _loaders: dict[Any, DataLoader[Any, Any]] = field(default_factory=dict)
+    _ended: bool = False
 
     def reader(self, tier_name: str) -> TierReader:
         reader = self._readers.get(tier_name)
         if reader is None:
             tier = self.tiers.template if tier_name == "template" else self.tiers.instance
             reader = self._readers[tier_name] = TierReader(tier)
+            if self._ended:
+                _mark_ended(reader)
         return reader
 
     def loader(self, key: Any, load_fn: Callable[[list[K]], Any]) -> DataLoader[K, V]:
@@ -218,6 +258,13 @@ class RequestContext:
         """Stops the statements this request's readers are running (a timeout)."""
         for reader in self._readers.values():
             await reader.interrupt()
+
+    async def end(self) -> None:
+        """Close for good, at the end of an HTTP request: a read started later fails instead
+        of opening a connection nobody closes."""
+        self._ended = True
+        for reader in self._readers.values():
+            await reader.close(end=True)
 
     async def close(self) -> None:
         for reader in self._readers.values():

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, false, select
+from sqlalchemy import ColumnElement, FromClause, Table, false, select
 
 from storage.models import ActorRow, LocalWorkflowRow, TemplateBase
 
@@ -61,24 +61,29 @@ ANONYMOUS = Caller()
 NOBODY = Caller(CallerKind.NOBODY, frozenset())
 
 
-def scope_condition(table: Table, caller: Caller) -> ColumnElement[bool] | None:
-    """The WHERE condition that keeps `table`'s rows inside the caller's instances (None: no
-    filter needed). A new instance-tier table without a rule here fails loudly, not open."""
+def scope_condition(
+    table: Table, caller: Caller, on: FromClause | None = None
+) -> ColumnElement[bool] | None:
+    """The WHERE condition that keeps `table`'s rows (read through `on`, an alias of it, when
+    given) inside the caller's instances (None: no filter needed). Both read paths use it,
+    the loaders and the compiled reads. A new instance-tier table without a rule here fails
+    loudly, not open."""
     ids = caller.instance_ids
     if ids is None or table.metadata is TemplateBase.metadata:
         return None
     if not ids:
         return false()
-    if "instance_id" in table.c:
-        return table.c.instance_id.in_(ids)
-    if "local_workflow_id" in table.c:
+    columns: Any = (table if on is None else on).c
+    if "instance_id" in columns:
+        return cast(ColumnElement[bool], columns.instance_id.in_(ids))
+    if "local_workflow_id" in columns:
         workflows = select(LocalWorkflowRow.local_workflow_id).where(
             LocalWorkflowRow.instance_id.in_(ids)
         )
-        return table.c.local_workflow_id.in_(workflows)
-    if "actor_id" in table.c:  # assignments: the actor's instance
+        return cast(ColumnElement[bool], columns.local_workflow_id.in_(workflows))
+    if "actor_id" in columns:  # assignments: the actor's instance
         actors = select(ActorRow.actor_id).where(ActorRow.instance_id.in_(ids))
-        return table.c.actor_id.in_(actors)
+        return cast(ColumnElement[bool], columns.actor_id.in_(actors))
     raise LookupError(f"no caller scope rule for table {table.name}")
 
 

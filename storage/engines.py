@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.json_equality import register_sqlite_functions
+from storage.reads.json_sql import SQLITE_CURSOR_FUNCTION, sqlite_cursor
 from storage.sqlite_writer import SQLiteWriter
 
 if TYPE_CHECKING:
@@ -42,6 +43,10 @@ def _sqlite_pragmas(lock_wait_ms: int) -> Callable[[Any, Any], None]:
             cursor.execute(pragma)
         cursor.close()
         register_sqlite_functions(dbapi_connection)
+        # The compiled read path builds pagination cursors in SQL (storage.reads.json_sql).
+        dbapi_connection.create_function(
+            SQLITE_CURSOR_FUNCTION, 1, sqlite_cursor, deterministic=True
+        )
 
     return apply
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from tests.bench import (
     cold_start,
+    compiled_reads,
     engine,
     fanout,
     nested_read,
@@ -36,6 +37,11 @@ TARGETS = {
     ("fanout", "distinct_p99_ms"): ("<=", 100),
     ("cold_start", "cold_start_s"): ("<=", 1.0),
     ("cold_start", "health_s"): ("<=", 1.0),
+    # Compiled reads within 1.5x of the raw SQL floor (raw req/s over compiled req/s).
+    ("compiled_reads", "sqlite.deep.raw_over_compiled"): ("<=", 1.5),
+    ("compiled_reads", "sqlite.uows_page.raw_over_compiled"): ("<=", 1.5),
+    ("compiled_reads", "postgres.deep.raw_over_compiled"): ("<=", 1.5),
+    ("compiled_reads", "postgres.uows_page.raw_over_compiled"): ("<=", 1.5),
 }
 
 
@@ -51,6 +57,7 @@ def main() -> None:
     results: dict[str, Any] = {}
     steps = [
         ("nested_read", lambda: asyncio.run(nested_read.measure())),
+        ("compiled_reads", lambda: asyncio.run(compiled_reads.measure())),
         ("transitions_per_s", lambda: asyncio.run(transitions.measure())),
         ("transitions_batched_per_s", lambda: asyncio.run(transitions_batched.measure())),
         ("engine_cycles_per_s", lambda: asyncio.run(engine.measure())),
