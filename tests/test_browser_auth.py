@@ -267,6 +267,12 @@ async def test_graphiql_with_an_authorization_header_runs_a_query_and_a_subscrip
         await _set_headers(page, f'{{"Authorization": "Bearer {world.admin_token}"}}')
         await page.click(".graphiql-execute-button")
         await page.wait_for_function(f"({RESPONSE}).includes('Loan_Second')", timeout=10_000)
+        # The schema was refused at load; with the header set, re-fetching it fills the docs.
+        await page.click('button[aria-label="Re-fetch GraphQL schema"]')
+        await page.click('button[aria-label="Show Documentation Explorer"]')
+        await expect(page.locator(".graphiql-doc-explorer")).to_contain_text(
+            "Subscription", timeout=10_000
+        )
         await offline.screenshot("graphiql-auth-query")
 
         document = (
