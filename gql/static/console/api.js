@@ -2,6 +2,7 @@
 // these functions and never build documents themselves. Counts come from Instance.stats,
 // a unit's lists newest first from `last`/`before` pages.
 
+import { AuthRequired, authorization } from "./auth.js";
 import { SubscriptionClient, socketUrl } from "./ws.js";
 
 const ENDPOINT = new URL("../graphql", window.location.href).toString();
@@ -17,12 +18,18 @@ export class ApiError extends Error {}
 
 async function request(query, variables = {}) {
   const operationName = /(?:query|mutation)\s+(\w+)/.exec(query)[1];
+  const headers = { "content-type": "application/json", accept: "application/graphql-response+json" };
+  const bearer = authorization();
+  if (bearer) headers.authorization = bearer;
   const response = await fetch(ENDPOINT, {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
+    headers,
     body: JSON.stringify({ query, variables, operationName }),
   });
   const body = await response.json().catch(() => null);
+  if (response.status === 401) {
+    throw new AuthRequired(body?.errors?.map((e) => e.message).join("; ") || "this server needs a bearer token");
+  }
   if (!body) throw new ApiError(`${response.status} ${response.statusText}`);
   if (body.errors?.length) throw new ApiError(body.errors.map((e) => e.message).join("; "));
   return body.data;
@@ -223,10 +230,16 @@ export async function recentLogs(instanceId, logTypes, first = 100) {
 
 let client = null;
 
-/** The page's one WebSocket; `onState` hears "connecting", "live" and "disconnected". */
+/** The page's one WebSocket; `onState` hears "connecting", "live", "disconnected" and
+ * "refused" (closed 4401/4403: the token is missing, refused or expired). */
 export function subscriptions(onState) {
-  if (!client) client = new SubscriptionClient(socketUrl("../graphql"), { onState });
-  else if (onState) client.onState = onState;
+  if (!client) {
+    const connectionParams = () => {
+      const bearer = authorization();
+      return bearer ? { Authorization: bearer } : {};
+    };
+    client = new SubscriptionClient(socketUrl("../graphql"), { onState, connectionParams });
+  } else if (onState) client.onState = onState;
   return client;
 }
 

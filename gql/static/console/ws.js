@@ -3,11 +3,15 @@
 // does not leave the console silently frozen; `onState` tells the page what is going on.
 
 const PROTOCOL = "graphql-transport-ws";
+// The server closes with these when the connection_init's token is missing or refused
+// (4401), or when it expires while open (4403): retrying with the same token is useless.
+const REFUSED = new Set([4401, 4403]);
 
 export class SubscriptionClient {
-  constructor(url, { onState = () => {} } = {}) {
+  constructor(url, { onState = () => {}, connectionParams = () => ({}) } = {}) {
     this.url = url;
     this.onState = onState;
+    this.connectionParams = connectionParams;
     this.socket = null;
     this.acknowledged = false;
     this.nextId = 1;
@@ -28,6 +32,27 @@ export class SubscriptionClient {
     };
   }
 
+  /** Starts over on a new socket (a new token): what is still wanted is subscribed again. */
+  restart() {
+    this.closed = false;
+    this.retries = 0;
+    const socket = this.socket;
+    if (socket) {
+      socket.onclose = null;
+      socket.close(1000, "new token");
+      this.socket = null;
+      this.acknowledged = false;
+    }
+    if (this.active.size > 0) this.connect();
+  }
+
+  /** Stops every subscription and the socket, but may be started again (sign out). */
+  stop() {
+    this.active.clear();
+    this.restart();
+    this.onState("idle");
+  }
+
   close() {
     this.closed = true;
     this.active.clear();
@@ -39,12 +64,16 @@ export class SubscriptionClient {
     const socket = new WebSocket(this.url, PROTOCOL);
     this.socket = socket;
     this.onState("connecting");
-    socket.onopen = () => this.send({ type: "connection_init", payload: {} });
+    socket.onopen = () => this.send({ type: "connection_init", payload: this.connectionParams() });
     socket.onmessage = (event) => this.receive(JSON.parse(event.data));
     socket.onclose = (event) => {
       this.socket = null;
       this.acknowledged = false;
       if (this.closed) return;
+      if (REFUSED.has(event.code)) {
+        this.onState("refused", event.reason || `closed (${event.code})`);
+        return; // the page asks for a token, then restart()s
+      }
       this.onState("disconnected", event.reason || `closed (${event.code})`);
       if (this.active.size === 0) return;
       const delay = Math.min(10000, 250 * 2 ** this.retries++);

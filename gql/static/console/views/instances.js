@@ -2,8 +2,17 @@
 // long its oldest waiting unit has waited (Instance.stats).
 
 import { listInstances } from "../api.js";
+import { claims } from "../auth.js";
 import { clear, h, statusBadge, time } from "../dom.js";
 import { age, statusBar } from "./common.js";
+
+/** With a token scoped to some instances (or an actor's), the list is what it reaches. */
+function reach(count) {
+  const scopes = claims()?.scopes;
+  if (!scopes || scopes.includes("admin")) return null;
+  return h("p", { id: "reach", class: "muted small" },
+    `Your token reaches ${count === 1 ? "this instance" : `these ${count} instances`} only (${scopes.join(" ")}).`);
+}
 
 export async function renderInstances(view) {
   const instances = await listInstances();
@@ -26,7 +35,8 @@ export async function renderInstances(view) {
   clear(view,
     h("section", { class: "page-head" },
       h("h1", {}, "Instances"),
-      h("p", { class: "muted" }, `${instances.length} deployed workflow instance${instances.length === 1 ? "" : "s"}.`)),
+      h("p", { class: "muted" }, `${instances.length} deployed workflow instance${instances.length === 1 ? "" : "s"}.`),
+      reach(instances.length)),
     instances.length === 0
       ? h("p", { class: "empty" }, "No instances yet. Load the demo with `chameleon demo`, or instantiate a template.")
       : h("div", { class: "card" }, h("table", { class: "table" },
