@@ -44,10 +44,13 @@ from tests.graphql_documents import Pool, documents
 # Generated documents make the resolver path fail at several root fields at once; graphql-core
 # then leaves the coroutines of fields it no longer needs unawaited (a resolver-path quirk,
 # reported in the compiled-reads report): not a failure of the comparison.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <coroutine object GraphQLCoreConverter:"
-    "pytest.PytestUnraisableExceptionWarning"
-)
+pytestmark = [
+    pytest.mark.filterwarnings(
+        f"ignore:Exception ignored in. <coroutine object {name}:"
+        "pytest.PytestUnraisableExceptionWarning"
+    )
+    for name in ("GraphQLCoreConverter", "Executor")
+]
 TESTS = Path(__file__).resolve().parent
 # Generated documents per backend. The defaults keep the suite to a few minutes on a loaded
 # 2-core machine; the report's runs set CHAMELEON_COMPILED_EXAMPLES=5000.
