@@ -61,7 +61,7 @@ def validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
     return rules
 
 
-def schema_extensions(settings: Settings, costs: CostCache) -> list[Callable[[], SchemaExtension]]:
+def schema_extensions(settings: Settings, costs: CostLimit) -> list[Callable[[], SchemaExtension]]:
     """Per-operation extensions only (per-field hooks cost too much on large results).
 
     The limits are validation rules built once, so that the validation cache (keyed by the
@@ -78,7 +78,7 @@ def schema_extensions(settings: Settings, costs: CostCache) -> list[Callable[[],
         RequireOperationName,
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
-        lambda: QueryCostLimit(limit=settings.max_query_cost, cache=costs),
+        lambda: QueryCostLimit(limit=costs),
     ]
     if limiter.enabled:
         extensions.append(lambda: MutationRateLimit(limiter=limiter))
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     quiet_strawberry_error_log()
     metrics = Metrics()
     # One cache of query costs for both read paths (the compiled path checks it too).
-    costs = CostCache(maxsize=512)
+    costs = CostLimit(CostCache(maxsize=512), settings.max_query_cost)
     schema = build_schema(schema_extensions(settings, costs))
     state = ServerState()
 
@@ -144,7 +144,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if settings.compiled_reads
             else None
         ),
-        cost_limit=CostLimit(costs, settings.max_query_cost),
+        cost_limit=costs,
     )
 
     websockets = GraphQLWebSockets(schema, make_context, admit)

@@ -228,9 +228,8 @@ class QueryCostLimit(SchemaExtension):
     """Refuses an operation over the limit as execution starts: no resolver has run, so no
     SQL has been sent. A GraphQL error with code QUERY_TOO_COSTLY and the computed cost."""
 
-    def __init__(self, *, limit: int, cache: CostCache) -> None:
+    def __init__(self, *, limit: CostLimit) -> None:
         self.limit = limit
-        self.cache = cache
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
@@ -248,22 +247,23 @@ class QueryCostLimit(SchemaExtension):
                     for d in document.definitions
                     if isinstance(d, FragmentDefinitionNode)
                 }
-                cost = self.cache.cost(
+                cost = self.limit.cache.cost(
                     context.schema._schema,
                     context.query,
                     chosen,
                     fragments,
                     context.variables or {},
                 )
-                if cost > self.limit:
-                    raise QueryCostError(cost, self.limit)
+                if cost > self.limit.limit:
+                    raise QueryCostError(cost, self.limit.limit)
         yield
 
 
 @dataclass(frozen=True, slots=True)
 class CostLimit:
-    """The limit as the compiled read path checks it (it runs no schema extensions): a
-    document over it goes to the resolver path, whose `QueryCostLimit` refuses it."""
+    """The limit and its cost cache, one per app for both read paths: `QueryCostLimit`
+    refuses on the resolver path; the compiled path (it runs no schema extensions) asks
+    `exceeded` and leaves a document over it to the resolvers."""
 
     cache: CostCache
     limit: int
