@@ -41,7 +41,7 @@ from gql.server_state import ServerState
 from gql.settings import Settings
 from gql.suggestions import HideSuggestions
 from gql.websockets import GraphQLWebSockets
-from migrations import runner
+from migrations import fresh
 from resolvers.context import RequestContext
 from schema.assemble import build_schema
 from storage import values
@@ -184,14 +184,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def ready(request: Request) -> Response:
         """Both tiers reachable and migrated, and the event bus connected."""
         problems = {}
-        for name in runner.TIERS:
+        for name in fresh.TIERS:
             tier = getattr(state.tiers, name)
             try:
-                current = await runner.revisions_on(tier.engine, name)
+                current = await fresh.revisions_on(tier.engine, name)
             except Exception as error:  # readiness reports any failure, whatever its kind
                 problems[name] = f"unreachable: {type(error).__name__}"
                 continue
-            if current != runner.head_revisions(name):
+            if current != fresh.head_revisions(name):
                 problems[name] = "schema is not at the newest revision: run `chameleon migrate`"
         body: dict[str, object] = {"status": "unavailable"}
         if problems:

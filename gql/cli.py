@@ -54,23 +54,31 @@ def _tier_urls(settings: Settings) -> tuple[tuple[str, str], ...]:
 def migrate() -> None:
     """Upgrade both tiers (templates, instances) to the newest schema; safe to repeat."""
     from gql.settings import Settings
-    from migrations import runner
+    from migrations import fresh
 
     settings = Settings()
     for tier, url in _tier_urls(settings):
-        runner.upgrade(tier, url)
+        asyncio.run(fresh.prepare_tier(tier, url))
         typer.echo(f"{tier} tier is at the newest schema ({_redact(url)})")
 
 
 def prepare_databases(settings: Settings) -> None:
-    """Embedded SQLite tiers are migrated automatically; other databases must already be."""
-    from migrations import runner
+    """Embedded SQLite tiers are migrated automatically; other databases must already be.
+
+    An empty tier is created from the models and a current one recognised from its version
+    table, without loading Alembic (`migrations.fresh`); only an older one is upgraded."""
+    from migrations import fresh
 
     if settings.embedded:
-        runner.upgrade_all(settings.template_db_url, settings.instance_db_url)
+
+        async def prepare_both() -> None:
+            for tier, url in _tier_urls(settings):
+                await fresh.prepare_tier(tier, url)
+
+        asyncio.run(prepare_both())
         return
     for tier, url in _tier_urls(settings):
-        if not asyncio.run(runner.is_current(tier, url)):
+        if not asyncio.run(fresh.is_current(tier, url)):
             typer.echo(
                 f"The {tier} tier ({_redact(url)}) is not at the newest schema.\n"
                 "Run `chameleon migrate` (or `alembic -n {tier} upgrade head`) first.",

@@ -9,12 +9,11 @@ from alembic import context
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
+from migrations.fresh import version_table
 from storage.engines import create_tier_engine
 from storage.settings import DatabaseSettings
 
-
-def version_table(tier: str) -> str:
-    return f"alembic_version_{tier}"
+__all__ = ["configure", "configure_options", "resolve_url", "run", "version_table"]
 
 
 def resolve_url(tier: str) -> str:
