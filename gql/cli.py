@@ -10,6 +10,7 @@ to dodge import cycles.
 from __future__ import annotations
 
 import asyncio
+import gc
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -19,6 +20,8 @@ import typer
 from gql import token_cli
 
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
     from gql.settings import Settings
     from storage.runtime.check import CheckReport
     from storage.templates.graph import GraphFormat
@@ -105,6 +108,11 @@ def serve(
     ),
 ) -> None:
     """Serve the GraphQL API (with GraphiQL at /graphql in a browser)."""
+    # Start-up creates objects that all live as long as the server (modules, classes, the
+    # schema): the cyclic collector's passes over them while they are being made are a tenth
+    # of the start's CPU. It runs again, with them frozen out of its way, once the app is
+    # built (`serving_app`).
+    gc.disable()
     import uvicorn
 
     from gql import exposure
@@ -127,11 +135,13 @@ def serve(
         raise typer.Exit(2)
     prepare_databases(settings)
     if demo:
+        gc.enable()
         asyncio.run(_load_demo(settings, only_once=True))
+        gc.disable()
     shown = "GraphiQL" if settings.graphiql else "GraphQL"
     typer.echo(f"{shown}: http://{bind_host}:{bind_port}/graphql")
     uvicorn.run(
-        "gql.app:create_app",
+        "gql.cli:serving_app",
         factory=True,
         host=bind_host,
         port=bind_port,
@@ -142,6 +152,18 @@ def serve(
         timeout_graceful_shutdown=10,
         ws_per_message_deflate=settings.ws_compression,
     )
+
+
+def serving_app() -> Starlette:
+    """The server's app (uvicorn's factory): built, then everything made so far is frozen
+    out of the cyclic collector's generations (`gc.freeze`: it lives as long as the process)
+    and the collector, paused by `serve`, runs again."""
+    from gql.app import create_app
+
+    built = create_app()
+    gc.freeze()
+    gc.enable()
+    return built
 
 
 @app.command("export-schema")

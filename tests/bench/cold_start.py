@@ -8,6 +8,8 @@ far less with the load than wall time does."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import subprocess
 import sys
@@ -29,9 +31,10 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _once() -> tuple[float, float, float]:
+def _once(checkout: Path | None = None) -> tuple[float, float, float]:
     """Seconds from process start to `/health` answering, and to the first query; and the
-    server's CPU seconds by then."""
+    server's CPU seconds by then. `checkout`: run that copy of the project's source (with
+    this interpreter and its packages) instead of this one."""
     with temporary_dir() as root:
         port = free_port()
         env = {**os.environ, "CHAMELEON_DATA_DIR": str(root / "data")}
@@ -41,6 +44,7 @@ def _once() -> tuple[float, float, float]:
         process = subprocess.Popen(
             [sys.executable, "-m", "gql", "serve", "--port", str(port)],
             env=env,
+            cwd=checkout,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -88,5 +92,32 @@ def measure() -> dict[str, Any]:
     }
 
 
+def compare(against: Path, runs: int) -> dict[str, Any]:
+    """This checkout and another (`--against DIR`, e.g. `git archive main`) in turn, run by
+    run, so both see the same load; each figure's median, and the medians of the ratios
+    this / other taken pair by pair."""
+    pairs = [(_once(), _once(against)) for _ in range(runs)]
+    figures: dict[str, Any] = {}
+    for index, name in enumerate(("health_s", "cold_start_s", "cold_start_cpu_s")):
+        ours = [mine[index] for mine, _ in pairs]
+        theirs = [other[index] for _, other in pairs]
+        figures[name] = {
+            "this": round(median(ours), 3),
+            "against": round(median(theirs), 3),
+            "ratio": round(median([a / b for a, b in zip(ours, theirs, strict=True)]), 3),
+            "this_range": [round(min(ours), 3), round(max(ours), 3)],
+            "against_range": [round(min(theirs), 3), round(max(theirs), 3)],
+        }
+    return figures
+
+
 if __name__ == "__main__":
-    print(measure())
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--against", type=Path, help="another checkout to compare with")
+    parser.add_argument("--runs", type=int, default=RUNS)
+    arguments = parser.parse_args()
+    if arguments.against is None:
+        print(measure())
+    else:
+        for name, figure in compare(arguments.against.resolve(), arguments.runs).items():
+            print(name, json.dumps(figure))
