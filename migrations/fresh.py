@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from migrations import objects
-from storage.engines import create_tier_engine
+from storage.engines import create_sqlite_file_engine, create_tier_engine, is_sqlite_file
 from storage.models import InstanceBase, TemplateBase
 
 TIERS = ("template", "instance")
@@ -109,7 +109,7 @@ def is_empty(connection: Connection, tier: str, metadata: MetaData) -> bool:
 def create(connection: Connection, tier: str, metadata: MetaData) -> None:
     """Create an empty tier at the newest revision: what running every revision makes."""
     dialect = connection.dialect.name
-    metadata.create_all(connection)
+    metadata.create_all(connection, checkfirst=False)  # `prepare` found none of them
     statements = objects.schema_guide(dialect, metadata)
     append_only = [name for name in objects.APPEND_ONLY_KEYS if name in metadata.tables]
     if append_only:
@@ -150,13 +150,24 @@ def _metadata(tier: str) -> MetaData:
 
 async def prepare_tier(tier: str, url: str) -> Outcome:
     """Bring one tier to the newest schema: created from the models when empty, through
-    Alembic (loaded only then) when at an older revision."""
-    engine = create_tier_engine(url)
-    try:
-        async with engine.begin() as connection:
-            outcome = await connection.run_sync(prepare, tier, _metadata(tier))
-    finally:
-        await engine.dispose()
+    Alembic (loaded only then) when at an older revision.
+
+    A SQLite file is prepared synchronously through the standard library's driver (this
+    blocks the event loop: it is for start-up and the command line)."""
+    if is_sqlite_file(url):
+        engine = create_sqlite_file_engine(url)
+        try:
+            with engine.begin() as connection:
+                outcome = prepare(connection, tier, _metadata(tier))
+        finally:
+            engine.dispose()
+    else:
+        async_engine = create_tier_engine(url)
+        try:
+            async with async_engine.begin() as async_connection:
+                outcome = await async_connection.run_sync(prepare, tier, _metadata(tier))
+        finally:
+            await async_engine.dispose()
     if outcome is Outcome.NEEDS_UPGRADE:
         from migrations import runner
 

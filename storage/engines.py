@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 
 from storage.json_equality import register_sqlite_functions
 from storage.reads.json_sql import SQLITE_CURSOR_FUNCTION, sqlite_cursor
@@ -60,6 +61,16 @@ def ensure_sqlite_dir(url: str) -> None:
 def is_sqlite_file(url: str | URL) -> bool:
     parsed = make_url(url)
     return parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+
+
+def create_sqlite_file_engine(url: str, *, lock_wait_ms: int = DEFAULT_LOCK_WAIT_MS) -> Engine:
+    """A synchronous engine on a SQLite file (any driver named in `url` is replaced by the
+    standard library's), with the pragmas of `create_tier_engine`, for start-up work that
+    needs no event loop (no statement crosses to aiosqlite's thread and back)."""
+    ensure_sqlite_dir(url)
+    engine = create_engine(make_url(url).set(drivername="sqlite+pysqlite"), poolclass=NullPool)
+    event.listen(engine, "connect", _sqlite_pragmas(lock_wait_ms))
+    return engine
 
 
 def create_tier_engine(
