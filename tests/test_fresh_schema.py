@@ -6,12 +6,18 @@ not follow fails here."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from gql.app import create_app
+from gql.settings import Settings
 from migrations import fresh, runner
-from tests.databases import TierUrls
+from tests.databases import PostgresFactory, SqliteFactory, TierUrls
+from tests.live_server import serve
+from tests.processes import chameleon, free_port, running_server
 from tests.raw_sql import RawConnection
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
@@ -200,3 +206,78 @@ async def test_a_half_made_database_is_not_taken_for_empty(empty_db_urls: TierUr
         await raw.execute('CREATE TABLE "Template_Workflows" (id INTEGER)')
     with pytest.raises(Exception, match="Template_Workflows"):
         await fresh.prepare_tier("template", empty_db_urls.template)
+
+
+QUERY = {"query": "query Count { templates { totalCount } }", "operationName": "Count"}
+
+
+async def test_serve_creates_an_empty_data_dir_then_starts_on_it(
+    sqlite_factory: SqliteFactory,
+) -> None:
+    """`chameleon serve` on empty SQLite files (the embedded tiers) answers, and made what
+    the revisions make (the factory's golden copy); started again on them, it answers
+    without changing them."""
+    urls = await sqlite_factory.create(migrated=False)
+    try:
+        for start in ("fresh", "again"):
+            with running_server(urls) as server:
+                async with httpx.AsyncClient() as http:
+                    answer = await http.post(server.http_url, json=QUERY)
+                    assert answer.json() == {"data": {"templates": {"totalCount": 0}}}, start
+                    ready = await http.get(server.http_url.replace("/graphql", "/ready"))
+                    assert ready.json() == {"status": "ready"}, start
+            for tier in fresh.TIERS:
+                migrated = await _snapshot(sqlite_factory.golden, tier)
+                assert await _snapshot(urls, tier) == migrated, start
+    finally:
+        await sqlite_factory.drop(urls)
+
+
+async def test_ready_names_a_tier_at_an_older_revision(empty_db_urls: TierUrls) -> None:
+    runner.upgrade("template", empty_db_urls.template)
+    runner.upgrade("instance", empty_db_urls.instance, "0003")
+    settings = Settings(
+        template_db_url=empty_db_urls.template, instance_db_url=empty_db_urls.instance
+    )
+    async with serve(create_app(settings)) as live, httpx.AsyncClient() as http:
+        ready = await http.get(f"http://127.0.0.1:{live.port}/ready")
+        assert ready.status_code == 503
+        assert ready.json() == {
+            "status": "unavailable",
+            "tiers": {"instance": "schema is not at the newest revision: run `chameleon migrate`"},
+        }
+    assert await fresh.prepare_tier("instance", empty_db_urls.instance) is (
+        fresh.Outcome.NEEDS_UPGRADE
+    )
+    async with serve(create_app(settings)) as live, httpx.AsyncClient() as http:
+        assert (await http.get(f"http://127.0.0.1:{live.port}/ready")).json() == {"status": "ready"}
+
+
+@pytest.mark.postgres
+async def test_serve_refuses_an_empty_server_database_until_migrated(
+    postgres_factory: PostgresFactory, tmp_path: Path
+) -> None:
+    """Only the embedded tiers are made by `serve`; a PostgreSQL database is refused, with
+    nothing written, until `chameleon migrate` (the fresh path there too) has run."""
+    empty_db_urls = await postgres_factory.create(migrated=False)
+    try:
+        await _refused_then_migrated(empty_db_urls, tmp_path)
+    finally:
+        await postgres_factory.drop(empty_db_urls)
+
+
+async def _refused_then_migrated(empty_db_urls: TierUrls, tmp_path: Path) -> None:
+    refused = chameleon(empty_db_urls, tmp_path, "serve", "--port", str(free_port()))
+    assert refused.returncode == 2
+    assert "The template tier" in refused.stderr
+    assert "is not at the newest schema" in refused.stderr
+    async with RawConnection(empty_db_urls, "template") as raw:
+        assert await raw.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'") == []
+    migrated = chameleon(empty_db_urls, tmp_path, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    for tier in fresh.TIERS:
+        assert await fresh.is_current(tier, _url(empty_db_urls, tier))
+    with running_server(empty_db_urls) as server:
+        async with httpx.AsyncClient() as http:
+            answer = await http.post(server.http_url, json=QUERY)
+        assert answer.json() == {"data": {"templates": {"totalCount": 0}}}
