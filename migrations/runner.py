@@ -1,4 +1,5 @@
-"""Run and inspect the tiers' Alembic migrations from Python (CLI, server start, tests)."""
+"""Run and inspect the tiers' Alembic migrations from Python (tests, benchmarks, and the
+start-up path of `migrations.fresh` when a tier is at an older revision)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from migrations.env_common import version_table
+from migrations.fresh import TIERS
 from storage.engines import create_tier_engine
 
-TIERS = ("template", "instance")
+__all__ = ["TIERS", "alembic_config", "current_revisions", "head_revisions", "upgrade"]
 _HERE = Path(__file__).resolve().parent
 
 
@@ -74,10 +76,6 @@ async def current_revisions(tier: str, url: str) -> set[str]:
         return await revisions_on(engine, tier)
     finally:
         await engine.dispose()
-
-
-async def is_current(tier: str, url: str) -> bool:
-    return await current_revisions(tier, url) == head_revisions(tier)
 
 
 def upgrade_all(template_url: str, instance_url: str) -> None:

@@ -87,3 +87,22 @@ def test_every_command_has_help(tmp_path: Path) -> None:
         result = chameleon(tmp_path, command, "--help")
         assert result.returncode == 0, command
         assert "Usage" in result.stdout
+
+
+def test_the_served_app_runs_the_collector_again(tmp_path: Path) -> None:
+    """`serve` pauses the cyclic collector while it starts; the app factory uvicorn calls
+    turns it back on, with what start-up made frozen out of its generations."""
+    script = (
+        "import gc\n"
+        "gc.disable()\n"
+        "from gql.cli import serving_app\n"
+        "app = serving_app()\n"
+        "assert gc.isenabled(), 'collector still paused'\n"
+        "assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()\n"
+        "assert app.state.schema is not None\n"
+    )
+    env = {**os.environ, "CHAMELEON_DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr

@@ -59,8 +59,12 @@ async def test_migrate_creates_each_tier_in_its_own_database(empty_db_urls: Tier
     assert set(InstanceBase.metadata.tables) <= instance_tables
     assert not template_tables & set(InstanceBase.metadata.tables)
     assert not instance_tables & set(TemplateBase.metadata.tables)
-    assert await runner.is_current("template", empty_db_urls.template)
-    assert await runner.is_current("instance", empty_db_urls.instance)
+    assert await runner.current_revisions("template", empty_db_urls.template) == (
+        runner.head_revisions("template")
+    )
+    assert await runner.current_revisions("instance", empty_db_urls.instance) == (
+        runner.head_revisions("instance")
+    )
 
 
 async def test_migrating_twice_is_a_no_op(db_urls: TierUrls) -> None:
