@@ -5,7 +5,10 @@ not follow fails here."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -281,3 +284,27 @@ async def _refused_then_migrated(empty_db_urls: TierUrls, tmp_path: Path) -> Non
         async with httpx.AsyncClient() as http:
             answer = await http.post(server.http_url, json=QUERY)
         assert answer.json() == {"data": {"templates": {"totalCount": 0}}}
+
+
+async def test_two_starts_on_one_empty_data_dir_create_it_once(
+    sqlite_factory: SqliteFactory,
+) -> None:
+    """Two processes starting on the same empty SQLite file at once (threads here, each with
+    its own connection): one creates the tier, the other waits for its lock and finds it
+    current."""
+    urls = await sqlite_factory.create(migrated=False)
+    try:
+        barrier = threading.Barrier(4)
+
+        def start(tier: str) -> fresh.Outcome:
+            barrier.wait()
+            return asyncio.run(fresh.prepare_tier(tier, _url(urls, tier)))
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            outcomes = list(pool.map(start, ["template", "template", "instance", "instance"]))
+        for tier_outcomes in (outcomes[:2], outcomes[2:]):
+            assert sorted(o.value for o in tier_outcomes) == ["created", "current"]
+        for tier in fresh.TIERS:
+            assert await _snapshot(urls, tier) == await _snapshot(sqlite_factory.golden, tier)
+    finally:
+        await sqlite_factory.drop(urls)
