@@ -61,7 +61,9 @@ def validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
     return rules
 
 
-def schema_extensions(settings: Settings, costs: CostLimit) -> list[Callable[[], SchemaExtension]]:
+def schema_extensions(
+    settings: Settings, costs: CostLimit, limiter: RateLimiter
+) -> list[Callable[[], SchemaExtension]]:
     """Per-operation extensions only (per-field hooks cost too much on large results).
 
     The limits are validation rules built once, so that the validation cache (keyed by the
@@ -69,8 +71,6 @@ def schema_extensions(settings: Settings, costs: CostLimit) -> list[Callable[[],
     were over a quarter of the server's time in the transitions benchmark.
     """
     rules = validation_rules(settings)
-    # One limiter for the app: its buckets outlive the operations.
-    limiter = RateLimiter(settings.rate_limit_per_s or 0.0, settings.rate_limit_burst)
     extensions: list[Callable[[], SchemaExtension]] = [
         MaskUnexpectedErrors,
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
@@ -94,7 +94,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     metrics = Metrics()
     # One cache of query costs for both read paths (the compiled path checks it too).
     costs = CostLimit(CostCache(maxsize=512), settings.max_query_cost)
-    schema = build_schema(schema_extensions(settings, costs))
+    # One limiter for the app (its buckets outlive the operations), shared with the
+    # compiled mutations.
+    limiter = RateLimiter(settings.rate_limit_per_s or 0.0, settings.rate_limit_burst)
+    schema = build_schema(schema_extensions(settings, costs, limiter))
     state = ServerState()
 
     authenticator = Authenticator(settings)
@@ -140,11 +143,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_body_bytes=settings.max_body_bytes,
         operation_timeout_s=settings.operation_timeout_s,
         planner=(
-            Planner(schema._schema, validation_rules(settings), settings.max_tokens)
-            if settings.compiled_reads
+            Planner(
+                schema._schema,
+                validation_rules(settings),
+                settings.max_tokens,
+                reads=settings.compiled_reads,
+                mutations=settings.compiled_mutations,
+            )
+            if settings.compiled_reads or settings.compiled_mutations
             else None
         ),
         cost_limit=costs,
+        limiter=limiter,
     )
 
     websockets = GraphQLWebSockets(schema, make_context, admit)

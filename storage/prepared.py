@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 
 Processor = Callable[[Any], Any] | None
@@ -66,7 +67,13 @@ class Prepared:
         try:
             for listen in connection.dispatch.before_cursor_execute:
                 listen(connection, cursor, plan.sql, values, None, False)
-            cursor.execute(plan.sql, values)
+            try:
+                cursor.execute(plan.sql, values)
+            except connection.dialect.loaded_dbapi.Error as error:
+                # Wrapped as Core wraps it, so that callers classify one kind of error.
+                raise DBAPIError.instance(
+                    plan.sql, values, error, connection.dialect.loaded_dbapi.Error
+                ) from error
             if plan.row is None:
                 return []
             make, results = plan.row._make, plan.converting

@@ -459,6 +459,9 @@ def apply_change(
     returns to the actor who held it; a move between interactions takes the role of the
     interaction entered; leaving ACTIVE clears holder and role. `newest` (key -> row of the
     newest version) saves reading the attributes when the caller already has them."""
+    # Before anything is written: an unknown actor would otherwise fail a foreign key in
+    # the first write that names it, which the driver reports as no client error.
+    check_member(session, uow, actor_id)
     interaction_id = uow.current_interaction_id
     if routed and to_interaction_id is not None:
         interaction_id = to_interaction_id  # the engine took it from the workflow's graph
@@ -516,6 +519,7 @@ def apply_change(
         reasoning=reasoning,
         metadata=metadata,
         logs_before=logs_before,
+        member_checked=True,
     )
 
 
@@ -658,13 +662,15 @@ def record(
     reasoning: str | None,
     metadata: Any,
     logs_before: Sequence[dict[str, Any]] = (),
+    member_checked: bool = False,
 ) -> TransitionResult:
     """The history row and the STATE_TRANSITION log row of a change (genesis included);
     `uow` is the row as it now stands. `logs_before` (log rows that led to the change, such
     as guardian decisions) go in the same INSERT, before the transition's row; each gets its
     `log_id`."""
     previous_status, previous_hash, previous_interaction = previous
-    check_member(session, uow, actor_id)
+    if not member_checked:
+        check_member(session, uow, actor_id)
     metadata = audited_metadata(metadata)
     history = {
         "history_id": new_id(),
