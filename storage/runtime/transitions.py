@@ -205,10 +205,17 @@ def _inbound(assigned: ColumnElement[bool], actor_id: BindParameter[Any] | None)
     )
 
 
-_CONSUMERS = _inbound(literal(False), None)
-_CONSUMERS_FOR_ACTOR = _inbound(
-    ASSIGNMENTS.c.assignment_id.is_not(None),
-    bindparam("b_actor_id", type_=ASSIGNMENTS.c.actor_id.type),
+_CONSUMERS = Prepared(_inbound(literal(False), None))
+_CONSUMERS_FOR_ACTOR = Prepared(
+    _inbound(
+        ASSIGNMENTS.c.assignment_id.is_not(None),
+        bindparam("b_actor_id", type_=ASSIGNMENTS.c.actor_id.type),
+    )
+)
+_ACTOR_INSTANCE = Prepared(
+    select(ACTORS.c.instance_id).where(
+        ACTORS.c.actor_id == bindparam("b_actor_id", type_=ACTORS.c.actor_id.type)
+    )
 )
 
 
@@ -415,11 +422,12 @@ def _holding_role(
 ) -> uuid.UUID | None:
     """The role an ACTIVE unit of work is checked out under: the consumer of its interaction
     that the actor is assigned to, or the only consumer when there is one (one statement)."""
+    connection = _connection(session)
     if actor_id is None:
-        rows = session.execute(_CONSUMERS, {"b_interaction_id": interaction_id}).all()
+        rows = _CONSUMERS.run(connection, {"b_interaction_id": interaction_id})
     else:
         params = {"b_interaction_id": interaction_id, "b_actor_id": actor_id}
-        rows = session.execute(_CONSUMERS_FOR_ACTOR, params).all()
+        rows = _CONSUMERS_FOR_ACTOR.run(connection, params)
     for row in rows:
         if row.assigned:
             return cast(uuid.UUID, row.role_id)
@@ -636,11 +644,8 @@ def check_member(session: Executor, uow: Any, actor_id: uuid.UUID | None) -> Non
     recorded here, so this is the one place that holds the rule for all of them)."""
     if actor_id is None:
         return
-    owner = (
-        _connection(session)
-        .execute(select(ACTORS.c.instance_id).where(ACTORS.c.actor_id == actor_id))
-        .scalar()
-    )
+    found = _ACTOR_INSTANCE.first(_connection(session), {"b_actor_id": actor_id})
+    owner = None if found is None else found.instance_id
     if owner is None:
         raise DomainError.single(
             ErrorCode.NOT_FOUND, f"actorId: no actor with id {actor_id}", ("input", "actorId")
