@@ -16,6 +16,7 @@ Three kinds of evidence:
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import re
 import uuid
@@ -533,3 +534,14 @@ def test_what_a_payload_renderer_refuses() -> None:
         node = operation.definitions[0].selection_set.selections[0]  # type: ignore[attr-defined]
         with pytest.raises(NotPlainError):
             renderer(payload, node.selection_set)
+
+
+def test_mutation_resolvers_read_only_the_context_of_info() -> None:
+    """The compiled path hands resolvers an `info` that holds the context alone
+    (`gql.compiled.mutations._Resolving`): a resolver reading more of it must say so here."""
+    for name, graphql_field in MUTATION.fields.items():
+        resolver = graphql_field.extensions["strawberry-definition"].base_resolver
+        source = inspect.getsource(resolver.wrapped_func)
+        info = resolver.info_parameter.name
+        used = set(re.findall(rf"\b{info}\.(\w+)", source))
+        assert used <= {"context"}, (name, used)
