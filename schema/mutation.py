@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import engine
+from resolvers import engine, tokens
 from resolvers import mutations as m
 from resolvers import templates as t
 from schema.base import Info, Input
@@ -26,6 +26,7 @@ from schema.inputs import (
     ReportFailureInput,
     RetireTemplateInput,
     RevokeAssignmentInput,
+    RevokeTokenInput,
     SetInstanceStatusInput,
     StartWorkInput,
     SubmitInput,
@@ -41,6 +42,7 @@ from schema.payloads import (
     DeleteTemplatePayload,
     InstancePayload,
     RecordTelemetryPayload,
+    RevokeTokenPayload,
     RoleMemoryPayload,
     TemplatePayload,
     TransitionUowPayload,
@@ -207,3 +209,11 @@ class Mutation:
     ) -> ReportFailurePayload:
         result, problems = await engine.report_failure(info.context, input)
         return ReportFailurePayload(result=result, errors=user_errors(problems))
+
+    @mutation(
+        "Revoke a bearer token by its id (`jti`): every server process refuses it from now "
+        "on (HTTP 401; a WebSocket using it is closed with 4403 within seconds). Admin only."
+    )
+    async def revoke_token(self, info: Info, input: Input[RevokeTokenInput]) -> RevokeTokenPayload:
+        revoked, problems = await tokens.revoke_token(info.context, input)
+        return RevokeTokenPayload(revoked=revoked, errors=user_errors(problems))

@@ -106,6 +106,8 @@ MUTATIONS: dict[str, MutationRule] = {
     "instantiate": MutationRule(
         lambda w, s: {"templateName": "Receipt_Audit", "name": unique("Instance")}, **ADMIN_ONLY
     ),
+    # A fresh id each time: revoking it refuses no caller of the matrix.
+    "revokeToken": MutationRule(lambda w, s: {"jti": unique("probe")}, **ADMIN_ONLY),
     "setInstanceStatus": MutationRule(
         lambda w, s: {"instanceId": s.instance_id, "status": "ACTIVE"}, **ADMINISTER
     ),

@@ -19,6 +19,7 @@ from storage.models.instance_structure import (
     LocalRoleRow,
     LocalWorkflowRow,
 )
+from storage.models.revocation import RevokedTokenRow
 from storage.models.template import (
     TemplateComponentRow,
     TemplateGuardianRow,
@@ -42,6 +43,7 @@ __all__ = [
     "LocalInteractionRow",
     "LocalRoleRow",
     "LocalWorkflowRow",
+    "RevokedTokenRow",
     "RoleMemoryRow",
     "TemplateBase",
     "TemplateComponentRow",
