@@ -16,10 +16,11 @@ Both check the caller at `connection_init` (`Admitting`, with `gql.auth`): a mis
 invalid token closes the connection with 4401 before anything can start, a revoked one with
 4403; a token revoked or expiring while the connection is open closes it with 4403.
 
-Queries and mutations sent over either protocol run under the operation timeout as they do
-over HTTP (`Bounded`): each runs on a context of its own, so a timeout interrupts only its
+Queries and mutations sent over graphql-transport-ws run under the operation timeout as they
+do over HTTP (`Bounded`): each runs on a context of its own, so a timeout interrupts only its
 statements, and is answered with a TIMEOUT error; the connection stays open. Subscriptions
-are long-lived and not bounded.
+are long-lived and not bounded. (The legacy graphql-ws protocol runs subscriptions only:
+Strawberry refuses a query or mutation there with "queries are not allowed".)
 """
 
 from __future__ import annotations
@@ -157,17 +158,19 @@ class Bounded:
         name = operation_name if isinstance(operation_name, str) else None
         return not is_subscription(query, name, self.view.max_tokens)
 
-    async def results(self, query: str, variables: Any, name: str | None, context: Any) -> Any:
-        """The protocol's stream of results (as Strawberry's handler asks for it)."""
-        raise NotImplementedError
-
     async def bounded(self, query: str, variables: Any, operation_name: str | None) -> list[Any]:
         """The results of one query or mutation, or one TIMEOUT error once it ran out of
         time (its statements interrupted); run on a context of its own, ended after."""
         context = operation_context(self.context)
         try:
             async with asyncio.timeout(self.view.operation_timeout_s):
-                source = await self.results(query, variables, operation_name, context)
+                source = await self.schema.stream(
+                    query,
+                    variable_values=variables,
+                    context_value=context,
+                    root_value=self.root_value,
+                    operation_name=operation_name,
+                )
                 if isinstance(source, PreExecutionError | ExecutionResult):
                     return [source]
                 async with aclosing(source):
@@ -208,15 +211,6 @@ def _reason(message: str) -> str:
 class TransportWSHandler(Admitting, Bounded, BaseGraphQLTransportWSHandler[Any, Any]):
     """graphql-transport-ws: every unusable frame closes the connection with 4400."""
 
-    async def results(self, query: str, variables: Any, name: str | None, context: Any) -> Any:
-        return await self.schema.stream(
-            query,
-            variable_values=variables,
-            context_value=context,
-            root_value=self.root_value,
-            operation_name=name,
-        )
-
     async def run_operation(self, operation: Operation[Any, Any]) -> None:
         if not self.single_result(operation.query, operation.operation_name):
             await super().run_operation(operation)
@@ -252,48 +246,8 @@ class TransportWSHandler(Admitting, Bounded, BaseGraphQLTransportWSHandler[Any, 
         await super().handle_message(message)
 
 
-class LegacyWSHandler(Admitting, Bounded, BaseGraphQLWSHandler[Any, Any]):
+class LegacyWSHandler(Admitting, BaseGraphQLWSHandler[Any, Any]):
     """graphql-ws: unusable frames are ignored; a bad `start` gets an `error` for its id."""
-
-    async def results(self, query: str, variables: Any, name: str | None, context: Any) -> Any:
-        return await self.schema.subscribe(
-            query=query,
-            variable_values=variables,
-            operation_name=name,
-            context_value=context,
-            root_value=self.root_value,
-        )
-
-    async def handle_async_results(
-        self,
-        operation_id: str,
-        query: str,
-        operation_name: str | None,
-        variables: dict[str, object] | None,
-    ) -> None:
-        if not self.single_result(query, operation_name):
-            await super().handle_async_results(operation_id, query, operation_name, variables)
-            return
-        try:
-            for result in await self.bounded(query, variables, operation_name):
-                if isinstance(result, PreExecutionError) and result.errors:
-                    message = ErrorMessage(
-                        type="error", id=operation_id, payload=result.errors[0].formatted
-                    )
-                    await self.send_message(message)
-                    return
-                await self.send_data_message(result, operation_id)
-            await self.send_message({"type": "complete", "id": operation_id})
-        except asyncio.CancelledError:  # stopped by the client (`stop`), as Strawberry does
-            await self.send_message({"type": "complete", "id": operation_id})
-        finally:
-            self.tasks.pop(operation_id, None)
-
-    async def handle(self) -> None:
-        try:
-            await super().handle()
-        finally:
-            self.stop_expiry()
 
     async def refused(self, reason: str) -> None:
         await self.send_message(
