@@ -50,6 +50,7 @@ from schema.payloads import (
     UowPayload,
     VerifyUowStatePayload,
 )
+from storage.access import acting_as
 
 
 @strawberry.type(description="Every change: one `input` argument, a payload with `errors`.")
@@ -58,12 +59,14 @@ class Mutation:
     async def import_template(
         self, info: Info, input: Input[ImportTemplateInput]
     ) -> TemplatePayload:
-        row, problems = await m.import_template(info.context, input.yaml)
+        with acting_as(info.context.caller.subject):  # recorded in Template_Audit
+            row, problems = await m.import_template(info.context, input.yaml)
         return TemplatePayload(template_id=row, errors=user_errors(problems))
 
     @mutation("Create a template from typed input, validated as on import.")
     async def create_template(self, info: Info, input: Input[TemplateInput]) -> TemplatePayload:
-        row, problems = await m.create_template(info.context, input)
+        with acting_as(info.context.caller.subject):
+            row, problems = await m.create_template(info.context, input)
         return TemplatePayload(template_id=row, errors=user_errors(problems))
 
     @mutation(
@@ -74,7 +77,8 @@ class Mutation:
     async def retire_template(
         self, info: Info, input: Input[RetireTemplateInput]
     ) -> TemplatePayload:
-        row, problems = await t.retire_template(info.context, input)
+        with acting_as(info.context.caller.subject):
+            row, problems = await t.retire_template(info.context, input)
         return TemplatePayload(template_id=row, errors=user_errors(problems))
 
     @mutation(
@@ -85,7 +89,8 @@ class Mutation:
     async def delete_template(
         self, info: Info, input: Input[DeleteTemplateInput]
     ) -> DeleteTemplatePayload:
-        deleted, problems = await t.delete_template(info.context, input)
+        with acting_as(info.context.caller.subject):
+            deleted, problems = await t.delete_template(info.context, input)
         return DeleteTemplatePayload(deleted=deleted, errors=user_errors(problems))
 
     @mutation("Deep-copy a template and its child templates into a new instance.")

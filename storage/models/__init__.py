@@ -21,6 +21,7 @@ from storage.models.instance_structure import (
 )
 from storage.models.revocation import RevokedTokenRow
 from storage.models.template import (
+    TemplateAuditRow,
     TemplateComponentRow,
     TemplateGuardianRow,
     TemplateInteractionRow,
@@ -45,6 +46,7 @@ __all__ = [
     "LocalWorkflowRow",
     "RevokedTokenRow",
     "RoleMemoryRow",
+    "TemplateAuditRow",
     "TemplateBase",
     "TemplateComponentRow",
     "TemplateGuardianRow",
