@@ -21,7 +21,7 @@ from tests.client import GraphQLClient
 from tests.conftest import EXAMPLES
 from tests.databases import TierUrls
 from tests.processes import chameleon
-from tests.scenario import IMPORT
+from tests.scenario import IMPORT, TYPED_TEMPLATE
 
 CHILD_YAML = (EXAMPLES / "receipt_audit.yaml").read_text()
 PARENT_YAML = (EXAMPLES / "expense_review.yaml").read_text()
@@ -36,36 +36,7 @@ RETIRE = """mutation R($id: ID!) {
   retireTemplate(input: {templateId: $id}) { template { id } errors { code } } }"""
 DELETE = """mutation D($id: ID!) {
   deleteTemplate(input: {templateId: $id}) { deletedTemplateId errors { code } } }"""
-SMALL = {  # the smallest valid template (test_mutations' typed one)
-    "name": "Small",
-    "roles": [
-        {"name": "A", "roleType": "ALPHA"},
-        {"name": "O", "roleType": "OMEGA"},
-        {"name": "E", "roleType": "EPSILON"},
-        {"name": "T", "roleType": "TAU"},
-    ],
-    "interactions": [{"name": "Q"}, {"name": "R"}],
-    "components": [
-        {"name": "A_Out", "role": "A", "interaction": "Q", "direction": "OUTBOUND"},
-        {
-            "name": "O_In",
-            "role": "O",
-            "interaction": "Q",
-            "direction": "INBOUND",
-            "guardians": [{"name": "Sync", "type": "CERBERUS"}],
-        },
-        {"name": "T_Out", "role": "T", "interaction": "R", "direction": "OUTBOUND"},
-        {
-            "name": "E_In",
-            "role": "E",
-            "interaction": "R",
-            "direction": "INBOUND",
-            "guardians": [
-                {"name": "Gate", "type": "CRITERIA_GATE", "config": {"criteria": "retry_count < 2"}}
-            ],
-        },
-    ],
-}
+SMALL = {**TYPED_TEMPLATE, "name": "Small"}
 
 
 async def audit_count(urls: TierUrls) -> int:

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,7 +36,7 @@ from tests.auth_world import (
 from tests.conftest import BACKENDS
 from tests.databases import TierUrls
 from tests.live_server import LiveServer, serve
-from tests.processes import running_server
+from tests.processes import chameleon, running_server
 
 QUERY = "query Q { instances { totalCount } }"
 REVOKE = """mutation R($input: RevokeTokenInput!) {
@@ -132,35 +129,19 @@ async def test_an_open_socket_is_closed_when_its_token_is_revoked(live: LiveServ
     await bystander.close()
 
 
-def revoke_command(urls: TierUrls, value: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "CHAMELEON_TEMPLATE_DB_URL": urls.template,
-        "CHAMELEON_INSTANCE_DB_URL": urls.instance,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "gql", "token", "revoke", value],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-
-
 async def test_the_command_line_revokes_an_open_socket_s_token(
-    db_urls: TierUrls, live: LiveServer
+    db_urls: TierUrls, live: LiveServer, tmp_path: Path
 ) -> None:
     victim = token("admin", subject="cli-victim")
     ws = await open_socket(live.ws_url, victim)
-    done = await asyncio.to_thread(revoke_command, db_urls, victim)
+    done = await asyncio.to_thread(chameleon, db_urls, tmp_path, "token", "revoke", victim)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [jti_of(victim)]
     assert await closed_with(ws) == 4403
     async with client_of(live, victim) as client:
         assert (await client.post(QUERY)).status_code == 401
     # By id alone, and again: the same id, told it was revoked already.
-    again = await asyncio.to_thread(revoke_command, db_urls, jti_of(victim))
+    again = await asyncio.to_thread(chameleon, db_urls, tmp_path, "token", "revoke", jti_of(victim))
     assert again.returncode == 0
     assert again.stdout.split() == [jti_of(victim)]
     assert "already" in again.stderr
@@ -176,19 +157,13 @@ async def test_the_command_line_revokes_an_open_socket_s_token(
         await tier.dispose()
 
 
-def test_token_revoke_help_and_bad_input(db_urls: TierUrls) -> None:
-    helped = subprocess.run(
-        [sys.executable, "-m", "gql", "token", "revoke", "--help"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+def test_token_revoke_help_and_bad_input(db_urls: TierUrls, tmp_path: Path) -> None:
+    helped = chameleon(db_urls, tmp_path, "token", "revoke", "--help")
     assert helped.returncode == 0
     assert "TOKEN_OR_JTI" in helped.stdout
     assert "4403" in helped.stdout
     no_jti = jwt.encode({"sub": "x", "exp": 2_000_000_000}, SECRET, "HS256")
-    refused = revoke_command(db_urls, no_jti)
+    refused = chameleon(db_urls, tmp_path, "token", "revoke", no_jti)
     assert refused.returncode == 2
     assert "no jti" in refused.stderr
 
