@@ -106,6 +106,8 @@ class Admitting:
         revocations = self.view.revocations()
         if admission.jti is not None and revocations is not None and self._unwatch is None:
             self._unwatch = revocations.watch(admission.jti, self._revoked)
+            if admission.jti in revocations:  # revoked while the caller was being read
+                self._revoked()
         return True
 
     def _revoked(self) -> None:
