@@ -73,8 +73,15 @@ async def client(live: LiveServer) -> AsyncIterator[GraphQLClient]:
 
 
 @pytest.fixture
-async def scenario(client: GraphQLClient) -> Scenario:
-    return await build_scenario(client, uows=1, steps=1)
+async def scenario(db_urls: TierUrls, live: LiveServer) -> Scenario:
+    """Built through a server of its own with the default timeout: on a loaded machine a
+    setup statement may take longer than the short timeout under test."""
+    settings = Settings(template_db_url=db_urls.template, instance_db_url=db_urls.instance)
+    async with (
+        serve(create_app(settings)) as setup,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{setup.port}", timeout=60) as http,
+    ):
+        return await build_scenario(GraphQLClient(http), uows=1, steps=1)
 
 
 async def others_running(watcher: AsyncConnection, holder: int) -> list[Any]:
