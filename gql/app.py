@@ -29,7 +29,7 @@ from strawberry.extensions import (
 )
 
 from gql import browser, metrics_listener, shutdown
-from gql.auth import Authenticator, AuthError, caller_key
+from gql.auth import Admission, Authenticator, AuthError, caller_key
 from gql.compiled import Planner
 from gql.cost import CostCache, CostLimit, QueryCostLimit
 from gql.http import GraphQLHTTP, RequestError
@@ -127,13 +127,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             max_page_size=settings.max_page_size,
             caller_key=caller_key(request, caller),
             idempotency_retention_s=settings.idempotency_retention_s,
+            revocations=state.revocations,
         )
 
-    async def admit(context: RequestContext, payload: Any) -> float | None:
-        """A WebSocket's `connection_init`: its caller, and when its token expires."""
+    async def admit(context: RequestContext, payload: Any) -> Admission:
+        """A WebSocket's `connection_init`: its caller, when its token expires, its id."""
         admission = await authenticator.admit_payload(payload, state.tiers.instance)
         context.caller = admission.caller
-        return admission.expires_at
+        return admission
 
     graphql = GraphQLHTTP(
         schema,
@@ -157,11 +158,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
         limiter=limiter,
     )
 
-    websockets = GraphQLWebSockets(schema, make_context, admit)
+    websockets = GraphQLWebSockets(
+        schema,
+        make_context,
+        admit,
+        revocations=lambda: state.revocations,
+        operation_timeout_s=settings.operation_timeout_s,
+        max_tokens=settings.max_tokens,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await state.open(settings, metrics)
+        authenticator.revocations = state.revocations
         app.state.tiers = state.tiers
         app.state.bus = state.bus
         app.state.telemetry = state.telemetry

@@ -31,6 +31,7 @@ from gql.compiled.mutations import MutationPlan, run_mutation
 from gql.cost import CostLimit
 from gql.metrics import Metrics, StatementCount, current_statements
 from gql.rate_limit import RATE_LIMITED, RateLimitedError, RateLimiter
+from gql.timeouts import timeout_error
 from resolvers.context import RequestContext
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -259,8 +260,7 @@ class GraphQLHTTP:
 
     def _timed_out(self, media: str) -> Response:
         """A GraphQL error with code TIMEOUT: the operation ran out of time and was stopped."""
-        message = f"the operation took longer than {self.operation_timeout_s:g} s and was stopped"
-        error = GraphQLError(message, extensions={"code": "TIMEOUT"})
+        error = timeout_error(self.operation_timeout_s)
         return JSONResponse({"data": None, "errors": [error.formatted]}, media_type=media)
 
     async def _compiled_answer(

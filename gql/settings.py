@@ -65,6 +65,9 @@ class Settings(DatabaseSettings):
     auth_jwks: str | None = None
     auth_issuer: str | None = None
     auth_audience: str | None = None
+    # Seconds between two reads of the revoked tokens by each server process (`gql.revocation`);
+    # on the PostgreSQL event bus a revocation is heard at once as well.
+    auth_revocation_refresh_s: float = Field(default=2.0, gt=0)
 
     event_bus: Literal["memory", "postgres"] = "memory"
     subscriber_queue_size: int = 1_000

@@ -203,6 +203,13 @@ class EventSource(Protocol):
     ) -> AbstractAsyncContextManager[Any]: ...
 
 
+class RevocationSink(Protocol):
+    """What the revokeToken mutation needs of the process's revoked tokens
+    (`gql.revocation.Revocations`)."""
+
+    def revoked(self, jti: str) -> None: ...
+
+
 class TelemetrySink(Protocol):
     """What resolvers need of the telemetry buffer (`storage.telemetry.TelemetryBuffer`)."""
 
@@ -230,6 +237,9 @@ class RequestContext:
     extras: dict[str, Any] = field(default_factory=dict)
     # Shared by the process's WebSocket connections (subscriptions check their unit).
     unit_owners: UnitOwners | None = None
+    # The process's revoked tokens (None while auth is off): a revocation is applied to this
+    # process's connections before the mutation answers.
+    revocations: RevocationSink | None = None
     _readers: dict[str, TierReader] = field(default_factory=dict)
     _loaders: dict[Any, DataLoader[Any, Any]] = field(default_factory=dict)
     _ended: bool = False
