@@ -29,7 +29,7 @@ from strawberry.extensions import (
 )
 
 from gql import browser, metrics_listener, shutdown
-from gql.auth import Authenticator, AuthError, caller_key
+from gql.auth import Admission, Authenticator, AuthError, caller_key
 from gql.compiled import Planner
 from gql.cost import CostCache, CostLimit, QueryCostLimit
 from gql.http import GraphQLHTTP, RequestError
@@ -61,7 +61,9 @@ def validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
     return rules
 
 
-def schema_extensions(settings: Settings, costs: CostLimit) -> list[Callable[[], SchemaExtension]]:
+def schema_extensions(
+    settings: Settings, costs: CostLimit, limiter: RateLimiter
+) -> list[Callable[[], SchemaExtension]]:
     """Per-operation extensions only (per-field hooks cost too much on large results).
 
     The limits are validation rules built once, so that the validation cache (keyed by the
@@ -69,8 +71,6 @@ def schema_extensions(settings: Settings, costs: CostLimit) -> list[Callable[[],
     were over a quarter of the server's time in the transitions benchmark.
     """
     rules = validation_rules(settings)
-    # One limiter for the app: its buckets outlive the operations.
-    limiter = RateLimiter(settings.rate_limit_per_s or 0.0, settings.rate_limit_burst)
     extensions: list[Callable[[], SchemaExtension]] = [
         MaskUnexpectedErrors,
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
@@ -94,7 +94,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     metrics = Metrics()
     # One cache of query costs for both read paths (the compiled path checks it too).
     costs = CostLimit(CostCache(maxsize=512), settings.max_query_cost)
-    schema = build_schema(schema_extensions(settings, costs))
+    # One limiter for the app (its buckets outlive the operations), shared with the
+    # compiled mutations.
+    limiter = RateLimiter(settings.rate_limit_per_s or 0.0, settings.rate_limit_burst)
+    schema = build_schema(schema_extensions(settings, costs, limiter))
     state = ServerState()
 
     authenticator = Authenticator(settings)
@@ -124,13 +127,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             max_page_size=settings.max_page_size,
             caller_key=caller_key(request, caller),
             idempotency_retention_s=settings.idempotency_retention_s,
+            revocations=state.revocations,
         )
 
-    async def admit(context: RequestContext, payload: Any) -> float | None:
-        """A WebSocket's `connection_init`: its caller, and when its token expires."""
+    async def admit(context: RequestContext, payload: Any) -> Admission:
+        """A WebSocket's `connection_init`: its caller, when its token expires, its id."""
         admission = await authenticator.admit_payload(payload, state.tiers.instance)
         context.caller = admission.caller
-        return admission.expires_at
+        return admission
 
     graphql = GraphQLHTTP(
         schema,
@@ -140,18 +144,33 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_body_bytes=settings.max_body_bytes,
         operation_timeout_s=settings.operation_timeout_s,
         planner=(
-            Planner(schema._schema, validation_rules(settings), settings.max_tokens)
-            if settings.compiled_reads
+            Planner(
+                schema._schema,
+                validation_rules(settings),
+                settings.max_tokens,
+                reads=settings.compiled_reads,
+                mutations=settings.compiled_mutations,
+            )
+            if settings.compiled_reads or settings.compiled_mutations
             else None
         ),
         cost_limit=costs,
+        limiter=limiter,
     )
 
-    websockets = GraphQLWebSockets(schema, make_context, admit)
+    websockets = GraphQLWebSockets(
+        schema,
+        make_context,
+        admit,
+        revocations=lambda: state.revocations,
+        operation_timeout_s=settings.operation_timeout_s,
+        max_tokens=settings.max_tokens,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await state.open(settings, metrics)
+        authenticator.revocations = state.revocations
         app.state.tiers = state.tiers
         app.state.bus = state.bus
         app.state.telemetry = state.telemetry

@@ -9,7 +9,10 @@ identity provider). No other algorithm is accepted, `none` included: the algorit
 names only picks which of the configured keys checks it.
 
 The `scope` claim (a space-separated string or a list) grants `admin`, `instance:<id>` (one
-or more) or `actor:<id>`; `sub` names the caller in the audit trail and the rate limit.
+or more) or `actor:<id>`; `sub` names the caller in the audit trail and the rate limit. A
+token with a `jti` (every token `chameleon token create` mints; an identity provider's when
+it sets one) can be revoked: its id is then refused by every server process
+(`gql.revocation`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import jwt
 from sqlalchemy import select
 from starlette.requests import HTTPConnection
 
+from gql.revocation import Revocations
 from gql.settings import Settings
 from storage.access import ANONYMOUS, Caller, CallerKind
 from storage.engines import Tier
@@ -39,12 +43,17 @@ class AuthError(Exception):
     """The request carries no usable token; the message says why (safe to show)."""
 
 
+class RevokedTokenError(AuthError):
+    """The token is valid but was revoked (a WebSocket is closed with 4403, not 4401)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Admission:
     """A verified caller and when its token stops being valid (epoch seconds)."""
 
     caller: Caller
     expires_at: float | None
+    jti: str | None = None
 
 
 def auth_enabled(settings: Settings) -> bool:
@@ -69,6 +78,8 @@ class Authenticator:
         self._audience = settings.auth_audience
         self._jwks_client: jwt.PyJWKClient | None = None
         self._jwks: jwt.PyJWKSet | None = None
+        # Set by the app's lifespan once the revoked ids are read (`gql.revocation`).
+        self.revocations: Revocations | None = None
         source = settings.auth_jwks
         if source is not None and source.startswith(("http://", "https://")):
             self._jwks_client = jwt.PyJWKClient(source, cache_keys=True, timeout=10)
@@ -90,9 +101,14 @@ class Authenticator:
 
     async def admit(self, token: str, instance: Tier) -> Admission:
         claims = await self.verify(token)
+        jti = claims.get("jti")
+        jti = jti if isinstance(jti, str) else None
+        if jti is not None and self.revocations is not None and jti in self.revocations:
+            raise RevokedTokenError("the bearer token has been revoked")
         caller = await caller_of(claims, instance)
         expires = claims.get("exp")
-        return Admission(caller, float(expires) if isinstance(expires, int | float) else None)
+        expires_at = float(expires) if isinstance(expires, int | float) else None
+        return Admission(caller, expires_at, jti)
 
     async def verify(self, token: str) -> dict[str, Any]:
         """The token's claims, or AuthError: signature, algorithm, expiry, issuer and
@@ -221,9 +237,11 @@ def mint(
     issuer: str | None = None,
     audience: str | None = None,
 ) -> str:
-    """An HS256 token for the embedded case (`chameleon token create`)."""
+    """An HS256 token for the embedded case (`chameleon token create`), with a `jti` of its
+    own so that it can be revoked (`chameleon token revoke`, `revokeToken`)."""
     now = int(time.time())
     claims: dict[str, Any] = {"sub": subject, "scope": " ".join(scopes), "iat": now}
+    claims["jti"] = uuid.uuid4().hex
     claims["exp"] = now + ttl_s
     if issuer is not None:
         claims["iss"] = issuer

@@ -318,6 +318,7 @@ def import_(
 async def _import(settings: Settings, files: list[Path]) -> ImportReport:
     from rich.progress import Progress
 
+    from storage.access import acting_as
     from storage.engines import Tiers
     from storage.templates.importer import FileResult, import_template_files
 
@@ -329,7 +330,8 @@ async def _import(settings: Settings, files: list[Path]) -> ImportReport:
             def advance(result: FileResult) -> None:
                 progress.advance(task)
 
-            return await import_template_files(tiers.template, paths=files, on_progress=advance)
+            with acting_as("cli"):  # the caller recorded in Template_Audit
+                return await import_template_files(tiers.template, paths=files, on_progress=advance)
     finally:
         await tiers.dispose()
 
@@ -350,6 +352,7 @@ async def _load_demo(settings: Settings, *, only_once: bool, uow_count: int = 30
     from rich.progress import Progress
 
     from gql import demo as demo_data
+    from storage.access import acting_as
     from storage.engines import Tiers
 
     tiers = Tiers.open(settings.template_db_url, settings.instance_db_url)
@@ -360,7 +363,7 @@ async def _load_demo(settings: Settings, *, only_once: bool, uow_count: int = 30
                 raise typer.Exit(1)
             typer.echo(f"Demo data present (instance {demo_data.INSTANCE!r}).")
             return
-        with Progress() as progress:
+        with Progress() as progress, acting_as("cli"):
             task = progress.add_task("loading demo data", total=uow_count)
             instance_id = await demo_data.load_demo(
                 tiers,

@@ -27,9 +27,11 @@ from strawberry.types.graphql import OperationType
 
 from gql import compiled, graphiql
 from gql import params as gql_params
+from gql.compiled.mutations import MutationPlan, run_mutation
 from gql.cost import CostLimit
 from gql.metrics import Metrics, StatementCount, current_statements
-from gql.rate_limit import RATE_LIMITED
+from gql.rate_limit import RATE_LIMITED, RateLimitedError, RateLimiter
+from gql.timeouts import timeout_error
 from resolvers.context import RequestContext
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -41,10 +43,17 @@ ContextFactory = Callable[[Request], Awaitable[RequestContext]]
 class RequestError(Exception):
     """The request cannot be executed at all; answered with `status` and a GraphQL error body."""
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.headers = headers or {}
+        self.extensions = extensions
 
 
 def negotiate(accept: str | None) -> str | None:
@@ -100,6 +109,7 @@ class GraphQLHTTP:
         operation_timeout_s: float = 30.0,
         planner: compiled.Planner | None = None,
         cost_limit: CostLimit | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.schema = schema
         self.make_context = make_context
@@ -109,6 +119,7 @@ class GraphQLHTTP:
         self.operation_timeout_s = operation_timeout_s
         self.planner = planner
         self.cost_limit = cost_limit
+        self.limiter = limiter
         self._compiled = metrics.operations.labels(path="compiled")
         self._resolved = metrics.operations.labels(path="resolved")
 
@@ -199,7 +210,7 @@ class GraphQLHTTP:
         context = await self.make_context(request)
         try:
             async with asyncio.timeout(self.operation_timeout_s):
-                answer = await self._compiled_answer(params, context)
+                answer = await self._compiled_answer(params, context, request.method == "POST")
                 if answer is not None:
                     self._compiled.inc()
                     return Response(answer, media_type=media)
@@ -249,12 +260,11 @@ class GraphQLHTTP:
 
     def _timed_out(self, media: str) -> Response:
         """A GraphQL error with code TIMEOUT: the operation ran out of time and was stopped."""
-        message = f"the operation took longer than {self.operation_timeout_s:g} s and was stopped"
-        error = GraphQLError(message, extensions={"code": "TIMEOUT"})
+        error = timeout_error(self.operation_timeout_s)
         return JSONResponse({"data": None, "errors": [error.formatted]}, media_type=media)
 
     async def _compiled_answer(
-        self, params: dict[str, Any], context: RequestContext
+        self, params: dict[str, Any], context: RequestContext, post: bool
     ) -> bytes | None:
         """The answer of the compiled path, or None when the resolvers answer instead."""
         query = params.get("query")
@@ -263,6 +273,11 @@ class GraphQLHTTP:
         plan = self.planner.plan(query, params.get("operationName"))
         if plan is None:
             return None
+        if isinstance(plan, MutationPlan):
+            if not post:
+                return None  # the resolver path answers 405
+            self._take_rate_token(context)
+            return await run_mutation(self.schema._schema, plan, params.get("variables"), context)
         variables = params.get("variables") or {}
         if self.cost_limit is not None and self.cost_limit.exceeded(
             self.schema._schema, query, plan.operation, plan.fragments, variables
@@ -277,7 +292,21 @@ class GraphQLHTTP:
             await context.forget_reads()
             return None
 
+    def _take_rate_token(self, context: RequestContext) -> None:
+        """The mutation rate limit, as `MutationRateLimit` applies it on the resolver path."""
+        if self.limiter is None or not self.limiter.enabled:
+            return
+        wait = self.limiter.take(context.caller_key)
+        if wait > 0:
+            refused = RateLimitedError(wait)
+            raise RequestError(
+                429,
+                refused.message,
+                {"Retry-After": str((refused.extensions or {})["retryAfter"])},
+                refused.extensions,
+            )
+
     @staticmethod
     def _error(media: str, error: RequestError) -> Response:
-        body = {"errors": [GraphQLError(str(error)).formatted]}
+        body = {"errors": [GraphQLError(str(error), extensions=error.extensions).formatted]}
         return JSONResponse(body, status_code=error.status, media_type=media, headers=error.headers)

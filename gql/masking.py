@@ -65,33 +65,34 @@ class MaskUnexpectedErrors(SchemaExtension):
         except CLIENT_CAUSES:
             raise
         except Exception as error:  # raised by an extension hook: Strawberry would show it
-            raise self._masked(request_id, error, None) from None
+            raise _masked(request_id, error, None) from None
         result = self.execution_context.result
         if result is None or not result.errors:
             return
-        masked = []
-        for found in result.errors:
-            if is_expected(found):
-                log.info("request %s: %s", request_id, _one_line(found))
-                masked.append(found)
-            else:
-                masked.append(self._masked(request_id, found.original_error, found))
-        result.errors = masked
+        result.errors = [reported(request_id, found) for found in result.errors]
 
-    @staticmethod
-    def _masked(request_id: str, cause: Any, error: GraphQLError | None) -> GraphQLError:
-        """Logs `cause` in full under a new error id; the error the client sees instead."""
-        error_id = uuid.uuid4().hex[:12]
-        path = error.path if error is not None else None
-        log.error(
-            "request %s: unexpected error %s%s", request_id, error_id, _where(path), exc_info=cause
-        )
-        return GraphQLError(
-            f"Internal error (request id {request_id})",
-            nodes=error.nodes if error is not None else None,
-            path=path,
-            extensions={"code": "INTERNAL_ERROR", "requestId": request_id, "errorId": error_id},
-        )
+
+def reported(request_id: str, error: GraphQLError) -> GraphQLError:
+    """`error` logged once, as the client sees it: kept when expected, else masked."""
+    if is_expected(error):
+        log.info("request %s: %s", request_id, _one_line(error))
+        return error
+    return _masked(request_id, error.original_error, error)
+
+
+def _masked(request_id: str, cause: Any, error: GraphQLError | None) -> GraphQLError:
+    """Logs `cause` in full under a new error id; the error the client sees instead."""
+    error_id = uuid.uuid4().hex[:12]
+    path = error.path if error is not None else None
+    log.error(
+        "request %s: unexpected error %s%s", request_id, error_id, _where(path), exc_info=cause
+    )
+    return GraphQLError(
+        f"Internal error (request id {request_id})",
+        nodes=error.nodes if error is not None else None,
+        path=path,
+        extensions={"code": "INTERNAL_ERROR", "requestId": request_id, "errorId": error_id},
+    )
 
 
 def _one_line(error: GraphQLError) -> str:

@@ -21,6 +21,7 @@ import json
 import logging
 import uuid
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -72,6 +73,9 @@ class PostgresBus(Fanout):
         self._inbox: asyncio.Queue[str] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._sender: asyncio.Task[None] | None = None
+        # Channels of other notifications (token revocations), listened to again after
+        # every reconnect.
+        self._channels: dict[str, Callable[[str], None]] = {}
 
     @property
     def waiting(self) -> int:
@@ -101,6 +105,13 @@ class PostgresBus(Fanout):
             log.warning("event bus stopped with %d events unsent", len(self._outbox))
         await self._disconnect()
 
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> None:
+        """Calls `heard` with the payload of every notification on `channel` (sent by any
+        process; a transaction's NOTIFY arrives when it commits)."""
+        self._channels[channel] = heard
+        if self._listener is not None and not self._listener.is_closed():
+            await self._listener.add_listener(channel, _payload_to(heard))
+
     async def publish(self, event: Event) -> None:
         """Queue `event` for the sender; never raises, never waits for the database."""
         if len(self._outbox) >= self.outbox_size:
@@ -119,6 +130,8 @@ class PostgresBus(Fanout):
         self._listener = await asyncpg.connect(self._dsn, timeout=timeout)
         self._listener.add_termination_listener(self._closed_under_us)
         await self._listener.add_listener(CHANNEL, self._heard)
+        for channel, heard in self._channels.items():
+            await self._listener.add_listener(channel, _payload_to(heard))
         self._publisher = await asyncpg.connect(self._dsn, timeout=timeout)
         self._publisher.add_termination_listener(self._closed_under_us)
         self.health.connected = True
@@ -248,3 +261,12 @@ class PostgresBus(Fanout):
                     log.error("log %s names history of another unit: not attached", log_id)
                     history = None
         self.deliver(Event.of_log(row, history))
+
+
+def _payload_to(heard: Callable[[str], None]) -> Callable[[Any, int, str, str], None]:
+    """An asyncpg listener that hands the payload on."""
+
+    def listener(connection: Any, pid: int, channel: str, payload: str) -> None:
+        heard(payload)
+
+    return listener

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from gql.auth import auth_enabled
 from gql.events import MemoryBus, create_bus
 from gql.metrics import Metrics
+from gql.revocation import Revocations
 from gql.settings import Settings
 from storage.engines import Tiers
 from storage.telemetry.buffer import TelemetryBuffer, Written
@@ -24,6 +26,8 @@ class ServerState:
     _tiers: Tiers | None = None
     _bus: MemoryBus | PostgresBus | None = None
     _telemetry: TelemetryBuffer | None = None
+    # The revoked tokens, kept only while auth is on (nothing checks tokens otherwise).
+    revocations: Revocations | None = None
     closing: bool = field(default=False)
 
     @property
@@ -62,6 +66,10 @@ class ServerState:
         )
         await bus.start()
         self._bus = bus
+        if auth_enabled(settings):
+            revocations = Revocations(tiers.instance, settings.auth_revocation_refresh_s)
+            await revocations.start(bus)
+            self.revocations = revocations
 
         async def announce(written: Written) -> None:
             """Entries too large to announce before they were stored, now by log id."""
@@ -93,6 +101,8 @@ class ServerState:
         """Last step: every accepted telemetry entry is written, the bus sends what it still
         holds, then engines are disposed."""
         try:
+            if self.revocations is not None:
+                await self.revocations.stop()
             if self._telemetry is not None:
                 await self._telemetry.stop()
         finally:

@@ -53,6 +53,9 @@ class Settings(DatabaseSettings):
     # Queries the planner can compile are answered by one SQL statement per tier that
     # builds the JSON (gql.compiled); false: every query runs through the resolvers.
     compiled_reads: bool = True
+    # Mutations whose payload selection is plain skip graphql-core's per-field execution
+    # and run their resolver directly (gql.compiled.mutations); false: the resolver path.
+    compiled_mutations: bool = True
 
     # Callers (SPEC 8, `gql.auth`): auth is on as soon as one of these is set, and then every
     # request needs a bearer token. HS256 tokens are checked with the secret, RS256/ES256
@@ -62,6 +65,9 @@ class Settings(DatabaseSettings):
     auth_jwks: str | None = None
     auth_issuer: str | None = None
     auth_audience: str | None = None
+    # Seconds between two reads of the revoked tokens by each server process (`gql.revocation`);
+    # on the PostgreSQL event bus a revocation is heard at once as well.
+    auth_revocation_refresh_s: float = Field(default=2.0, gt=0)
 
     event_bus: Literal["memory", "postgres"] = "memory"
     subscriber_queue_size: int = 1_000

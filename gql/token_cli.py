@@ -1,8 +1,12 @@
-"""`chameleon token create`: mints an HS256 bearer token for the embedded case (SPEC 8)."""
+"""`chameleon token create` mints an HS256 bearer token for the embedded case;
+`chameleon token revoke` puts a token (any token with a `jti`) on the deny list (SPEC 8)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 import typer
 
@@ -71,3 +75,59 @@ def create(
         audience=settings.auth_audience,
     )
     typer.echo(token)
+
+
+@app.command()
+def revoke(
+    token: str = typer.Argument(
+        ...,
+        metavar="TOKEN_OR_JTI",
+        help="The token itself (its jti and expiry are read from it) or only its jti.",
+    ),
+) -> None:
+    """Revoke a token: every server on these databases refuses it from now on (HTTP 401;
+    an open WebSocket using it is closed with 4403 within CHAMELEON_AUTH_REVOCATION_REFRESH_S,
+    at once on the PostgreSQL event bus).
+
+    Writes to the instance tier of CHAMELEON_INSTANCE_DB_URL and prints the revoked jti. A
+    token given whole is not checked (revoking a forged one harms nothing) and its row is
+    purged once it has expired; a jti given alone is kept on the list."""
+    jti, expires_at = _token_id(token.strip())
+    from gql.settings import Settings
+
+    revoked = asyncio.run(_revoke(Settings().instance_db_url, jti, expires_at))
+    typer.echo(jti)
+    if not revoked:
+        typer.echo("(it was revoked already)", err=True)
+
+
+def _token_id(value: str) -> tuple[str, datetime | None]:
+    """The jti (and expiry) of a whole token, or the value itself taken as a jti."""
+    if value.count(".") != 2:
+        return value, None
+    import jwt
+
+    try:
+        claims: dict[str, Any] = jwt.decode(value, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise typer.BadParameter("TOKEN_OR_JTI: not a readable JWT") from None
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti:
+        raise typer.BadParameter("TOKEN_OR_JTI: the token has no jti: it cannot be revoked")
+    expires = claims.get("exp")
+    expires_at = datetime.fromtimestamp(expires, UTC) if isinstance(expires, int | float) else None
+    return jti, expires_at
+
+
+async def _revoke(url: str, jti: str, expires_at: datetime | None) -> bool:
+    from storage.engines import Tier
+    from storage.errors import DomainError
+    from storage.revocations import revoke as revoke_id
+
+    tier = Tier.open("instance", url)
+    try:
+        return await revoke_id(tier, jti, expires_at=expires_at, by="cli")
+    except DomainError as error:
+        raise typer.BadParameter(f"TOKEN_OR_JTI: {error.problems[0].message}") from None
+    finally:
+        await tier.dispose()

@@ -15,6 +15,8 @@ from strawberry import Schema
 from strawberry.asgi import GraphQL
 
 from gql import params
+from gql.auth import Admission
+from gql.revocation import Revocations
 from gql.ws_protocols import LegacyWSHandler, TransportWSHandler, Unreadable
 from resolvers.context import RequestContext
 from resolvers.owners import UnitOwners
@@ -41,7 +43,10 @@ class GraphQLWebSockets(GraphQL[RequestContext, None]):
         self,
         schema: Schema,
         make_context: Callable[[Request | WebSocket], Awaitable[RequestContext]],
-        admit: Callable[[RequestContext, Any], Awaitable[float | None]],
+        admit: Callable[[RequestContext, Any], Awaitable[Admission]],
+        revocations: Callable[[], Revocations | None] = lambda: None,
+        operation_timeout_s: float = 30.0,
+        max_tokens: int = 5_000,
     ) -> None:
         super().__init__(
             schema,
@@ -51,8 +56,13 @@ class GraphQLWebSockets(GraphQL[RequestContext, None]):
         )
         self._make_context = make_context
         # Called with the `connection_init` payload (see `gql.ws_protocols`): sets the
-        # connection's caller and answers when its token expires, or raises `AuthError`.
+        # connection's caller and answers its token's expiry and id, or raises `AuthError`.
         self.admit = admit
+        # The process's revoked tokens (None while auth is off), watched by connections.
+        self.revocations = revocations
+        # Queries and mutations over the socket are bounded as over HTTP.
+        self.operation_timeout_s = operation_timeout_s
+        self.max_tokens = max_tokens
         self._open: set[Send] = set()
         self._frames: dict[tuple[int, Any, Any], tuple[Any, str | bytes]] = {}
         self._unit_owners: UnitOwners | None = None

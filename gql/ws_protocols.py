@@ -13,26 +13,42 @@ code and Strawberry ignores frames that are not JSON there: frames it cannot use
 ignored the same way, and a `start` with an invalid payload is answered with `error`.
 
 Both check the caller at `connection_init` (`Admitting`, with `gql.auth`): a missing or
-invalid token closes the connection with 4401 before anything can start.
+invalid token closes the connection with 4401 before anything can start, a revoked one with
+4403; a token revoked or expiring while the connection is open closes it with 4403.
+
+Queries and mutations sent over graphql-transport-ws run under the operation timeout as they
+do over HTTP (`Bounded`): each runs on a context of its own, so a timeout interrupts only its
+statements, and is answered with a TIMEOUT error; the connection stays open. Subscriptions
+are long-lived and not bounded. (The legacy graphql-ws protocol runs subscriptions only:
+Strawberry refuses a query or mutation there with "queries are not allowed".)
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
+    _OperationStreamClosed,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage, OperationMessage
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.utils.aio import aclosing
 
 from gql import params
-from gql.auth import AuthError
+from gql.auth import AuthError, RevokedTokenError
+from gql.timeouts import timeout_error
+from resolvers.context import RequestContext
 
 WITH_ID = {"subscribe", "complete", "start", "stop"}
 UNAUTHORIZED = 4401
@@ -65,25 +81,42 @@ def frame_problem(message: Any, *, start: str) -> str | None:
 class Admitting:
     """The caller of a connection, checked at `connection_init` before anything can start.
 
-    No or an invalid token closes the connection with 4401; a token that expires while the
-    connection is open closes it with 4403 at that moment (its subscriptions end with it).
+    No or an invalid token closes the connection with 4401, a revoked one with 4403; a token
+    that expires or is revoked while the connection is open closes it with 4403 at that
+    moment (its subscriptions end with it).
     """
 
     view: Any
     context: Any
     websocket: Any
     _expiry: asyncio.Task[None] | None = None
+    _unwatch: Callable[[], None] | None = None
+    _revocation: asyncio.Task[None] | None = None
 
     async def admitted(self, payload: Any) -> bool:
         try:
-            expires_at = await self.view.admit(self.context, payload)
+            admission = await self.view.admit(self.context, payload)
         except AuthError as error:
+            code = FORBIDDEN if isinstance(error, RevokedTokenError) else UNAUTHORIZED
             await self.refused(str(error))
-            await self.websocket.close(code=UNAUTHORIZED, reason=_reason(str(error)))
+            await self.websocket.close(code=code, reason=_reason(str(error)))
             return False
-        if expires_at is not None and self._expiry is None:
-            self._expiry = asyncio.create_task(self._expire(expires_at))
+        if admission.expires_at is not None and self._expiry is None:
+            self._expiry = asyncio.create_task(self._expire(admission.expires_at))
+        revocations = self.view.revocations()
+        if admission.jti is not None and revocations is not None and self._unwatch is None:
+            self._unwatch = revocations.watch(admission.jti, self._revoked)
+            if admission.jti in revocations:  # revoked while the caller was being read
+                self._revoked()
         return True
+
+    def _revoked(self) -> None:
+        """Told by `gql.revocation` (on the event loop) that the token was revoked."""
+        self._revocation = asyncio.create_task(self._close_revoked())
+
+    async def _close_revoked(self) -> None:
+        with contextlib.suppress(Exception):  # the connection may be closing already
+            await self.websocket.close(code=FORBIDDEN, reason="token revoked")
 
     async def refused(self, reason: str) -> None:
         """Tells the client why before the close (the legacy protocol's way)."""
@@ -96,6 +129,80 @@ class Admitting:
     def stop_expiry(self) -> None:
         if self._expiry is not None:
             self._expiry.cancel()
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
+
+
+@functools.lru_cache(maxsize=512)
+def is_subscription(query: str, operation_name: str | None, max_tokens: int) -> bool:
+    """True when the document's chosen operation is a subscription. A document that does not
+    parse, or names no operation it holds, is not: Strawberry answers its error."""
+    try:
+        document = parse(query, max_tokens=max_tokens)
+    except GraphQLError:
+        return False
+    operation = get_operation_ast(document, operation_name)
+    return operation is not None and operation.operation == OperationType.SUBSCRIPTION
+
+
+class Bounded:
+    """Queries and mutations over the socket under the operation timeout (see the module)."""
+
+    view: Any
+    context: Any
+    schema: Any
+    root_value: Any
+
+    def single_result(self, query: Any, operation_name: Any) -> bool:
+        if not isinstance(query, str):
+            return False
+        name = operation_name if isinstance(operation_name, str) else None
+        return not is_subscription(query, name, self.view.max_tokens)
+
+    async def bounded(self, query: str, variables: Any, operation_name: str | None) -> list[Any]:
+        """The results of one query or mutation, or one TIMEOUT error once it ran out of
+        time (its statements interrupted); run on a context of its own, ended after."""
+        context = operation_context(self.context)
+        try:
+            async with asyncio.timeout(self.view.operation_timeout_s):
+                source = await self.schema.stream(
+                    query,
+                    variable_values=variables,
+                    context_value=context,
+                    root_value=self.root_value,
+                    operation_name=operation_name,
+                )
+                if isinstance(source, PreExecutionError | ExecutionResult):
+                    return [source]
+                async with aclosing(source):
+                    return [result async for result in source]
+        except TimeoutError:
+            await context.interrupt()
+            error = timeout_error(self.view.operation_timeout_s)
+            return [ExecutionResult(data=None, errors=[error])]
+        except asyncio.CancelledError:  # stopped by the client
+            await context.interrupt()
+            raise
+        finally:
+            await context.end()
+
+
+def operation_context(connection: RequestContext) -> RequestContext:
+    """A context for one operation of a connection: its caller and services, with readers
+    and loaders of its own (a timeout interrupts only this operation's statements)."""
+    return RequestContext(
+        tiers=connection.tiers,
+        events=connection.events,
+        telemetry=connection.telemetry,
+        caller=connection.caller,
+        connection_params=connection.connection_params,
+        max_page_size=connection.max_page_size,
+        caller_key=connection.caller_key,
+        idempotency_retention_s=connection.idempotency_retention_s,
+        unit_owners=connection.unit_owners,
+        revocations=connection.revocations,
+    )
 
 
 def _reason(message: str) -> str:
@@ -103,8 +210,21 @@ def _reason(message: str) -> str:
     return message.encode()[:120].decode(errors="ignore")
 
 
-class TransportWSHandler(Admitting, BaseGraphQLTransportWSHandler[Any, Any]):
+class TransportWSHandler(Admitting, Bounded, BaseGraphQLTransportWSHandler[Any, Any]):
     """graphql-transport-ws: every unusable frame closes the connection with 4400."""
+
+    async def run_operation(self, operation: Operation[Any, Any]) -> None:
+        if not self.single_result(operation.query, operation.operation_name):
+            await super().run_operation(operation)
+            return
+        try:
+            results = await self.bounded(
+                operation.query, operation.variables, operation.operation_name
+            )
+            await self._send_result_stream(operation, _replay(results))
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except _OperationStreamClosed:
+            return
 
     async def handle(self) -> None:
         try:
@@ -131,12 +251,6 @@ class TransportWSHandler(Admitting, BaseGraphQLTransportWSHandler[Any, Any]):
 class LegacyWSHandler(Admitting, BaseGraphQLWSHandler[Any, Any]):
     """graphql-ws: unusable frames are ignored; a bad `start` gets an `error` for its id."""
 
-    async def handle(self) -> None:
-        try:
-            await super().handle()
-        finally:
-            self.stop_expiry()
-
     async def refused(self, reason: str) -> None:
         await self.send_message(
             cast("OperationMessage", {"type": "connection_error", "payload": {"message": reason}})
@@ -154,3 +268,9 @@ class LegacyWSHandler(Admitting, BaseGraphQLWSHandler[Any, Any]):
             await self.send_message(
                 ErrorMessage(type="error", id=operation, payload={"message": problem})
             )
+
+
+async def _replay(results: list[Any]) -> Any:
+    """`results` as the stream Strawberry's sender reads."""
+    for result in results:
+        yield result

@@ -15,11 +15,12 @@ from alembic import op
 from sqlalchemy import MetaData
 
 from migrations import objects
-from migrations.objects import APPEND_ONLY_KEYS, PG_REFUSE_FUNCTION
+from migrations.objects import APPEND_ONLY_KEYS, PG_REFUSE_FUNCTION, TEMPLATE_APPEND_ONLY_KEYS
 
 __all__ = [
     "APPEND_ONLY_KEYS",
     "PG_REFUSE_FUNCTION",
+    "TEMPLATE_APPEND_ONLY_KEYS",
     "create_append_only_triggers",
     "create_schema_guide",
     "drop_append_only_triggers",

@@ -111,7 +111,8 @@ def create(connection: Connection, tier: str, metadata: MetaData) -> None:
     dialect = connection.dialect.name
     metadata.create_all(connection, checkfirst=False)  # `prepare` found none of them
     statements = objects.schema_guide(dialect, metadata)
-    append_only = [name for name in objects.APPEND_ONLY_KEYS if name in metadata.tables]
+    keys = {**objects.APPEND_ONLY_KEYS, **objects.TEMPLATE_APPEND_ONLY_KEYS}
+    append_only = [name for name in keys if name in metadata.tables]
     if append_only:
         statements += objects.append_only_triggers(dialect, append_only)
     for statement in statements:

@@ -17,6 +17,11 @@ APPEND_ONLY_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "UnitsOfWorkHistory": (("history_id",),),
 }
 
+# The template tier's append-only table (its revisions name it explicitly).
+TEMPLATE_APPEND_ONLY_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "Template_Audit": (("audit_id",),),
+}
+
 PG_REFUSE_FUNCTION = "chameleon_refuse_append_only_change"
 
 
@@ -56,7 +61,7 @@ def append_only_triggers(dialect: str, tables: Iterable[str] = APPEND_ONLY_KEYS)
         # connection enables recursive_triggers), so refuse any insert that would collide.
         collides = " OR ".join(
             "(" + " AND ".join(f'"{c}" = NEW."{c}"' for c in key) + ")"
-            for key in APPEND_ONLY_KEYS[table]
+            for key in {**APPEND_ONLY_KEYS, **TEMPLATE_APPEND_ONLY_KEYS}[table]
         )
         statements.append(
             f'CREATE TRIGGER "trg_{table}_no_replace" BEFORE INSERT ON "{table}"'

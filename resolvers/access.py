@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from resolvers.context import RequestContext
+from resolvers.errors import ClientError
 from storage.scopes import check_write
 
 # Input attribute of each id field the rules name.
@@ -48,3 +49,10 @@ async def authorize(ctx: RequestContext, mutation: str, data: Any) -> None:
     own = await check_write(ctx.tiers.instance, ctx.caller, mutation, ids)
     if own is not None and hasattr(data, "actor_id"):
         data.actor_id = str(own)
+
+
+def require_admin(ctx: RequestContext, field: str) -> None:
+    """Reads for admin callers only (the template audit): any other caller is refused with
+    FORBIDDEN (the field exists for every caller, so there is nothing to hide)."""
+    if not ctx.caller.writes_templates:
+        raise ClientError(f"{field}: admin callers only", code="FORBIDDEN")

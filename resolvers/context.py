@@ -51,13 +51,27 @@ class TierReader:
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
     ) -> Result[Any]:
         async with self._lock:
-            if self._connection is None:
-                self._connection = await self._connect()
-            self._running = asyncio.current_task()
+            return await self._first_retried(lambda c: c.execute(statement, parameters))
+
+    async def _first_retried(self, run: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """`run` on this request's connection; the first statement of a new connection is
+        retried once on another when the server had closed it (pooled connections are only
+        pinged after sitting idle, see `storage.engines`): nothing was read on it yet."""
+        fresh = self._connection is None
+        if self._connection is None:
+            self._connection = await self._connect()
+        self._running = asyncio.current_task()
+        try:
             try:
-                return await self._connection.execute(statement, parameters)
-            finally:
-                self._running = None
+                return await run(self._connection)
+            except DBAPIError as error:
+                if not (fresh and error.connection_invalidated):
+                    raise
+                await self._connection.close()
+                self._connection = await self._connect()
+                return await run(self._connection)
+        finally:
+            self._running = None
 
     def _check_open(self) -> None:
         if self._ended:
@@ -80,13 +94,7 @@ class TierReader:
         """Run synchronous Core (a storage read shared with the write path) on this
         request's connection."""
         async with self._lock:
-            if self._connection is None:
-                self._connection = await self._connect()
-            self._running = asyncio.current_task()
-            try:
-                return await self._connection.run_sync(body)
-            finally:
-                self._running = None
+            return await self._first_retried(lambda c: c.run_sync(body))
 
     async def interrupt(self) -> None:
         """Stops the statement running on this connection (its operation timed out).
@@ -195,6 +203,13 @@ class EventSource(Protocol):
     ) -> AbstractAsyncContextManager[Any]: ...
 
 
+class RevocationSink(Protocol):
+    """What the revokeToken mutation needs of the process's revoked tokens
+    (`gql.revocation.Revocations`)."""
+
+    def revoked(self, jti: str) -> None: ...
+
+
 class TelemetrySink(Protocol):
     """What resolvers need of the telemetry buffer (`storage.telemetry.TelemetryBuffer`)."""
 
@@ -222,6 +237,9 @@ class RequestContext:
     extras: dict[str, Any] = field(default_factory=dict)
     # Shared by the process's WebSocket connections (subscriptions check their unit).
     unit_owners: UnitOwners | None = None
+    # The process's revoked tokens (None while auth is off): a revocation is applied to this
+    # process's connections before the mutation answers.
+    revocations: RevocationSink | None = None
     _readers: dict[str, TierReader] = field(default_factory=dict)
     _loaders: dict[Any, DataLoader[Any, Any]] = field(default_factory=dict)
     _ended: bool = False

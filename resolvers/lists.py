@@ -12,6 +12,7 @@ from storage.models import (
     InstanceRow,
     InteractionLogRow,
     LocalComponentRow,
+    TemplateAuditRow,
     TemplateWorkflowRow,
     UnitOfWorkRow,
     UowAttributeRow,
@@ -21,6 +22,7 @@ from storage.models import (
 UOW_ORDER = ("created_at", "uow_id")
 
 TEMPLATES = PagedList.everything(TemplateWorkflowRow, ("created_at", "workflow_id"))
+TEMPLATE_AUDIT = PagedList.everything(TemplateAuditRow, ("audit_id",))
 INSTANCES = PagedList.everything(InstanceRow, ("deployment_date", "instance_id"))
 UOWS_OF_INSTANCE = PagedList.by_column(UnitOfWorkRow, "instance_id", UOW_ORDER)
 UOWS_OF_WORKFLOW = PagedList.by_column(UnitOfWorkRow, "local_workflow_id", UOW_ORDER)

@@ -125,6 +125,13 @@ class RetireTemplateInput:
     template_id: strawberry.ID = strawberry.field(description="The template (one version).")
 
 
+@strawberry.input(description="The bearer token to revoke, by its id.")
+class RevokeTokenInput:
+    jti: str = strawberry.field(
+        description="The token's `jti` claim (`chameleon token revoke` prints it for a token)."
+    )
+
+
 @strawberry.input(description="The template to delete.")
 class DeleteTemplateInput:
     template_id: strawberry.ID = strawberry.field(description="The template (one version).")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import engine
+from resolvers import engine, tokens
 from resolvers import mutations as m
 from resolvers import templates as t
 from schema.base import Info, Input
@@ -26,6 +26,7 @@ from schema.inputs import (
     ReportFailureInput,
     RetireTemplateInput,
     RevokeAssignmentInput,
+    RevokeTokenInput,
     SetInstanceStatusInput,
     StartWorkInput,
     SubmitInput,
@@ -41,6 +42,7 @@ from schema.payloads import (
     DeleteTemplatePayload,
     InstancePayload,
     RecordTelemetryPayload,
+    RevokeTokenPayload,
     RoleMemoryPayload,
     TemplatePayload,
     TransitionUowPayload,
@@ -48,6 +50,7 @@ from schema.payloads import (
     UowPayload,
     VerifyUowStatePayload,
 )
+from storage.access import acting_as
 
 
 @strawberry.type(description="Every change: one `input` argument, a payload with `errors`.")
@@ -56,12 +59,14 @@ class Mutation:
     async def import_template(
         self, info: Info, input: Input[ImportTemplateInput]
     ) -> TemplatePayload:
-        row, problems = await m.import_template(info.context, input.yaml)
+        with acting_as(info.context.caller.subject):  # recorded in Template_Audit
+            row, problems = await m.import_template(info.context, input.yaml)
         return TemplatePayload(template_id=row, errors=user_errors(problems))
 
     @mutation("Create a template from typed input, validated as on import.")
     async def create_template(self, info: Info, input: Input[TemplateInput]) -> TemplatePayload:
-        row, problems = await m.create_template(info.context, input)
+        with acting_as(info.context.caller.subject):
+            row, problems = await m.create_template(info.context, input)
         return TemplatePayload(template_id=row, errors=user_errors(problems))
 
     @mutation(
@@ -72,7 +77,8 @@ class Mutation:
     async def retire_template(
         self, info: Info, input: Input[RetireTemplateInput]
     ) -> TemplatePayload:
-        row, problems = await t.retire_template(info.context, input)
+        with acting_as(info.context.caller.subject):
+            row, problems = await t.retire_template(info.context, input)
         return TemplatePayload(template_id=row, errors=user_errors(problems))
 
     @mutation(
@@ -83,7 +89,8 @@ class Mutation:
     async def delete_template(
         self, info: Info, input: Input[DeleteTemplateInput]
     ) -> DeleteTemplatePayload:
-        deleted, problems = await t.delete_template(info.context, input)
+        with acting_as(info.context.caller.subject):
+            deleted, problems = await t.delete_template(info.context, input)
         return DeleteTemplatePayload(deleted=deleted, errors=user_errors(problems))
 
     @mutation("Deep-copy a template and its child templates into a new instance.")
@@ -207,3 +214,11 @@ class Mutation:
     ) -> ReportFailurePayload:
         result, problems = await engine.report_failure(info.context, input)
         return ReportFailurePayload(result=result, errors=user_errors(problems))
+
+    @mutation(
+        "Revoke a bearer token by its id (`jti`): every server process refuses it from now "
+        "on (HTTP 401; a WebSocket using it is closed with 4403 within seconds). Admin only."
+    )
+    async def revoke_token(self, info: Info, input: Input[RevokeTokenInput]) -> RevokeTokenPayload:
+        revoked, problems = await tokens.revoke_token(info.context, input)
+        return RevokeTokenPayload(revoked=revoked, errors=user_errors(problems))

@@ -161,6 +161,15 @@ class VerifyUowStatePayload(UowPayload):
     )
 
 
+@strawberry.type(description="Whether a bearer token is now refused.")
+class RevokeTokenPayload:
+    revoked: bool | None = strawberry.field(
+        description="True: the token is refused from now on (also when it was revoked "
+        "before); null when the mutation was refused (see errors)."
+    )
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+
+
 @strawberry.type(description="Whether a telemetry entry was taken into the buffer.")
 class RecordTelemetryPayload:
     accepted: bool = strawberry.field(

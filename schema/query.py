@@ -8,6 +8,7 @@ import strawberry
 
 from resolvers import lists, roots
 from resolvers import templates as templates_resolvers
+from resolvers.access import require_admin
 from resolvers.errors import ClientError, not_found, optional_uuid, parse_uuid
 from resolvers.filters import name_contains, uow_filter
 from resolvers.loaders import by_id
@@ -25,10 +26,17 @@ from schema.filters import (
 )
 from schema.instances import Instance, InstanceConnection
 from schema.node import Node
+from schema.template_audit import TemplateAuditConnection
 from schema.template_diff import TemplateDiff, template_diff
 from schema.templates import TemplateWorkflow, TemplateWorkflowConnection
 from schema.uows import UnitOfWork, UnitOfWorkConnection, page_of, uow_connection
-from storage.models import ActorRow, InstanceRow, TemplateWorkflowRow, UnitOfWorkRow
+from storage.models import (
+    ActorRow,
+    InstanceRow,
+    TemplateAuditRow,
+    TemplateWorkflowRow,
+    UnitOfWorkRow,
+)
 
 
 @strawberry.input(description="Narrows the template list.")
@@ -129,6 +137,33 @@ class Query:
     ) -> TemplateDiff:
         before, after, changes = await templates_resolvers.diff(info.context, from_id, to_id)
         return template_diff(before, after, changes)
+
+    @field(
+        "Every template write (import, retire, delete) with its caller and outcome, oldest "
+        "first; read-only, for admin callers only (FORBIDDEN otherwise)."
+    )
+    async def template_audit(
+        self,
+        info: Info,
+        template_name: Annotated[
+            str | None, strawberry.argument(description="Only writes of templates of this name.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> TemplateAuditConnection:
+        require_admin(info.context, "templateAudit")
+        table = TemplateAuditRow.__table__
+        conditions = () if template_name is None else (table.c.template_name == template_name,)
+        page = await page_of(
+            info,
+            lists.TEMPLATE_AUDIT,
+            None,
+            (first, after, last, before),
+            (conditions, template_name),
+        )
+        return TemplateAuditConnection.of(page, "audit_id")
 
     @field("Instances, oldest first.")
     async def instances(

@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, insert
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 
 Processor = Callable[[Any], Any] | None
@@ -66,7 +67,10 @@ class Prepared:
         try:
             for listen in connection.dispatch.before_cursor_execute:
                 listen(connection, cursor, plan.sql, values, None, False)
-            cursor.execute(plan.sql, values)
+            try:
+                cursor.execute(plan.sql, values)
+            except connection.dialect.loaded_dbapi.Error as error:
+                raise _wrapped(connection, cursor, plan.sql, values, error) from error
             if plan.row is None:
                 return []
             make, results = plan.row._make, plan.converting
@@ -83,6 +87,22 @@ class Prepared:
     def first(self, connection: Connection, params: Mapping[str, Any]) -> Any:
         rows = self.run(connection, params)
         return rows[0] if rows else None
+
+
+def _wrapped(
+    connection: Connection, cursor: Any, sql: str, values: list[Any], error: Exception
+) -> DBAPIError:
+    """The driver's error as Core reports it, so that callers classify one kind of error;
+    a lost connection is invalidated (and the pool's older connections with it), as Core
+    does, so that the next checkout gets a live one."""
+    dialect = connection.dialect
+    lost = dialect.is_disconnect(cast(Any, error), connection.connection.dbapi_connection, cursor)
+    if lost:
+        connection.invalidate(error)
+    wrapped = DBAPIError.instance(
+        sql, values, error, dialect.loaded_dbapi.Error, connection_invalidated=lost
+    )
+    return cast(DBAPIError, wrapped)
 
 
 def _row_type(keys: Sequence[str]) -> Any:

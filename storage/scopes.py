@@ -65,6 +65,7 @@ RULES: Mapping[str, WriteRule] = {
     "retireTemplate": ADMIN_ONLY,
     "deleteTemplate": ADMIN_ONLY,
     "instantiate": ADMIN_ONLY,
+    "revokeToken": ADMIN_ONLY,
     "setInstanceStatus": WriteRule(("instanceId",), ActorRule.NEVER),
     "registerActor": WriteRule(("instanceId",), ActorRule.NEVER),
     "assignRole": WriteRule(("actorId", "roleId"), ActorRule.NEVER),

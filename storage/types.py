@@ -85,6 +85,11 @@ class JSONText(TypeDecorator[Any]):
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         return None if value is None else json.loads(value)
 
+    def compare_values(self, x: Any, y: Any) -> bool:
+        """Equal when the stored texts are: the ORM writes a changed value only, and Python
+        calls `False`, `0` and `-0.0` equal, which would leave `-0.0` where `false` was put."""
+        return json_text(x) == json_text(y)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -116,3 +116,36 @@ async def build_scenario(client: GraphQLClient, *, uows: int = 3, steps: int = 2
                 },
             )
     return scenario
+
+
+# The smallest template the rules accept, as createTemplate's typed input.
+TYPED_TEMPLATE: dict[str, Any] = {
+    "name": "Typed",
+    "roles": [
+        {"name": "A", "roleType": "ALPHA"},
+        {"name": "O", "roleType": "OMEGA"},
+        {"name": "E", "roleType": "EPSILON"},
+        {"name": "T", "roleType": "TAU"},
+    ],
+    "interactions": [{"name": "Q"}, {"name": "R"}],
+    "components": [
+        {"name": "A_Out", "role": "A", "interaction": "Q", "direction": "OUTBOUND"},
+        {
+            "name": "O_In",
+            "role": "O",
+            "interaction": "Q",
+            "direction": "INBOUND",
+            "guardians": [{"name": "Sync", "type": "CERBERUS"}],
+        },
+        {"name": "T_Out", "role": "T", "interaction": "R", "direction": "OUTBOUND"},
+        {
+            "name": "E_In",
+            "role": "E",
+            "interaction": "R",
+            "direction": "INBOUND",
+            "guardians": [
+                {"name": "Gate", "type": "CRITERIA_GATE", "config": {"criteria": "retry_count < 2"}}
+            ],
+        },
+    ],
+}

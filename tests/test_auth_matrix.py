@@ -106,6 +106,8 @@ MUTATIONS: dict[str, MutationRule] = {
     "instantiate": MutationRule(
         lambda w, s: {"templateName": "Receipt_Audit", "name": unique("Instance")}, **ADMIN_ONLY
     ),
+    # A fresh id each time: revoking it refuses no caller of the matrix.
+    "revokeToken": MutationRule(lambda w, s: {"jti": unique("probe")}, **ADMIN_ONLY),
     "setInstanceStatus": MutationRule(
         lambda w, s: {"instanceId": s.instance_id, "status": "ACTIVE"}, **ADMINISTER
     ),
@@ -228,6 +230,8 @@ class QueryRule:
     document: str
     variables: Callable[[World, Side], dict[str, Any]]
     scoped: bool
+    # Admin only: any other caller is refused with FORBIDDEN (the template audit).
+    admin: bool = False
 
 
 QUERIES: dict[str, QueryRule] = {
@@ -281,6 +285,12 @@ QUERIES: dict[str, QueryRule] = {
         "query Q($a: ID!, $b: ID!) { templateDiff(fromId: $a, toId: $b) { identical } }",
         lambda w, s: {"a": w.template_ids["Expense_Review"], "b": w.template_ids["Receipt_Audit"]},
         scoped=False,
+    ),
+    "templateAudit": QueryRule(
+        "query Q { templateAudit(first: 5) { totalCount edges { node { caller action } } } }",
+        lambda w, s: {},
+        scoped=False,
+        admin=True,
     ),
     "schemaGuide": QueryRule(
         'query Q { schemaGuide(tier: INSTANCE, table: "UnitsOfWork") { columnName } }',
@@ -354,6 +364,11 @@ async def _queries(client: GraphQLClient, kind: str, world: World, out: list[str
                     out.append(f"query {name} without a token: {response.status_code}")
                 continue
             body = response.json()
+            if rule.admin and kind != "admin":
+                codes = [error["extensions"]["code"] for error in body.get("errors", [])]
+                if body.get("data") is not None or codes != ["FORBIDDEN"]:
+                    out.append(f"query {name} as {kind}: not refused {body}")
+                continue
             if not rule.scoped or kind == "admin" or target == "own":
                 if "errors" in body or body["data"] is None:
                     out.append(f"query {name} as {kind} on {target}: refused {body}")

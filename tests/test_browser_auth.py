@@ -230,14 +230,15 @@ async def test_console_instance_token_sees_only_its_instance(world: AuthWorld) -
 async def test_console_expired_token_closes_the_socket_and_asks_again(world: AuthWorld) -> None:
     """A token that expires while the live connection is open (closed 4403): the console
     forgets it and shows the sign-in panel with the server's reason."""
-    token = mint(SECRET, ["admin"], subject="brief", ttl_s=3)
+    # Long enough for the page to load and connect on a loaded machine (3 s was not).
+    token = mint(SECRET, ["admin"], subject="brief", ttl_s=12)
     async with offline_page() as offline:
         page = offline.page
         await page.goto(f"{world.base}/console/#/events/{world.demo}")
         await _sign_in(page, token)
         await page.wait_for_selector("#connection.live")
         await expect(page.locator("#sign-in-problem")).to_contain_text(
-            "The live connection was refused: token expired", timeout=15_000
+            "The live connection was refused: token expired", timeout=30_000
         )
         assert await _storage(page) == (None, 0)
         offline.assert_clean(expected=REFUSALS)

@@ -277,3 +277,17 @@ async def test_aliases_of_one_large_string_are_bounded_in_characters(
     payload = await call(client, IMPORT, {"yaml": yaml})
     assert_refused(payload, "yaml")
     assert "characters of text" in payload["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(("first", "then"), [(-0.0, False), (0, False), (1, True), (1, 1.0)])
+async def test_a_memory_value_python_calls_equal_is_still_written(
+    client: GraphQLClient, scenario: Scenario, first: Any, then: Any
+) -> None:
+    """`-0.0` then `false` under one key reads back `false`: the ORM's change detection
+    once took Python's `-0.0 == False` for no change and kept `-0.0`."""
+    role = scenario.role("Expense_Review", "Line_Checker")
+    key = f"equal-{next(SERIAL)}"
+    for value in (first, then):
+        memory = await call(client, MEMORY, {"i": {"roleId": role, "key": key, "value": value}})
+        assert memory["errors"] == []
+        assert exactly(memory["memory"]["value"]) == exactly(value)

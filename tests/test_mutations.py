@@ -13,7 +13,7 @@ from tests.conftest import EXAMPLES
 from tests.databases import TierUrls
 from tests.live_server import LiveServer
 from tests.raw_sql import RawConnection
-from tests.scenario import IMPORT, START, TRANSITION, build_scenario, mutate
+from tests.scenario import IMPORT, START, TRANSITION, TYPED_TEMPLATE, build_scenario, mutate
 
 COUNT = "{ templates { totalCount } instances { totalCount } }"
 
@@ -80,40 +80,7 @@ async def test_create_template_is_validated_like_an_import(client: GraphQLClient
     broken = {"name": "Typed", "roles": [{"name": "Only", "roleType": "ALPHA"}]}
     payload = await _payload(client, CREATE, {"input": broken})
     assert {"R2", "R3", "R4", "R10"} <= {e["rule"] for e in payload["errors"]}
-    valid = {
-        "name": "Typed",
-        "roles": [
-            {"name": "A", "roleType": "ALPHA"},
-            {"name": "O", "roleType": "OMEGA"},
-            {"name": "E", "roleType": "EPSILON"},
-            {"name": "T", "roleType": "TAU"},
-        ],
-        "interactions": [{"name": "Q"}, {"name": "R"}],
-        "components": [
-            {"name": "A_Out", "role": "A", "interaction": "Q", "direction": "OUTBOUND"},
-            {
-                "name": "O_In",
-                "role": "O",
-                "interaction": "Q",
-                "direction": "INBOUND",
-                "guardians": [{"name": "Sync", "type": "CERBERUS"}],
-            },
-            {"name": "T_Out", "role": "T", "interaction": "R", "direction": "OUTBOUND"},
-            {
-                "name": "E_In",
-                "role": "E",
-                "interaction": "R",
-                "direction": "INBOUND",
-                "guardians": [
-                    {
-                        "name": "Gate",
-                        "type": "CRITERIA_GATE",
-                        "config": {"criteria": "retry_count < 2"},
-                    }
-                ],
-            },
-        ],
-    }
+    valid = TYPED_TEMPLATE
     created = await _payload(client, CREATE, {"input": valid})
     assert created["errors"] == []
     assert len(created["template"]["roles"]) == 4

@@ -1,6 +1,7 @@
-"""The operation timeout (issue 13): an HTTP operation running longer than
-CHAMELEON_OPERATION_TIMEOUT_S is answered with a TIMEOUT error and its statements are
-cancelled, so the database runs nothing of it any more.
+"""The operation timeout (issue 13): an operation running longer than
+CHAMELEON_OPERATION_TIMEOUT_S, over HTTP or as a query or mutation over the WebSocket, is
+answered with a TIMEOUT error and its statements are cancelled, so the database runs nothing
+of it any more; a subscription is not timed out.
 
 The slow statement is a real one: another client holds an exclusive lock on the table the
 operation reads or writes (as a migration or a long maintenance transaction would), and the
@@ -10,11 +11,13 @@ as long as the lock is held."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+import websockets
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
@@ -26,6 +29,7 @@ from tests.conftest import BACKENDS
 from tests.databases import TierUrls
 from tests.live_server import LiveServer, serve
 from tests.scenario import Scenario, build_scenario
+from tests.ws_client import LEGACY_WS, TRANSPORT_WS, wait_for_subscribers
 
 POSTGRES_ONLY = pytest.mark.parametrize(
     "db_factory", [p for p in BACKENDS if p.id == "postgresql"], indirect=True
@@ -42,6 +46,8 @@ NESTED = (
 TRANSITION = """mutation($i: TransitionUowInput!) {
   transitionUow(input: $i) { uow { version } errors { code message } } }"""
 UOW = "query($id: ID!) { uow(id: $id) { version } }"
+RECORD = """mutation R($input: RecordTelemetryInput!) {
+  recordTelemetry(input: $input) { accepted errors { code } } }"""
 RUNNING = text(
     """SELECT pid, state, wait_event_type, query FROM pg_stat_activity
     WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> :holder
@@ -67,8 +73,15 @@ async def client(live: LiveServer) -> AsyncIterator[GraphQLClient]:
 
 
 @pytest.fixture
-async def scenario(client: GraphQLClient) -> Scenario:
-    return await build_scenario(client, uows=1, steps=1)
+async def scenario(db_urls: TierUrls, live: LiveServer) -> Scenario:
+    """Built through a server of its own with the default timeout: on a loaded machine a
+    setup statement may take longer than the short timeout under test."""
+    settings = Settings(template_db_url=db_urls.template, instance_db_url=db_urls.instance)
+    async with (
+        serve(create_app(settings)) as setup,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{setup.port}", timeout=60) as http,
+    ):
+        return await build_scenario(GraphQLClient(http), uows=1, steps=1)
 
 
 async def others_running(watcher: AsyncConnection, holder: int) -> list[Any]:
@@ -155,3 +168,123 @@ async def test_server_connections_carry_the_statement_timeout(db_urls: TierUrls)
                 assert shown == "1500ms"
     finally:
         await tiers.dispose()
+
+
+# --- over WebSockets -------------------------------------------------------------------------
+
+
+async def ws_connection(live: LiveServer, protocol: str) -> Any:
+    ws = await websockets.connect(live.ws_url, subprotocols=[protocol])  # type: ignore[list-item]
+    await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+    assert json.loads(await ws.recv())["type"] == "connection_ack"
+    return ws
+
+
+async def ws_answer(ws: Any, protocol: str, key: str, document: str, variables: Any) -> Any:
+    """Sends one operation; its result payload, after checking that it completes."""
+    start = "subscribe" if protocol == TRANSPORT_WS else "start"
+    payload = {"query": document, "variables": variables}
+    await ws.send(json.dumps({"id": key, "type": start, "payload": payload}))
+    result = json.loads(await asyncio.wait_for(ws.recv(), 60))
+    assert result["id"] == key
+    assert result["type"] == ("next" if protocol == TRANSPORT_WS else "data"), result
+    done = json.loads(await asyncio.wait_for(ws.recv(), 60))
+    assert done == {"id": key, "type": "complete"}
+    return result["payload"]
+
+
+def assert_ws_timeout(payload: Any) -> None:
+    assert payload["data"] is None
+    (error,) = payload["errors"]
+    assert error["extensions"] == {"code": "TIMEOUT"}
+    assert f"{TIMEOUT_S:g} s" in error["message"]
+
+
+@pytest.mark.parametrize(("table", "query"), [ROOT_LIST, NESTED], ids=["root", "loader"])
+async def test_a_timed_out_read_over_the_websocket_leaves_no_statement_running(
+    db_urls: TierUrls, live: LiveServer, scenario: Scenario, table: str, query: str
+) -> None:
+    """graphql-transport-ws carries queries and mutations as well as subscriptions."""
+    ws = await ws_connection(live, TRANSPORT_WS)
+    variables = {"id": scenario.instance_id} if "$id" in query else None
+    try:
+
+        async def send() -> Any:
+            return await ws_answer(ws, TRANSPORT_WS, "slow", query, variables)
+
+        payload, waiting, after = await timed_out_while_locked(db_urls, table, send)
+        assert_ws_timeout(payload)
+        assert any(row.wait_event_type == "Lock" for row in waiting), waiting
+        assert after == []
+        # The socket stays open and answers the next operation.
+        again = await ws_answer(ws, TRANSPORT_WS, "again", query, variables)
+        assert again["data"]
+        assert "errors" not in again
+    finally:
+        await ws.close()
+
+
+async def test_a_timed_out_mutation_over_the_websocket_is_rolled_back(
+    db_urls: TierUrls, live: LiveServer, client: GraphQLClient, scenario: Scenario
+) -> None:
+    uow_id = scenario.uow_ids[0]
+    before = await client.data(UOW, {"id": uow_id})
+    ws = await ws_connection(live, TRANSPORT_WS)
+    try:
+
+        async def send() -> Any:
+            change = {"uowId": uow_id, "attributes": {"late": True}}
+            return await ws_answer(ws, TRANSPORT_WS, "write", TRANSITION, {"i": change})
+
+        payload, waiting, after = await timed_out_while_locked(db_urls, "UnitsOfWork", send)
+        assert_ws_timeout(payload)
+        assert any(row.wait_event_type == "Lock" for row in waiting), waiting
+        assert after == []
+        assert await client.data(UOW, {"id": uow_id}) == before
+    finally:
+        await ws.close()
+
+
+async def test_a_subscription_is_not_timed_out(live: LiveServer, scenario: Scenario) -> None:
+    """A subscription outlives the operation timeout; its events keep coming."""
+    ws = await ws_connection(live, TRANSPORT_WS)
+    document = "subscription W($id: ID!) { telemetry(instanceId: $id) { logType } }"
+    payload = {"query": document, "variables": {"id": scenario.instance_id}}
+    try:
+        await ws.send(json.dumps({"id": "w", "type": "subscribe", "payload": payload}))
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{live.port}") as http:
+            await wait_for_subscribers(live.app)
+            record = {"instanceId": scenario.instance_id, "logType": "TELEMETRY"}
+            for _ in range(2):
+                await asyncio.sleep(TIMEOUT_S)  # not an assertion: just outlive the timeout
+                await GraphQLClient(http).data(RECORD, {"input": record})
+                event = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                assert event["type"] == "next", event
+                assert event["payload"]["data"]["telemetry"]["logType"] == "TELEMETRY"
+    finally:
+        await ws.close()
+
+
+async def test_the_legacy_protocol_runs_no_query_to_time_out(
+    db_urls: TierUrls, live: LiveServer, scenario: Scenario
+) -> None:
+    """graphql-ws carries subscriptions only: a query is refused before it runs anything,
+    even while its table is locked."""
+    ws = await ws_connection(live, LEGACY_WS)
+    try:
+
+        async def send() -> Any:
+            payload = {"query": ROOT_LIST[1]}
+            await ws.send(json.dumps({"id": "q", "type": "start", "payload": payload}))
+            return json.loads(await asyncio.wait_for(ws.recv(), 60))
+
+        answer, waiting, after = await timed_out_while_locked(db_urls, ROOT_LIST[0], send)
+        assert answer == {
+            "type": "error",
+            "id": "q",
+            "payload": {"message": "queries are not allowed"},
+        }
+        assert not any(row.wait_event_type == "Lock" for row in waiting), waiting
+        assert after == []
+    finally:
+        await ws.close()

@@ -37,6 +37,7 @@ from graphql import (
 )
 
 from gql.compiled.catalog import CONSTANTS, RELATIONS, ROOTS, TABLES, Paged
+from gql.compiled.mutations import MutationCompiler, MutationPlan, NotCompiledMutationError
 from gql.compiled.selection import scalar_column
 
 log = logging.getLogger("chameleon.compiled")
@@ -70,14 +71,19 @@ class Planner:
         rules: Sequence[type[ASTValidationRule]],
         max_tokens: int,
         maxsize: int = 512,
+        *,
+        reads: bool = True,
+        mutations: bool = False,
     ) -> None:
         self.schema = schema
         self.rules = [*specified_rules, *rules]
         self.max_tokens = max_tokens
         self.maxsize = maxsize
-        self._cache: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+        self.reads = reads
+        self.mutations = MutationCompiler(schema) if mutations else None
+        self._cache: OrderedDict[tuple[str, str | None], Plan | MutationPlan | None] = OrderedDict()
 
-    def plan(self, query: str, operation_name: str | None) -> Plan | None:
+    def plan(self, query: str, operation_name: str | None) -> Plan | MutationPlan | None:
         key = (query, operation_name)
         try:
             plan = self._cache[key]
@@ -98,7 +104,7 @@ class Planner:
             self._cache.popitem(last=False)
         return plan
 
-    def _decide(self, query: str, operation_name: str | None) -> Plan:
+    def _decide(self, query: str, operation_name: str | None) -> Plan | MutationPlan:
         try:
             document = parse(query, max_tokens=self.max_tokens)
         except GraphQLError:
@@ -106,11 +112,16 @@ class Planner:
         if validate(self.schema, document, self.rules):
             raise InvalidDocumentError
         operation = _operation(document, operation_name)
-        if operation.operation is not OperationType.QUERY:
-            raise NotCompiledError(f"a {operation.operation.value}")
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
+        if operation.operation is OperationType.MUTATION and self.mutations is not None:
+            try:
+                return self.mutations.plan(operation, fragments)
+            except NotCompiledMutationError as reason:
+                raise NotCompiledError(str(reason)) from None
+        if operation.operation is not OperationType.QUERY or not self.reads:
+            raise NotCompiledError(f"a {operation.operation.value}")
         plan = Plan(operation, fragments)
         self._object_conditions(document)
         _Checker(self.schema, fragments).root(operation.selection_set)

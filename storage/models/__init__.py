@@ -19,7 +19,9 @@ from storage.models.instance_structure import (
     LocalRoleRow,
     LocalWorkflowRow,
 )
+from storage.models.revocation import RevokedTokenRow
 from storage.models.template import (
+    TemplateAuditRow,
     TemplateComponentRow,
     TemplateGuardianRow,
     TemplateInteractionRow,
@@ -42,7 +44,9 @@ __all__ = [
     "LocalInteractionRow",
     "LocalRoleRow",
     "LocalWorkflowRow",
+    "RevokedTokenRow",
     "RoleMemoryRow",
+    "TemplateAuditRow",
     "TemplateBase",
     "TemplateComponentRow",
     "TemplateGuardianRow",

@@ -221,3 +221,38 @@ class TemplateGuardianRow(TemplateBase):
 
     workflow: Mapped[TemplateWorkflowRow] = relationship(back_populates="guardians")
     component: Mapped[TemplateComponentRow] = relationship(back_populates="guardians")
+
+
+class TemplateAuditRow(TemplateBase):
+    """One template write and who made it, written in the transaction of the write itself
+    (`storage.templates.audit`): a write that fails or is refused leaves no row. Append-only
+    (database triggers refuse UPDATE and DELETE); no foreign key, so the record of a deleted
+    template outlives it."""
+
+    __tablename__ = "Template_Audit"
+    __table_args__ = ({"comment": "Every template write with its caller; append-only."},)
+
+    audit_id: Mapped[int] = mapped_column(
+        Integer, primary_key=True, autoincrement=True, comment="Order of the writes (1, 2, ...)."
+    )
+    at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, comment="When the write was made, in its transaction (UTC)."
+    )
+    caller: Mapped[str] = mapped_column(
+        String(200),
+        comment="Who wrote: the token's subject, `anonymous` while auth is off, `cli` for "
+        "the command line.",
+    )
+    action: Mapped[str] = mapped_column(
+        String(32), comment="What was done: import, retire or delete."
+    )
+    template_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDType(), comment="The template written (its id may no longer exist after delete)."
+    )
+    template_name: Mapped[str] = mapped_column(
+        String(200), index=True, comment="The template's name when it was written."
+    )
+    template_version: Mapped[int] = mapped_column(
+        Integer, comment="The template's version when it was written."
+    )
+    outcome: Mapped[str] = mapped_column(Text, comment="What the write did, in a sentence.")

@@ -205,10 +205,17 @@ def _inbound(assigned: ColumnElement[bool], actor_id: BindParameter[Any] | None)
     )
 
 
-_CONSUMERS = _inbound(literal(False), None)
-_CONSUMERS_FOR_ACTOR = _inbound(
-    ASSIGNMENTS.c.assignment_id.is_not(None),
-    bindparam("b_actor_id", type_=ASSIGNMENTS.c.actor_id.type),
+_CONSUMERS = Prepared(_inbound(literal(False), None))
+_CONSUMERS_FOR_ACTOR = Prepared(
+    _inbound(
+        ASSIGNMENTS.c.assignment_id.is_not(None),
+        bindparam("b_actor_id", type_=ASSIGNMENTS.c.actor_id.type),
+    )
+)
+_ACTOR_INSTANCE = Prepared(
+    select(ACTORS.c.instance_id).where(
+        ACTORS.c.actor_id == bindparam("b_actor_id", type_=ACTORS.c.actor_id.type)
+    )
 )
 
 
@@ -415,11 +422,12 @@ def _holding_role(
 ) -> uuid.UUID | None:
     """The role an ACTIVE unit of work is checked out under: the consumer of its interaction
     that the actor is assigned to, or the only consumer when there is one (one statement)."""
+    connection = _connection(session)
     if actor_id is None:
-        rows = session.execute(_CONSUMERS, {"b_interaction_id": interaction_id}).all()
+        rows = _CONSUMERS.run(connection, {"b_interaction_id": interaction_id})
     else:
         params = {"b_interaction_id": interaction_id, "b_actor_id": actor_id}
-        rows = session.execute(_CONSUMERS_FOR_ACTOR, params).all()
+        rows = _CONSUMERS_FOR_ACTOR.run(connection, params)
     for row in rows:
         if row.assigned:
             return cast(uuid.UUID, row.role_id)
@@ -459,6 +467,9 @@ def apply_change(
     returns to the actor who held it; a move between interactions takes the role of the
     interaction entered; leaving ACTIVE clears holder and role. `newest` (key -> row of the
     newest version) saves reading the attributes when the caller already has them."""
+    # Before anything is written: an unknown actor would otherwise fail a foreign key in
+    # the first write that names it, which the driver reports as no client error.
+    check_member(session, uow, actor_id)
     interaction_id = uow.current_interaction_id
     if routed and to_interaction_id is not None:
         interaction_id = to_interaction_id  # the engine took it from the workflow's graph
@@ -516,6 +527,7 @@ def apply_change(
         reasoning=reasoning,
         metadata=metadata,
         logs_before=logs_before,
+        member_checked=True,
     )
 
 
@@ -632,11 +644,8 @@ def check_member(session: Executor, uow: Any, actor_id: uuid.UUID | None) -> Non
     recorded here, so this is the one place that holds the rule for all of them)."""
     if actor_id is None:
         return
-    owner = (
-        _connection(session)
-        .execute(select(ACTORS.c.instance_id).where(ACTORS.c.actor_id == actor_id))
-        .scalar()
-    )
+    found = _ACTOR_INSTANCE.first(_connection(session), {"b_actor_id": actor_id})
+    owner = None if found is None else found.instance_id
     if owner is None:
         raise DomainError.single(
             ErrorCode.NOT_FOUND, f"actorId: no actor with id {actor_id}", ("input", "actorId")
@@ -658,13 +667,15 @@ def record(
     reasoning: str | None,
     metadata: Any,
     logs_before: Sequence[dict[str, Any]] = (),
+    member_checked: bool = False,
 ) -> TransitionResult:
     """The history row and the STATE_TRANSITION log row of a change (genesis included);
     `uow` is the row as it now stands. `logs_before` (log rows that led to the change, such
     as guardian decisions) go in the same INSERT, before the transition's row; each gets its
     `log_id`."""
     previous_status, previous_hash, previous_interaction = previous
-    check_member(session, uow, actor_id)
+    if not member_checked:
+        check_member(session, uow, actor_id)
     metadata = audited_metadata(metadata)
     history = {
         "history_id": new_id(),

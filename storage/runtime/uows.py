@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Table, exists, insert, select, update
@@ -32,6 +33,7 @@ from storage.runtime.transitions import (
     TransitionResult,
     apply_change,
     check_holder,
+    check_member,
     claim,
     record,
 )
@@ -117,6 +119,8 @@ def create_uow(
     """A new PENDING unit of work with version-1 attributes, its history and log rows."""
     uow_id = new_id()
     now = utcnow()
+    # The actor is checked before the first row that names it is written (see apply_change).
+    check_member(session, SimpleNamespace(instance_id=instance_id, uow_id=uow_id), actor_id)
     uow = session.execute(
         insert(UOW)
         .values(
@@ -152,6 +156,7 @@ def create_uow(
         actor_id=actor_id,
         reasoning=reasoning,
         metadata={"genesis": parent_id is None, "parent_id": str(parent_id) if parent_id else None},
+        member_checked=True,
     )
 
 

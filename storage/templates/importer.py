@@ -22,6 +22,7 @@ from storage.models import (
     TemplateRoleRow,
     TemplateWorkflowRow,
 )
+from storage.templates import audit
 from storage.templates.canonical import same_content
 from storage.templates.document import parse_template_yaml, template_schema_json
 from storage.templates.export import stored_spec
@@ -75,7 +76,17 @@ async def import_spec(tier: Tier, *, spec: TemplateSpec) -> Imported:
                     if spec.version is not None and await _find(session, spec.name, spec.version):
                         db_problems.append(_conflict(spec.name, spec.version))
                     raise DomainError([*problems, *db_problems])
-                return await _store_version(session, spec, children)
+                imported = await _store_version(session, spec, children)
+                version = imported.workflow.version
+                audit.record(
+                    session,
+                    "import",
+                    imported.workflow,
+                    f"stored as version {version}"
+                    if imported.created
+                    else f"same content as stored version {version}: nothing new stored",
+                )
+                return imported
         except IntegrityError:  # another import of the same name and version won the race
             if spec.version is not None or attempt == _ATTEMPTS - 1:
                 raise DomainError([_conflict(spec.name, spec.version)]) from None

@@ -22,6 +22,7 @@ from storage.models import (
     TemplateRoleRow,
     TemplateWorkflowRow,
 )
+from storage.templates import audit
 from storage.types import utcnow
 
 _PATH = ("input", "templateId")
@@ -38,7 +39,11 @@ async def retire_template(tier: Tier, *, template_id: uuid.UUID) -> TemplateWork
         workflow = await session.get(TemplateWorkflowRow, template_id)
         if workflow is None:
             raise _missing(template_id)
-        if workflow.retired_at is None:
+        if workflow.retired_at is not None:
+            since = workflow.retired_at.isoformat()
+            audit.record(session, "retire", workflow, f"retired already (since {since})")
+        else:
+            audit.record(session, "retire", workflow, "retired")
             await session.execute(
                 update(TemplateWorkflowRow)
                 .where(
@@ -85,6 +90,7 @@ async def delete_template(tier: Tier, *, template_id: uuid.UUID) -> DeletedTempl
             if parents:
                 raise _referenced(workflow, [f"{n} v{v} (role {r})" for n, v, r in parents])
             deleted = DeletedTemplate(workflow.workflow_id, workflow.name, workflow.version)
+            audit.record(session, "delete", workflow, "deleted with all its rows")
             # Children before parents, so no dialect depends on its cascade order.
             for model in (
                 TemplateGuardianRow,
