@@ -11,6 +11,7 @@ without errors must have taken the compiled path (a fallback is only for errors)
 from __future__ import annotations
 
 import ast
+import asyncio
 import contextlib
 import json
 import os
@@ -34,6 +35,7 @@ from gql.app import create_app
 from gql.demo import load_demo
 from gql.settings import Settings
 from resolvers.context import Caller, RequestContext
+from resolvers.pagination import encode_cursor
 from storage.engines import Tiers
 from storage.enums import UowStatus
 from storage.models import UowHistoryRow
@@ -41,9 +43,11 @@ from tests.conftest import BACKENDS
 from tests.databases import PostgresFactory, SqliteFactory, TierUrls
 from tests.graphql_documents import Pool, documents
 
-# Generated documents make the resolver path fail at several root fields at once; graphql-core
-# then leaves the coroutines of fields it no longer needs unawaited (a resolver-path quirk,
-# reported in the compiled-reads report): not a failure of the comparison.
+# When a non-null field fails, graphql-core (3.3.2) nulls its parent and cancels the tasks of
+# the sibling fields (`gather_with_cancel`); a task cancelled before its first step never
+# awaits the resolver coroutine it was given, which Python then reports as never awaited.
+# Those resolvers never ran: `test_abandoned_sibling_resolvers_hold_nothing` checks that they
+# leave no connection checked out and no task behind. graphql-core's behaviour, not a leak.
 pytestmark = [
     pytest.mark.filterwarnings(
         f"ignore:Exception ignored in. <coroutine object {name}:"
@@ -382,6 +386,44 @@ async def test_the_uows_status_and_time_filters_take_the_compiled_path(servers: 
     assert not took_compiled
     assert mine == theirs
     assert "errors" in mine[1]
+
+
+async def test_abandoned_sibling_resolvers_hold_nothing(servers: Servers) -> None:
+    """`templates` fails (a cursor of no template) and, being non-null, nulls `data`: the
+    other root fields' resolvers, cancelled whether or not they had started, must leave no
+    connection checked out and no task running (the warnings this module ignores)."""
+    cursor = encode_cursor(uuid.UUID(int=5))
+    query = f"""query($u: ID!, $t: ID!) {{
+      uow(id: $u) {{ logs {{ totalCount }} currentInteraction {{ name workflow {{ name }} }} }}
+      templates(first: 0, after: "{cursor}") {{ totalCount }}
+      template(id: $t) {{ components {{ name }} roles {{ name }} }} }}"""
+    variables = {"u": servers.uow_id, "t": servers.pool.ids["TemplateWorkflow"][0]}
+    for _ in range(20):
+        mine, theirs, took_compiled = await servers.both(query, variables)
+        assert not took_compiled
+        assert mine == theirs
+        assert mine[1]["data"] is None
+        assert [e["path"] for e in mine[1]["errors"]] == [["templates"]]
+    for _ in range(100):  # settled in the background: give them a moment
+        left = _execution_tasks()
+        if not left:
+            break
+        await asyncio.sleep(0.01)
+    assert left == []
+    tiers = servers.app.state.tiers
+    assert tiers.template.engine.pool.checkedout() == 0
+    assert tiers.instance.engine.pool.checkedout() == 0
+
+
+def _execution_tasks() -> list[str]:
+    """Running tasks of GraphQL execution (graphql-core, Strawberry, our resolvers)."""
+    found = []
+    for task in asyncio.all_tasks():
+        code = getattr(task.get_coro(), "cr_code", None)
+        where = "" if code is None else code.co_filename
+        if any(part in where for part in ("/graphql/", "/strawberry/", "/resolvers/", "/schema/")):
+            found.append(f"{code.co_qualname} ({where})")
+    return found
 
 
 async def test_errors_are_the_resolvers_errors(servers: Servers) -> None:
