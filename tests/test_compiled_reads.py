@@ -426,6 +426,20 @@ def _execution_tasks() -> list[str]:
     return found
 
 
+async def test_an_unknown_fragment_is_a_validation_error_on_both_paths(servers: Servers) -> None:
+    """Strawberry's depth limit used to raise KeyError on it: a 500 from the compiled path's
+    planner, an internal error from the resolver path."""
+    for query in (
+        "{ templates { edges { node { ...F } } } }",
+        "query { ...Q } fragment G on Query { templates { totalCount } }",
+    ):
+        mine, theirs, took_compiled = await servers.both(query, None)
+        assert not took_compiled
+        assert mine == theirs
+        assert mine[0] == 200
+        assert mine[1]["errors"][0]["message"].startswith("Unknown fragment"), mine
+
+
 async def test_errors_are_the_resolvers_errors(servers: Servers) -> None:
     for query in (
         '{ instance(id: "nope") { id } }',
