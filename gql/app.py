@@ -8,7 +8,14 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from graphql import ASTValidationRule
+from graphql import (
+    ASTValidationRule,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    ValidationContext,
+    Visitor,
+    visit,
+)
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -50,10 +57,38 @@ from storage.access import ANONYMOUS, NOBODY
 log = logging.getLogger("chameleon")
 
 
+def _with_known_fragments(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
+    """Strawberry's depth rule measures the whole document when it is built and raises
+    KeyError on a spread of a fragment the document does not define (an internal error on
+    the resolver path, a crash of the compiled path's planner). Such a document is
+    graphql-core's `KnownFragmentNamesRule`'s to report ("Unknown fragment"), so its depth
+    is not measured."""
+
+    class KnownFragmentsOnly(ASTValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            document = context.document
+            defined = {
+                d.name.value for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+            }
+            spread: set[str] = set()
+
+            class Spreads(Visitor):
+                def enter_fragment_spread(self, node: FragmentSpreadNode, *_: Any) -> None:
+                    spread.add(node.name.value)
+
+            visit(document, Spreads())
+            if spread <= defined:
+                rule(context)  # the depth rule reports through the context when it is built
+
+    return KnownFragmentsOnly
+
+
 def validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
     """The server's limits as validation rules, shared by both read paths."""
+    depth = QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules
     rules: list[type[ASTValidationRule]] = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *(_with_known_fragments(rule) for rule in depth),
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
     if not settings.introspection:

@@ -4,7 +4,8 @@ A hypothesis strategy walks the schema's object types: random subsets of fields,
 relationships and connections, aliases, inline and named fragments, `@include`/`@skip`
 on variables, and arguments drawn from real ids and cursors of the data set (plus bad
 ones: a malformed id, an unknown id, `first: 0`, `first` over the limit, a cursor after
-the last item, a cursor that is no cursor), so that both answers and errors are compared.
+the last item, a cursor that is no cursor, a time without a time zone), so that both
+answers and errors are compared.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Pool:
     cursors: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
+    times: list[str] = field(default_factory=list)  # creation times of units of work
 
     def id_of(self, type_name: str) -> list[str]:
         return self.ids.get(type_name, []) or [str(uuid.UUID(int=1))]
@@ -133,6 +135,17 @@ def _arguments(
             text = '"' + draw(st.sampled_from([*pool.tables, "Nope"])) + '"'
         elif arg_name == "version":
             text = str(draw(st.sampled_from([1, 2, 99])))
+        elif named.name == "DateTime":
+            # A unit's own creation time (the range bounds are inclusive/exclusive), times
+            # before and after every unit, and one without a time zone (refused).
+            naive = "2026-01-01T00:00:00"
+            value = draw(
+                st.sampled_from(
+                    [*pool.times, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00+02:00", naive]
+                )
+            )
+            doc.clean = doc.clean and value != naive
+            text = doc.variable("DateTime", value) if draw(st.booleans()) else f'"{value}"'
         elif named.name == "Boolean":
             text = draw(st.sampled_from(["true", "false"]))
         else:

@@ -6,9 +6,12 @@ built statement serves every request of the same shape."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, FromClause, false
+from strawberry.schema.types.base_scalars import DateTimeDefinition
 
 from gql.compiled.catalog import TABLES, Paged
 from gql.compiled.selection import Args, FallbackError, Params, parse_id, plain
@@ -30,6 +33,23 @@ def _log_types(value: Any) -> list[enums.LogType]:
     return sorted({enums.LogType(plain(kind)) for kind in value}, key=lambda kind: kind.value)
 
 
+def _moment(argument: str) -> Callable[[Any], datetime]:
+    """A `DateTime` argument as the resolvers take it: a variable's text parsed as the
+    scalar parses it; without a time zone it is the resolvers' error (`_aware`)."""
+
+    def convert(value: Any) -> datetime:
+        if isinstance(value, str):
+            try:
+                value = DateTimeDefinition.parse_value(value)  # type: ignore[misc]
+            except Exception:  # the scalar's coercion error: the resolvers report it
+                raise FallbackError(f"{argument}: not a DateTime") from None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise FallbackError(f"{argument}: no time zone")
+        return value
+
+    return convert
+
+
 def list_filters(relation: Paged, alias: FromClause, args: Args, params: Params) -> list[Element]:
     conditions: list[Element] = []
     for name in relation.filters:
@@ -44,6 +64,22 @@ def list_filters(relation: Paged, alias: FromClause, args: Args, params: Params)
                 return kind(plain(value))
 
             conditions.append(status == params.bind(args, name, stored))
+        elif name == "statuses":
+            column = alias.c.status
+            kinds: Any = getattr(column.type, "enum_class")  # noqa: B009 (typed as Any)
+            if not value:
+                conditions.append(false())  # an empty list admits none
+            else:
+
+                def stored_set(value: Any, kind: Any = kinds) -> list[Any]:
+                    return sorted({kind(plain(item)) for item in value}, key=lambda k: k.value)
+
+                bound = params.bind(args, name, stored_set, expanding=True)
+                conditions.append(column.in_(bound))
+        elif name == "createdAfter":
+            conditions.append(alias.c.created_at >= params.bind(args, name, _moment(name)))
+        elif name == "createdBefore":
+            conditions.append(alias.c.created_at < params.bind(args, name, _moment(name)))
         elif name == "interactionId":
             conditions.append(alias.c.current_interaction_id == params.bind(args, name, parse_id))
         elif name == "parentId":

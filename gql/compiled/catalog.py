@@ -18,6 +18,8 @@ from sqlalchemy.orm import DeclarativeBase
 from storage import models as m
 
 UOW_ORDER = ("created_at", "uow_id")
+# The `uows` filters on status sets and creation times (`resolvers.filters.uow_filter`).
+UOW_RANGE = ("statuses", "createdAfter", "createdBefore")
 BY_NAME = ("name",)
 
 
@@ -131,7 +133,11 @@ RELATIONS: dict[tuple[str, str], Relation] = {
     ),
     ("Instance", "actors"): _many("Actor", "instance_id", "instance_id"),
     ("Instance", "uows"): Paged(
-        "UnitOfWork", "instance_id", "instance_id", UOW_ORDER, ("status", "interactionId")
+        "UnitOfWork",
+        "instance_id",
+        "instance_id",
+        UOW_ORDER,
+        ("status", "interactionId", *UOW_RANGE),
     ),
     ("Instance", "logs"): Paged(
         "InteractionLog", "instance_id", "instance_id", ("timestamp", "log_id"), ("logTypes",)
@@ -249,7 +255,7 @@ ROOTS: dict[str, Root] = {
             "instance_id",
             None,
             UOW_ORDER,
-            ("status", "interactionId", "parentId"),
+            ("status", "interactionId", "parentId", *UOW_RANGE),
             root_argument="instanceId",
         ),
     ),

@@ -8,7 +8,11 @@ its answers as compiled. The floor: for the deep read and the 500-row page, the 
 fetched with SQLAlchemy Core and encoded with `json` by 8 concurrent tasks in this process
 (`raw_per_s`, the issue's "raw SQL" column); for every query, the compiled statement alone,
 executed by 8 concurrent tasks in this process (`sql_only_per_s`: no HTTP, no GraphQL).
-PostGraphile v4 is not run (it needs `npx` and a download from the npm registry).
+On PostgreSQL, when `npx` is present, PostGraphile v4 (`tests.bench.postgraphile`) serves the
+same instance database in one Node process: its answers to the deep read and the 500-row page
+must hold the same rows in the same order before its rate (the same 8 aiohttp clients) is
+kept (`postgraphile_per_s`, `compiled_over_postgraphile`); otherwise those figures are null
+and `postgraphile` says why.
 """
 
 from __future__ import annotations
@@ -34,6 +38,14 @@ from tests.bench.common import Urls, fresh_sqlite, server, temporary_dir
 from tests.bench.data import bulk_uows, example_instance
 from tests.bench.nested_read import QUERY as DEEP
 from tests.bench.nested_read import raw_read, rows_of
+from tests.bench.postgraphile import QUERIES as POSTGRAPHILE_QUERIES
+from tests.bench.postgraphile import VERSION as POSTGRAPHILE_VERSION
+from tests.bench.postgraphile import (
+    add_role_uows,
+    chameleon_rows,
+    postgraphile,
+    postgraphile_rows,
+)
 from tests.bench.transitions import postgres_server_url, postgres_tiers
 
 UOWS = 2_000
@@ -169,6 +181,25 @@ async def _floors(
     return floors
 
 
+async def _postgraphile(
+    urls: Urls, instance_id: uuid.UUID, answers: dict[str, Any]
+) -> tuple[dict[str, float], str]:
+    """PostGraphile's rates for the queries it has, or ({}, why there are none)."""
+    await add_role_uows(urls.instance)
+    bodies = {
+        name: {"query": query, "variables": {"id": str(instance_id)}}
+        for name, query in POSTGRAPHILE_QUERIES.items()
+    }
+    with postgraphile(urls.instance) as (url, why):
+        if url is None:
+            return {}, why
+        theirs = await _answers(url, bodies)
+        for name in bodies:
+            mine = chameleon_rows(name, answers[name])
+            assert postgraphile_rows(name, theirs[name]) == mine, f"{name}: PostGraphile's rows"
+        return await _http_rates(url, bodies), "ran"
+
+
 async def _backend(urls: Urls) -> dict[str, Any]:
     tiers = Tiers.open(urls.template, urls.instance)
     try:
@@ -176,6 +207,7 @@ async def _backend(urls: Urls) -> dict[str, Any]:
         uow_ids = await bulk_uows(tiers, instance_id, uows=UOWS, history_per_uow=HISTORY_PER_UOW)
     finally:
         await tiers.dispose()
+    on_postgres = urls.instance.startswith("postgresql")
     variables = {"id": str(instance_id), "uow": str(uow_ids[0])}
     bodies = {
         name: {"query": q, "variables": {k: v for k, v in variables.items() if f"${k}" in q}}
@@ -191,6 +223,10 @@ async def _backend(urls: Urls) -> dict[str, Any]:
             rates[path] = await _http_rates(running.http_url, bodies)
     for name in bodies:
         assert answers["compiled"][name] == answers["resolved"][name], f"{name}: answers differ"
+    theirs: dict[str, float] = {}
+    why = ""
+    if on_postgres:
+        theirs, why = await _postgraphile(urls, instance_id, answers["compiled"])
     floors = await _floors(urls, bodies, instance_id)
     raw_answer = json.loads(floors.pop("deep.raw_answer"))
     assert rows_of(answers["compiled"]["deep"]) == rows_of(raw_answer), "raw SQL fetched other rows"
@@ -206,6 +242,14 @@ async def _backend(urls: Urls) -> dict[str, Any]:
             raw = floors[f"{name}.raw_per_s"]
             figures[f"{name}.raw_per_s"] = round(raw, 1)
             figures[f"{name}.raw_over_compiled"] = round(raw / compiled, 2)
+        if on_postgres and name in POSTGRAPHILE_QUERIES:
+            other = theirs.get(name)
+            figures[f"{name}.postgraphile_per_s"] = None if other is None else round(other, 1)
+            figures[f"{name}.compiled_over_postgraphile"] = (
+                None if other is None else round(compiled / other, 2)
+            )
+    if on_postgres:
+        figures["postgraphile"] = f"postgraphile@{POSTGRAPHILE_VERSION}: {why}"
     return figures
 
 
@@ -225,7 +269,6 @@ async def measure() -> dict[str, Any]:
         async with postgres_tiers(url) as urls:
             for key, value in (await _backend(urls)).items():
                 results[f"postgres.{key}"] = value
-    results["postgraphile"] = "not run (needs npx and an npm download)"
     return results
 
 
