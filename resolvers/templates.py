@@ -12,7 +12,8 @@ from resolvers.access import authorize
 from resolvers.context import RequestContext
 from resolvers.errors import ClientError, parse_uuid
 from resolvers.mutations import Outcome, input_id, run, run_for_id
-from storage.models import TemplateWorkflowRow
+from resolvers.relations import many, one
+from storage.models import TemplateRoleRow, TemplateWorkflowRow
 from storage.runtime.workflow_graph import local_workflow_graph
 from storage.templates import lifecycle
 from storage.templates.diff import ElementChange, diff_templates
@@ -99,3 +100,9 @@ async def delete_template(ctx: RequestContext, data: Any) -> Outcome[DeletedTemp
         return await lifecycle.delete_template(ctx.tiers.template, template_id=template_id)
 
     return await run(ctx, action)
+
+
+# Relationships of a template that are not part of the workflow graph's shape
+# (`resolvers.relations.TEMPLATE`): the child template a gateway role delegates to, and back.
+child_workflow = one(TemplateWorkflowRow, "child_workflow_id")
+parent_roles = many(TemplateRoleRow, "child_workflow_id", "workflow_id")
