@@ -20,18 +20,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from resolvers.context import RequestContext
 from resolvers.loaders import by_id, list_by
-from storage.models import (
-    LocalComponentRow,
-    LocalGuardianRow,
-    LocalInteractionRow,
-    LocalRoleRow,
-    LocalWorkflowRow,
-    TemplateComponentRow,
-    TemplateGuardianRow,
-    TemplateInteractionRow,
-    TemplateRoleRow,
-    TemplateWorkflowRow,
-)
+from storage.models.graphs import LOCAL_GRAPH, TEMPLATE_GRAPH, GraphModels
 
 Info = StrawberryInfo[RequestContext, None]
 Parent = strawberry.Parent[Any]
@@ -84,44 +73,23 @@ class WorkflowGraph:
     guardian_component: Resolver
 
 
-def workflow_graph(
-    workflows: type[DeclarativeBase],
-    roles: type[DeclarativeBase],
-    interactions: type[DeclarativeBase],
-    components: type[DeclarativeBase],
-    guardians: type[DeclarativeBase],
-    workflow_key: str,
-) -> WorkflowGraph:
-    """The relationships of one tier's workflow graph; `workflow_key` is the column every
-    element and the workflow itself name the workflow by."""
+def workflow_graph(graph: GraphModels) -> WorkflowGraph:
+    """The relationships of one tier's workflow graph."""
+    key = graph.workflow_key
     return WorkflowGraph(
-        workflow=one(workflows, workflow_key),
-        roles=many(roles, workflow_key),
-        interactions=many(interactions, workflow_key),
-        components=many(components, workflow_key),
-        guardians=many(guardians, workflow_key),
-        role_components=many(components, "role_id"),
-        interaction_components=many(components, "interaction_id"),
-        component_role=one(roles, "role_id"),
-        component_interaction=one(interactions, "interaction_id"),
-        component_guardians=many(guardians, "component_id"),
-        guardian_component=one(components, "component_id"),
+        workflow=one(graph.workflows, key),
+        roles=many(graph.roles, key),
+        interactions=many(graph.interactions, key),
+        components=many(graph.components, key),
+        guardians=many(graph.guardians, key),
+        role_components=many(graph.components, "role_id"),
+        interaction_components=many(graph.components, "interaction_id"),
+        component_role=one(graph.roles, "role_id"),
+        component_interaction=one(graph.interactions, "interaction_id"),
+        component_guardians=many(graph.guardians, "component_id"),
+        guardian_component=one(graph.components, "component_id"),
     )
 
 
-TEMPLATE = workflow_graph(
-    TemplateWorkflowRow,
-    TemplateRoleRow,
-    TemplateInteractionRow,
-    TemplateComponentRow,
-    TemplateGuardianRow,
-    "workflow_id",
-)
-LOCAL = workflow_graph(
-    LocalWorkflowRow,
-    LocalRoleRow,
-    LocalInteractionRow,
-    LocalComponentRow,
-    LocalGuardianRow,
-    "local_workflow_id",
-)
+TEMPLATE = workflow_graph(TEMPLATE_GRAPH)
+LOCAL = workflow_graph(LOCAL_GRAPH)
