@@ -19,7 +19,7 @@ from sqlalchemy.orm import DeclarativeBase
 from strawberry.types import Info as StrawberryInfo
 
 from resolvers.context import RequestContext
-from resolvers.loaders import by_id, list_by
+from resolvers.loaders import list_by, load_optional
 from storage.models.graphs import LOCAL_GRAPH, TEMPLATE_GRAPH, GraphModels
 
 Info = StrawberryInfo[RequestContext, None]
@@ -32,8 +32,7 @@ def one(model: type[DeclarativeBase], column: str) -> Resolver:
     parent's column is null)."""
 
     async def resolve(root: Parent, info: Info) -> Any:
-        key = getattr(root, column)
-        return None if key is None else await by_id(info.context, model).load(key)
+        return await load_optional(info.context, model, getattr(root, column))
 
     return resolve
 

@@ -15,11 +15,19 @@ from resolvers.mutations import Outcome, input_id, run, run_for_id
 from resolvers.relations import many, one
 from storage.models import TemplateRoleRow, TemplateWorkflowRow
 from storage.runtime.workflow_graph import local_workflow_graph
+from storage.templates import importer as template_import
 from storage.templates import lifecycle
 from storage.templates.diff import ElementChange, diff_templates
 from storage.templates.export import export_document, stored_spec
 from storage.templates.graph import GraphFormat, graph_of_spec, render_graph
 from storage.templates.lifecycle import DeletedTemplate
+from storage.templates.specs import (
+    ComponentSpec,
+    GuardianSpec,
+    InteractionSpec,
+    RoleSpec,
+    TemplateSpec,
+)
 
 
 async def document(ctx: RequestContext, workflow_id: uuid.UUID) -> str:
@@ -82,6 +90,75 @@ async def diff(
     if before is None or after is None:
         raise ClientError("a template was deleted while it was compared", code="NOT_FOUND")
     return rows[ids["fromId"]], rows[ids["toId"]], diff_templates(before, after)
+
+
+async def import_template(ctx: RequestContext, yaml: str) -> Outcome[uuid.UUID]:
+    async def action() -> Any:
+        await authorize(ctx, "importTemplate", None)
+        return await template_import.import_template_yaml(ctx.tiers.template, text=yaml)
+
+    return await run_for_id(ctx, action, "workflow_id")
+
+
+async def create_template(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
+    async def action() -> Any:
+        await authorize(ctx, "createTemplate", None)
+        spec = template_spec(data)
+        return await template_import.import_template_spec(ctx.tiers.template, spec=spec)
+
+    return await run_for_id(ctx, action, "workflow_id")
+
+
+def template_spec(data: Any) -> TemplateSpec:
+    """The typed `TemplateInput` as the same spec a YAML document parses into."""
+    return TemplateSpec(
+        name=data.name,
+        version=data.version,
+        description=data.description,
+        ai_context=data.ai_context,
+        roles=tuple(
+            RoleSpec(
+                name=r.name,
+                role_type=r.role_type,
+                strategy=r.strategy,
+                description=r.description,
+                ai_context=r.ai_context,
+                child_workflow=r.child_workflow,
+                child_workflow_version=r.child_workflow_version,
+            )
+            for r in data.roles
+        ),
+        interactions=tuple(
+            InteractionSpec(
+                name=i.name,
+                description=i.description,
+                ai_context=i.ai_context,
+                stale_token_limit_seconds=i.stale_token_limit_seconds,
+            )
+            for i in data.interactions
+        ),
+        components=tuple(
+            ComponentSpec(
+                name=c.name,
+                role=c.role,
+                interaction=c.interaction,
+                direction=c.direction,
+                description=c.description,
+                ai_context=c.ai_context,
+                guardians=tuple(
+                    GuardianSpec(
+                        name=g.name,
+                        type=g.type,
+                        description=g.description,
+                        ai_context=g.ai_context,
+                        config=g.config or {},
+                    )
+                    for g in c.guardians
+                ),
+            )
+            for c in data.components
+        ),
+    )
 
 
 async def retire_template(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:

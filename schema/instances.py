@@ -114,7 +114,7 @@ class Instance(Node):
     status: InstanceStatus
     deployment_date: datetime
     workflows: list[LocalWorkflow] = strawberry.field(
-        resolver=instances.workflows,
+        resolver=instances.instance_workflows,
         description="The workflows copied into the instance: the master and its child workflows.",
     )
     master_workflow: LocalWorkflow = strawberry.field(
@@ -122,7 +122,7 @@ class Instance(Node):
         description="The workflow the instance was created from.",
     )
     actors: list[ActorT] = strawberry.field(
-        resolver=instances.actors,
+        resolver=instances.instance_actors,
         description="The people, agents and systems registered in the instance, by name.",
     )
 
