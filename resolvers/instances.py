@@ -11,6 +11,7 @@ from resolvers.context import RequestContext
 from resolvers.loaders import by_id, list_by
 from resolvers.mutations import Outcome, input_id, once_for_id, optional_input_id
 from resolvers.relations import LOCAL, Info, Parent, Resolver, many, one
+from resolvers.stats import stats_of
 from storage.engines import Tier, Tiers
 from storage.enums import AssignmentStatus, ComponentDirection, MemoryScope, UowStatus
 from storage.models import (
@@ -195,3 +196,8 @@ async def put_role_memory(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
         "memory_id",
         RoleMemoryRow,
     )
+
+
+async def stats(root: Parent, info: Info) -> Any:
+    """An instance's units of work counted by status and by interaction."""
+    return await stats_of(info.context).load(root.instance_id)

@@ -13,7 +13,6 @@ from resolvers import templates as templates_resolvers
 from resolvers.errors import optional_uuid
 from resolvers.filters import uow_filter
 from resolvers.pagination import page_args
-from resolvers.stats import stats_of
 from schema.base import (
     After,
     Before,
@@ -22,12 +21,11 @@ from schema.base import (
     Info,
     InInteraction,
     Last,
-    OfLogTypes,
     OfStatus,
     Row,
     id_field,
 )
-from schema.describe import described_by, field
+from schema.describe import described_by
 from schema.enums import (
     ComponentDirection,
     DecompositionStrategy,
@@ -49,7 +47,7 @@ from schema.templates import GRAPH, AGraphFormat
 from schema.uows import (
     InteractionLogConnection,
     UnitOfWorkConnection,
-    log_connection,
+    logs_of,
     uow_connection,
     uows_by_status,
 )
@@ -71,6 +69,34 @@ MemoryT = Annotated["RoleMemory", strawberry.lazy("schema.actors")]
 
 
 G = relations.LOCAL
+
+
+async def _instance_uows(
+    root: Row,
+    info: Info,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+    status: OfStatus = None,
+    interaction_id: InInteraction = None,
+    statuses: OfStatuses = None,
+    created_after: CreatedAfter = None,
+    created_before: CreatedBefore = None,
+    attributes: WithAttributes = None,
+) -> UnitOfWorkConnection:
+    row_filter = uow_filter(
+        status=status,
+        interaction_id=optional_uuid(interaction_id, "interactionId"),
+        statuses=statuses,
+        created_after=created_after,
+        created_before=created_before,
+        attributes=attribute_pairs(attributes),
+    )
+    requested = (first, after, last, before)
+    return await uow_connection(
+        info, lists.UOWS_OF_INSTANCE, root.instance_id, requested, row_filter
+    )
 
 
 async def _local_graph(root: Row, info: Info, format: AGraphFormat = GraphFormat.MERMAID) -> str:
@@ -126,54 +152,16 @@ class Instance(Node):
         description="The people, agents and systems registered in the instance, by name.",
     )
 
-    @field("Its units of work counted by status and by interaction (one statement).")
-    async def stats(self, root: Row, info: Info) -> InstanceStats:
-        counts: Any = await stats_of(info.context).load(root.instance_id)
-        return counts
-
-    @field("The instance's units of work, oldest first.")
-    async def uows(
-        self,
-        root: Row,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        status: OfStatus = None,
-        interaction_id: InInteraction = None,
-        statuses: OfStatuses = None,
-        created_after: CreatedAfter = None,
-        created_before: CreatedBefore = None,
-        attributes: WithAttributes = None,
-    ) -> UnitOfWorkConnection:
-        row_filter = uow_filter(
-            status=status,
-            interaction_id=optional_uuid(interaction_id, "interactionId"),
-            statuses=statuses,
-            created_after=created_after,
-            created_before=created_before,
-            attributes=attribute_pairs(attributes),
-        )
-        return await uow_connection(
-            info, lists.UOWS_OF_INSTANCE, root.instance_id, (first, after, last, before), row_filter
-        )
-
-    @field("The instance's interaction log, oldest first.")
-    async def logs(
-        self,
-        root: Row,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        log_types: OfLogTypes = None,
-    ) -> InteractionLogConnection:
-        requested = (first, after, last, before)
-        return await log_connection(
-            info, lists.LOGS_OF_INSTANCE, root.instance_id, requested, log_types
-        )
+    stats: InstanceStats = strawberry.field(
+        resolver=instances.stats,
+        description="Its units of work counted by status and by interaction (one statement).",
+    )
+    uows: UnitOfWorkConnection = strawberry.field(
+        resolver=_instance_uows, description="The instance's units of work, oldest first."
+    )
+    logs: InteractionLogConnection = logs_of(
+        lists.LOGS_OF_INSTANCE, "instance_id", "The instance's interaction log, oldest first."
+    )
 
 
 @described_by(LocalWorkflowRow)

@@ -24,7 +24,7 @@ from schema.base import (
     Row,
     id_field,
 )
-from schema.describe import described_by, field
+from schema.describe import described_by
 from schema.enums import LogType, UowStatus
 from schema.node import Node
 from storage.models import (
@@ -69,12 +69,54 @@ async def uow_connection(
     return UnitOfWorkConnection.of(page, "uow_id")
 
 
-async def log_connection(
-    info: Info, spec: PagedList, key: Any, requested: Slice, log_types: list[LogType] | None
-) -> InteractionLogConnection:
-    """A page of interaction log entries of one parent, of `log_types` only (if given)."""
-    page = await page_of(info, spec, key, requested, log_filter(log_types))
-    return InteractionLogConnection.of(page, "log_id")
+def logs_of(spec: PagedList, key: str, description: str) -> Any:
+    """A field listing the interaction log entries of `spec` under the parent's column
+    `key`, paged and filtered by type."""
+
+    async def resolve(
+        root: Row,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        log_types: OfLogTypes = None,
+    ) -> InteractionLogConnection:
+        requested = (first, after, last, before)
+        page = await page_of(info, spec, getattr(root, key), requested, log_filter(log_types))
+        return InteractionLogConnection.of(page, "log_id")
+
+    return strawberry.field(resolver=resolve, description=description)
+
+
+async def _attribute_history(
+    root: Row,
+    info: Info,
+    key: Annotated[
+        str | None, strawberry.argument(description="Only the versions of this key.")
+    ] = None,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+) -> UowAttributeConnection:
+    spec = lists.ATTRIBUTE_HISTORY_OF_UOW
+    page = await page_of(
+        info, spec, root.uow_id, (first, after, last, before), attribute_filter(key)
+    )
+    return UowAttributeConnection.of(page, "attribute_id")
+
+
+async def _history(
+    root: Row,
+    info: Info,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+) -> UowHistoryConnection:
+    page = await page_of(info, lists.HISTORY_OF_UOW, root.uow_id, (first, after, last, before))
+    return UowHistoryConnection.of(page, "history_id")
 
 
 def uows_by_status(spec: PagedList, key: str, description: str) -> Any:
@@ -142,52 +184,18 @@ class UnitOfWork(Node):
         resolver=uows.attributes, description="Current attributes: the newest version of each key."
     )
 
-    @field("Every version of the attributes (one key, if given), oldest first.")
-    async def attribute_history(
-        self,
-        root: Row,
-        info: Info,
-        key: Annotated[
-            str | None, strawberry.argument(description="Only the versions of this key.")
-        ] = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> UowAttributeConnection:
-        spec = lists.ATTRIBUTE_HISTORY_OF_UOW
-        page = await page_of(
-            info, spec, root.uow_id, (first, after, last, before), attribute_filter(key)
-        )
-        return UowAttributeConnection.of(page, "attribute_id")
-
-    @field("Every committed change of status or location, oldest first.")
-    async def history(
-        self,
-        root: Row,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> UowHistoryConnection:
-        page = await page_of(info, lists.HISTORY_OF_UOW, root.uow_id, (first, after, last, before))
-        return UowHistoryConnection.of(page, "history_id")
-
-    @field("The interaction log entries about this unit of work, oldest first.")
-    async def logs(
-        self,
-        root: Row,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        log_types: OfLogTypes = None,
-    ) -> InteractionLogConnection:
-        return await log_connection(
-            info, lists.LOGS_OF_UOW, root.uow_id, (first, after, last, before), log_types
-        )
+    attribute_history: UowAttributeConnection = strawberry.field(
+        resolver=_attribute_history,
+        description="Every version of the attributes (one key, if given), oldest first.",
+    )
+    history: UowHistoryConnection = strawberry.field(
+        resolver=_history, description="Every committed change of status or location, oldest first."
+    )
+    logs: InteractionLogConnection = logs_of(
+        lists.LOGS_OF_UOW,
+        "uow_id",
+        "The interaction log entries about this unit of work, oldest first.",
+    )
 
 
 @described_by(UowHistoryRow)
