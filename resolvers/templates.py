@@ -3,8 +3,9 @@ graph, the versions of a name, the diff of two templates, and the lifecycle muta
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -28,6 +29,8 @@ from storage.templates.specs import (
     RoleSpec,
     TemplateSpec,
 )
+
+S = TypeVar("S", TemplateSpec, RoleSpec, InteractionSpec, ComponentSpec, GuardianSpec)
 
 
 async def document(ctx: RequestContext, workflow_id: uuid.UUID) -> str:
@@ -110,55 +113,28 @@ async def create_template(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
 
 
 def template_spec(data: Any) -> TemplateSpec:
-    """The typed `TemplateInput` as the same spec a YAML document parses into."""
-    return TemplateSpec(
-        name=data.name,
-        version=data.version,
-        description=data.description,
-        ai_context=data.ai_context,
-        roles=tuple(
-            RoleSpec(
-                name=r.name,
-                role_type=r.role_type,
-                strategy=r.strategy,
-                description=r.description,
-                ai_context=r.ai_context,
-                child_workflow=r.child_workflow,
-                child_workflow_version=r.child_workflow_version,
-            )
-            for r in data.roles
-        ),
-        interactions=tuple(
-            InteractionSpec(
-                name=i.name,
-                description=i.description,
-                ai_context=i.ai_context,
-                stale_token_limit_seconds=i.stale_token_limit_seconds,
-            )
-            for i in data.interactions
-        ),
+    """The typed `TemplateInput` as the same spec a YAML document parses into: each input
+    type has the fields of its spec, under the same names."""
+    return _spec(
+        TemplateSpec,
+        data,
+        roles=tuple(_spec(RoleSpec, r) for r in data.roles),
+        interactions=tuple(_spec(InteractionSpec, i) for i in data.interactions),
         components=tuple(
-            ComponentSpec(
-                name=c.name,
-                role=c.role,
-                interaction=c.interaction,
-                direction=c.direction,
-                description=c.description,
-                ai_context=c.ai_context,
-                guardians=tuple(
-                    GuardianSpec(
-                        name=g.name,
-                        type=g.type,
-                        description=g.description,
-                        ai_context=g.ai_context,
-                        config=g.config or {},
-                    )
-                    for g in c.guardians
-                ),
+            _spec(
+                ComponentSpec,
+                c,
+                guardians=tuple(_spec(GuardianSpec, g, config=g.config or {}) for g in c.guardians),
             )
             for c in data.components
         ),
     )
+
+
+def _spec(spec: type[S], data: Any, **given: Any) -> S:
+    """A spec from the input object's fields of the same names, except those `given`."""
+    names = (f.name for f in dataclasses.fields(spec))
+    return spec(**{name: given[name] if name in given else getattr(data, name) for name in names})
 
 
 async def retire_template(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
