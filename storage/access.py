@@ -46,11 +46,6 @@ class Caller:
     actor_id: uuid.UUID | None = None
     subject: str | None = None
 
-    @property
-    def writes_templates(self) -> bool:
-        """Template writes and new instances: admin (or anonymous while auth is off)."""
-        return self.kind in (CallerKind.ANONYMOUS, CallerKind.ADMIN)
-
     def reaches(self, instance_id: uuid.UUID | None) -> bool:
         return self.instance_ids is None or (
             instance_id is not None and instance_id in self.instance_ids
