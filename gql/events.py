@@ -15,35 +15,25 @@ called after a commit, and a committed change must be answered as committed.
 
 from __future__ import annotations
 
-import contextlib
-import uuid
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
 from gql.fanout import BusHealth, Fanout, Subscription
+from resolvers.context import EventSource
 from storage.engines import Tier
-from storage.enums import LogType
 from storage.telemetry.events import Event
 
 if TYPE_CHECKING:
     from gql.postgres_bus import PostgresBus
 
 
-class EventBus(Protocol):
+class EventBus(EventSource, Protocol):
+    """A bus the server runs: what resolvers use of it (publish, subscribe), and its life."""
+
     health: BusHealth
 
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
-    async def publish(self, event: Event) -> None: ...
     def close_all(self) -> None: ...
-    def subscribe(
-        self,
-        instance_id: uuid.UUID,
-        *,
-        uow_id: uuid.UUID | None = None,
-        log_types: Iterable[LogType] | None = None,
-        transitions_only: bool = False,
-    ) -> contextlib.AbstractAsyncContextManager[Subscription]: ...
 
 
 class MemoryBus(Fanout):

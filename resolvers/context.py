@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import functools
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -259,9 +259,6 @@ class RequestContext:
         if loader is None:
             loader = self._loaders[key] = SharedLoader(load_fn=load_fn)
         return loader
-
-    def opened_tiers(self) -> Sequence[str]:
-        return [name for name, reader in self._readers.items() if reader.opened]
 
     async def forget_reads(self) -> None:
         """Drop cached loads and read snapshots: the next read sees the newest committed state.

@@ -7,8 +7,7 @@ import uuid
 from typing import Any
 
 from resolvers.context import RequestContext
-from resolvers.idempotency import run_once
-from resolvers.mutations import Outcome, input_id, json_object, optional_input_id
+from resolvers.mutations import Outcome, input_id, json_object, once_published, optional_input_id
 from resolvers.pagination import Page, PageArgs, slice_page
 from storage.engine import checkout as checkouts
 from storage.engine import submit as submits
@@ -16,25 +15,19 @@ from storage.engine.journal import EngineResult
 from storage.telemetry.events import Event
 
 
-async def _published(ctx: RequestContext, result: EngineResult | None) -> None:
+def _written(result: EngineResult) -> list[Event]:
     """Every row the verb wrote, in the order written (a guardian's decision before the
     move it caused); transitions carry their history entries."""
-    if result is None:
-        return
     events = [Event.of_log(move.log, move.history) for move in result.transitions]
     events += [Event.of_log(log) for log in result.logs]
-    for event in sorted(events, key=lambda e: e.log_id or 0):
-        await ctx.events.publish(event)
+    return sorted(events, key=lambda e: e.log_id or 0)
 
 
 async def _engine(
     ctx: RequestContext, data: Any, mutation: str, action: Any
 ) -> Outcome[EngineResult]:
     """The verb once per idempotency key; a replayed answer publishes nothing again."""
-    done = await run_once(ctx, data, mutation, action)
-    if done.fresh:
-        await _published(ctx, done.result)
-    return done.result, done.problems
+    return await once_published(ctx, data, mutation, action, _written)
 
 
 async def inbox(ctx: RequestContext, role_id: uuid.UUID, args: PageArgs) -> Page:

@@ -11,10 +11,16 @@ from sqlalchemy import ColumnElement, false
 
 from resolvers.errors import ClientError
 from resolvers.loaders import Conditions
-from storage.enums import LogType, UowStatus
+from storage.enums import InstanceStatus, LogType, UowStatus
 from storage.errors import DomainError
 from storage.json_equality import canonical_text
-from storage.models import InteractionLogRow, TemplateWorkflowRow, UnitOfWorkRow, UowAttributeRow
+from storage.models import (
+    InstanceRow,
+    InteractionLogRow,
+    TemplateWorkflowRow,
+    UnitOfWorkRow,
+    UowAttributeRow,
+)
 from storage.runtime.attributes import KEY_LENGTH, current_value_is
 from storage.values import check_key, checked_json, folded, text_problem
 
@@ -105,6 +111,22 @@ def attribute_filter(key: str | None) -> Filter:
     if key is None:
         return (), ("attr", None)
     return (UowAttributeRow.__table__.c.key == key,), ("attr", key)
+
+
+def template_filter(*, name: str | None, contains: str | None) -> Filter:
+    """Templates named `name` exactly and/or whose name contains `contains`."""
+    conditions: list[ColumnElement[bool]] = []
+    if name is not None:
+        conditions.append(TemplateWorkflowRow.__table__.c.name == name)
+    if contains is not None:
+        conditions.append(name_contains(contains))
+    key = None if name is None and contains is None else (name, contains)
+    return tuple(conditions), key
+
+
+def instance_filter(status: InstanceStatus | None) -> Filter:
+    conditions = () if status is None else (InstanceRow.__table__.c.status == status,)
+    return conditions, status
 
 
 def name_contains(part: str) -> ColumnElement[bool]:

@@ -74,6 +74,11 @@ def by_id(ctx: RequestContext, model: type[DeclarativeBase]) -> DataLoader[uuid.
     return ctx.loader(("by_id", table.name), load)
 
 
+async def load_optional(ctx: RequestContext, model: type[DeclarativeBase], key: Any) -> Any:
+    """The row of `model` whose primary key is `key` (None for no key or an unknown one)."""
+    return None if key is None else await by_id(ctx, model).load(key)
+
+
 def list_by(
     ctx: RequestContext,
     model: type[DeclarativeBase],

@@ -19,7 +19,7 @@ from sqlalchemy import Executable, select
 from resolvers.context import RequestContext
 from resolvers.errors import not_found
 from storage.models import InstanceRow
-from storage.telemetry.checks import OWNER_QUERIES
+from storage.owners import OWNER_QUERIES
 from storage.telemetry.known_ids import KnownIds
 
 # An instance is remembered as its own owner: it exists, and always will.

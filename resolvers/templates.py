@@ -3,8 +3,9 @@ graph, the versions of a name, the diff of two templates, and the lifecycle muta
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -12,13 +13,24 @@ from resolvers.access import authorize
 from resolvers.context import RequestContext
 from resolvers.errors import ClientError, parse_uuid
 from resolvers.mutations import Outcome, input_id, run, run_for_id
-from storage.models import TemplateWorkflowRow
+from resolvers.relations import many, one
+from storage.models import TemplateRoleRow, TemplateWorkflowRow
 from storage.runtime.workflow_graph import local_workflow_graph
+from storage.templates import importer as template_import
 from storage.templates import lifecycle
 from storage.templates.diff import ElementChange, diff_templates
 from storage.templates.export import export_document, stored_spec
 from storage.templates.graph import GraphFormat, graph_of_spec, render_graph
 from storage.templates.lifecycle import DeletedTemplate
+from storage.templates.specs import (
+    ComponentSpec,
+    GuardianSpec,
+    InteractionSpec,
+    RoleSpec,
+    TemplateSpec,
+)
+
+S = TypeVar("S", TemplateSpec, RoleSpec, InteractionSpec, ComponentSpec, GuardianSpec)
 
 
 async def document(ctx: RequestContext, workflow_id: uuid.UUID) -> str:
@@ -83,6 +95,48 @@ async def diff(
     return rows[ids["fromId"]], rows[ids["toId"]], diff_templates(before, after)
 
 
+async def import_template(ctx: RequestContext, yaml: str) -> Outcome[uuid.UUID]:
+    async def action() -> Any:
+        await authorize(ctx, "importTemplate", None)
+        return await template_import.import_template_yaml(ctx.tiers.template, text=yaml)
+
+    return await run_for_id(ctx, action, "workflow_id")
+
+
+async def create_template(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
+    async def action() -> Any:
+        await authorize(ctx, "createTemplate", None)
+        spec = template_spec(data)
+        return await template_import.import_template_spec(ctx.tiers.template, spec=spec)
+
+    return await run_for_id(ctx, action, "workflow_id")
+
+
+def template_spec(data: Any) -> TemplateSpec:
+    """The typed `TemplateInput` as the same spec a YAML document parses into: each input
+    type has the fields of its spec, under the same names."""
+    return _spec(
+        TemplateSpec,
+        data,
+        roles=tuple(_spec(RoleSpec, r) for r in data.roles),
+        interactions=tuple(_spec(InteractionSpec, i) for i in data.interactions),
+        components=tuple(
+            _spec(
+                ComponentSpec,
+                c,
+                guardians=tuple(_spec(GuardianSpec, g, config=g.config or {}) for g in c.guardians),
+            )
+            for c in data.components
+        ),
+    )
+
+
+def _spec(spec: type[S], data: Any, **given: Any) -> S:
+    """A spec from the input object's fields of the same names, except those `given`."""
+    names = (f.name for f in dataclasses.fields(spec))
+    return spec(**{name: given[name] if name in given else getattr(data, name) for name in names})
+
+
 async def retire_template(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
     async def action() -> Any:
         await authorize(ctx, "retireTemplate", None)
@@ -99,3 +153,9 @@ async def delete_template(ctx: RequestContext, data: Any) -> Outcome[DeletedTemp
         return await lifecycle.delete_template(ctx.tiers.template, template_id=template_id)
 
     return await run(ctx, action)
+
+
+# Relationships of a template that are not part of the workflow graph's shape
+# (`resolvers.relations.TEMPLATE`): the child template a gateway role delegates to, and back.
+child_workflow = one(TemplateWorkflowRow, "child_workflow_id")
+parent_roles = many(TemplateRoleRow, "child_workflow_id", "workflow_id")

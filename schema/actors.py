@@ -8,18 +8,15 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers.loaders import by_id, list_by
-from schema.base import Info, Row, id_field
-from schema.describe import described_by, field
-from schema.enums import ActorType, AssignmentStatus, MemoryScope, UowStatus
+from resolvers import instances
+from schema.base import id_field
+from schema.describe import described_by
+from schema.enums import ActorType, AssignmentStatus, MemoryScope
 from schema.node import Node
 from storage.models import (
     ActorRow,
     AssignmentRow,
-    InstanceRow,
-    LocalRoleRow,
     RoleMemoryRow,
-    UnitOfWorkRow,
 )
 
 if TYPE_CHECKING:
@@ -42,29 +39,18 @@ class Actor(Node):
     type: ActorType
     capabilities: JSON | None
 
-    @strawberry.field
-    async def instance(self, root: Row, info: Info) -> InstanceT:
-        return await by_id(info.context, InstanceRow).load(root.instance_id)
-
-    @field("The actor's role assignments (revoked ones included).")
-    async def assignments(self, root: Row, info: Info) -> list[RoleAssignment]:
-        loader = list_by(info.context, AssignmentRow, "actor_id", order_by=("status",))
-        return await loader.load(root.actor_id)
-
-    @field("Roles the actor is actively assigned to.")
-    async def roles(self, root: Row, info: Info) -> list[RoleT]:
-        loader = list_by(info.context, AssignmentRow, "actor_id", order_by=("status",))
-        assignments = await loader.load(root.actor_id)
-        active = [a.role_id for a in assignments if a.status.value == "ACTIVE"]
-        return await by_id(info.context, LocalRoleRow).load_many(active)
-
-    @field("The units of work this actor holds (ACTIVE), oldest first.")
-    async def work(self, root: Row, info: Info) -> list[UowT]:
-        loader = list_by(
-            info.context, UnitOfWorkRow, "locked_by_actor_id", order_by=("updated_at", "uow_id")
-        )
-        held = await loader.load(root.actor_id)
-        return [uow for uow in held if uow.status == UowStatus.ACTIVE]
+    instance: InstanceT = strawberry.field(resolver=instances.instance)
+    assignments: list[RoleAssignment] = strawberry.field(
+        resolver=instances.actor_assignments,
+        description="The actor's role assignments (revoked ones included).",
+    )
+    roles: list[RoleT] = strawberry.field(
+        resolver=instances.actor_roles, description="Roles the actor is actively assigned to."
+    )
+    work: list[UowT] = strawberry.field(
+        resolver=instances.held_work,
+        description="The units of work this actor holds (ACTIVE), oldest first.",
+    )
 
 
 @described_by(AssignmentRow)
@@ -72,14 +58,8 @@ class Actor(Node):
 class RoleAssignment(Node):
     id: strawberry.ID = id_field("assignment_id")
     status: AssignmentStatus
-
-    @strawberry.field
-    async def actor(self, root: Row, info: Info) -> Actor:
-        return await by_id(info.context, ActorRow).load(root.actor_id)
-
-    @strawberry.field
-    async def role(self, root: Row, info: Info) -> RoleT:
-        return await by_id(info.context, LocalRoleRow).load(root.role_id)
+    actor: Actor = strawberry.field(resolver=instances.actor)
+    role: RoleT = strawberry.field(resolver=instances.role)
 
 
 @described_by(RoleMemoryRow)
@@ -92,16 +72,9 @@ class RoleMemory(Node):
     created_at: datetime
     last_accessed_at: datetime | None
 
-    @field("GLOBAL for the role's blueprint, PERSONAL for an actor's playbook.")
-    def scope(self, root: Row) -> MemoryScope:
-        return MemoryScope.GLOBAL if root.actor_id is None else MemoryScope.PERSONAL
-
-    @strawberry.field
-    async def role(self, root: Row, info: Info) -> RoleT:
-        return await by_id(info.context, LocalRoleRow).load(root.role_id)
-
-    @strawberry.field
-    async def actor(self, root: Row, info: Info) -> Actor | None:
-        if root.actor_id is None:
-            return None
-        return await by_id(info.context, ActorRow).load(root.actor_id)
+    scope: MemoryScope = strawberry.field(
+        resolver=instances.memory_scope,
+        description="GLOBAL for the role's blueprint, PERSONAL for an actor's playbook.",
+    )
+    role: RoleT = strawberry.field(resolver=instances.role)
+    actor: Actor | None = strawberry.field(resolver=instances.actor)

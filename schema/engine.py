@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from resolvers.loaders import by_id
+from resolvers.loaders import load_optional
 from schema.base import Info
 from schema.describe import field
 from schema.enums import RouteKind
@@ -38,21 +38,15 @@ class Route:
 
     @field("The interaction the unit of work went to.")
     async def interaction(self, info: Info) -> InteractionT | None:
-        if self.interaction_id is None:
-            return None
-        return await by_id(info.context, LocalInteractionRow).load(self.interaction_id)
+        return await load_optional(info.context, LocalInteractionRow, self.interaction_id)
 
     @field("The OUTBOUND component taken, if one decided.")
     async def component(self, info: Info) -> ComponentT | None:
-        if self.component_id is None:
-            return None
-        return await by_id(info.context, LocalComponentRow).load(self.component_id)
+        return await load_optional(info.context, LocalComponentRow, self.component_id)
 
     @field("The guardian that decided, if one did.")
     async def guardian(self, info: Info) -> GuardianT | None:
-        if self.guardian_id is None:
-            return None
-        return await by_id(info.context, LocalGuardianRow).load(self.guardian_id)
+        return await load_optional(info.context, LocalGuardianRow, self.guardian_id)
 
 
 def route_of(route: Any) -> Route | None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import strawberry
 
 from schema.enums import ErrorCode
 from storage.errors import Problem
 
+P = TypeVar("P")
 ERRORS = "Why the mutation was refused; empty when it succeeded."
 
 
@@ -33,3 +37,10 @@ class UserError:
 
 def user_errors(problems: list[Problem]) -> list[UserError]:
     return [UserError.of(problem) for problem in problems]
+
+
+def answer(payload: Callable[..., P], result: str, outcome: tuple[Any, list[Problem]]) -> P:
+    """The payload of a mutation's outcome: its result as field `result`, its problems as
+    the payload's `errors`."""
+    value, problems = outcome
+    return payload(**{result: value}, errors=user_errors(problems))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry.scalars import JSON
 
@@ -30,6 +32,7 @@ from storage.models import (
 
 ACTOR = "The actor acting, if any (kept in the history)."
 REASONING = "Why, for the history."
+EXPECTED_VERSION = "Refused with STALE_STATE unless the unit is at this version."
 IDEMPOTENCY_KEY = (
     "A key of the client's choosing (1 to 200 characters, e.g. a UUID) that makes a retry "
     "safe: sent again with the same input within the retention window (24 h by default), "
@@ -38,9 +41,14 @@ IDEMPOTENCY_KEY = (
 )
 
 
+def optional(description: str) -> Any:
+    """An input field that is null unless given."""
+    return strawberry.field(default=None, description=description)
+
+
 def idempotency_key() -> str | None:
     """The optional `idempotencyKey` field every writing instance-tier input ends with."""
-    key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+    key: str | None = optional(IDEMPOTENCY_KEY)
     return key
 
 
@@ -81,11 +89,9 @@ class TemplateRoleInput:
     strategy: DecompositionStrategy | None = None
     description: str | None = None
     ai_context: JSON | None = None
-    child_workflow: str | None = strawberry.field(
-        default=None, description="Name of a child template (recursive gateway)."
-    )
-    child_workflow_version: int | None = strawberry.field(
-        default=None, description="Version of that child template (its newest if omitted)."
+    child_workflow: str | None = optional("Name of a child template (recursive gateway).")
+    child_workflow_version: int | None = optional(
+        "Version of that child template (its newest if omitted)."
     )
 
 
@@ -154,19 +160,15 @@ class ActorInput:
 @described_by(InstanceRow)
 @strawberry.input(description="Which template to copy (by id, or by name) and the new instance.")
 class InstantiateInput:
-    template_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The template to copy (or give its name)."
-    )
-    template_name: str | None = strawberry.field(
-        default=None, description="The name of the template to copy, instead of its id."
-    )
-    template_version: int | None = strawberry.field(
-        default=None, description="With templateName: this version (the newest if omitted)."
+    template_id: strawberry.ID | None = optional("The template to copy (or give its name).")
+    template_name: str | None = optional("The name of the template to copy, instead of its id.")
+    template_version: int | None = optional(
+        "With templateName: this version (the newest if omitted)."
     )
     name: str
     description: str | None = None
-    actors: list[ActorInput] | None = strawberry.field(
-        default=None, description="Actors to register in the instance, with their roles."
+    actors: list[ActorInput] | None = optional(
+        "Actors to register in the instance, with their roles."
     )
     idempotency_key: str | None = idempotency_key()
 
@@ -216,39 +218,29 @@ class PutRoleMemoryInput:
 @strawberry.input(description="Where a new base unit of work starts, and with what.")
 class StartWorkInput:
     instance_id: strawberry.ID = strawberry.field(description="The (ACTIVE) instance.")
-    workflow_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Defaults to the instance's master workflow."
-    )
-    actor_id: strawberry.ID | None = strawberry.field(default=None, description=ACTOR)
-    attributes: JSON | None = strawberry.field(
-        default=None, description="Initial attributes (a JSON object), each at version 1."
-    )
-    reasoning: str | None = strawberry.field(default=None, description=REASONING)
+    workflow_id: strawberry.ID | None = optional("Defaults to the instance's master workflow.")
+    actor_id: strawberry.ID | None = optional(ACTOR)
+    attributes: JSON | None = optional("Initial attributes (a JSON object), each at version 1.")
+    reasoning: str | None = optional(REASONING)
     idempotency_key: str | None = idempotency_key()
 
 
 @strawberry.input(description="A change of a unit of work's status, location or attributes.")
 class TransitionUowInput:
     uow_id: strawberry.ID = strawberry.field(description="The unit of work.")
-    to_status: UowStatus | None = strawberry.field(
-        default=None, description="Omit to move or change attributes without a status change."
+    to_status: UowStatus | None = optional(
+        "Omit to move or change attributes without a status change."
     )
-    to_interaction_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The interaction to move it to (it stays where it is if omitted)."
+    to_interaction_id: strawberry.ID | None = optional(
+        "The interaction to move it to (it stays where it is if omitted)."
     )
-    actor_id: strawberry.ID | None = strawberry.field(default=None, description=ACTOR)
-    reasoning: str | None = strawberry.field(default=None, description=REASONING)
-    metadata: JSON | None = strawberry.field(
-        default=None, description="Extra facts, kept in the history entry."
-    )
-    attributes: JSON | None = strawberry.field(
-        default=None, description="Keys to give a new version; others stay."
-    )
-    expected_version: int | None = strawberry.field(
-        default=None, description="Refused with STALE_STATE unless the unit is at this version."
-    )
-    expected_state_hash: str | None = strawberry.field(
-        default=None, description="Refused with STALE_STATE unless its contentHash is this."
+    actor_id: strawberry.ID | None = optional(ACTOR)
+    reasoning: str | None = optional(REASONING)
+    metadata: JSON | None = optional("Extra facts, kept in the history entry.")
+    attributes: JSON | None = optional("Keys to give a new version; others stay.")
+    expected_version: int | None = optional(EXPECTED_VERSION)
+    expected_state_hash: str | None = optional(
+        "Refused with STALE_STATE unless its contentHash is this."
     )
     idempotency_key: str | None = idempotency_key()
 
@@ -266,12 +258,12 @@ class TransitionUowsInput:
 @strawberry.input(description="A unit of work to split and the children to create.")
 class DecomposeInput:
     parent_id: strawberry.ID = strawberry.field(description="The unit of work to split.")
-    actor_id: strawberry.ID | None = strawberry.field(default=None, description=ACTOR)
+    actor_id: strawberry.ID | None = optional(ACTOR)
     children: list[JSON] = strawberry.field(description="Attributes of each child.")
     inherit: bool = strawberry.field(
         default=True, description="Start each child from the parent's current attributes."
     )
-    reasoning: str | None = strawberry.field(default=None, description=REASONING)
+    reasoning: str | None = optional(REASONING)
     idempotency_key: str | None = idempotency_key()
 
 
@@ -297,12 +289,8 @@ class RecordTelemetryInput:
     role_id: strawberry.ID | None = None
     interaction_id: strawberry.ID | None = None
     log_type: LogType
-    details: JSON | None = strawberry.field(
-        default=None, description="Structured details of the event."
-    )
-    error: JSON | None = strawberry.field(
-        default=None, description="Error context, for ERROR entries."
-    )
+    details: JSON | None = optional("Structured details of the event.")
+    error: JSON | None = optional("Error context, for ERROR entries.")
 
 
 @strawberry.input(description="Take the oldest unit of work an actor of a role may take.")
@@ -311,8 +299,8 @@ class CheckoutInput:
     actor_id: strawberry.ID = strawberry.field(
         description="The actor taking the work; needs an ACTIVE assignment to the role."
     )
-    uow_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Take this unit of work instead of the oldest eligible one."
+    uow_id: strawberry.ID | None = optional(
+        "Take this unit of work instead of the oldest eligible one."
     )
     idempotency_key: str | None = idempotency_key()
 
@@ -321,16 +309,10 @@ class CheckoutInput:
 class SubmitInput:
     uow_id: strawberry.ID = strawberry.field(description="The unit of work the actor holds.")
     actor_id: strawberry.ID = strawberry.field(description="The holder; nobody else submits.")
-    attributes: JSON | None = strawberry.field(
-        default=None, description="Keys to give a new version before routing; others stay."
-    )
-    reasoning: str | None = strawberry.field(default=None, description="Why, for the history.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="Refused with STALE_STATE unless the unit is at this version."
-    )
-    metadata: JSON | None = strawberry.field(
-        default=None, description="Kept in the history entry's metadata under `client`."
-    )
+    attributes: JSON | None = optional("Keys to give a new version before routing; others stay.")
+    reasoning: str | None = optional(REASONING)
+    expected_version: int | None = optional(EXPECTED_VERSION)
+    metadata: JSON | None = optional("Kept in the history entry's metadata under `client`.")
     decompose: list[JSON] | None = strawberry.field(
         default=None,
         description="BETA roles with a strategy: the attributes of each child to create; the "
@@ -347,8 +329,6 @@ class ReportFailureInput:
     uow_id: strawberry.ID = strawberry.field(description="The unit of work the actor holds.")
     actor_id: strawberry.ID = strawberry.field(description="The holder.")
     error: JSON = strawberry.field(description="What went wrong (a JSON object), kept in a log.")
-    reasoning: str | None = strawberry.field(default=None, description="Why, for the history.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="Refused with STALE_STATE unless the unit is at this version."
-    )
+    reasoning: str | None = optional(REASONING)
+    expected_version: int | None = optional(EXPECTED_VERSION)
     idempotency_key: str | None = idempotency_key()

@@ -8,13 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers import engine, lists
+from resolvers import engine, instances, lists, relations
 from resolvers import templates as templates_resolvers
 from resolvers.errors import optional_uuid
-from resolvers.filters import log_filter, uow_filter
-from resolvers.loaders import by_id, list_by
+from resolvers.filters import uow_filter
 from resolvers.pagination import page_args
-from resolvers.stats import stats_of
 from schema.base import (
     After,
     Before,
@@ -23,12 +21,11 @@ from schema.base import (
     Info,
     InInteraction,
     Last,
-    OfLogTypes,
     OfStatus,
     Row,
     id_field,
 )
-from schema.describe import described_by, field
+from schema.describe import described_by
 from schema.enums import (
     ComponentDirection,
     DecompositionStrategy,
@@ -47,17 +44,20 @@ from schema.filters import (
 from schema.node import Node
 from schema.stats import InstanceStats
 from schema.templates import GRAPH, AGraphFormat
-from schema.uows import InteractionLogConnection, UnitOfWorkConnection, page_of, uow_connection
+from schema.uows import (
+    InteractionLogConnection,
+    UnitOfWorkConnection,
+    logs_of,
+    uow_connection,
+    uows_by_status,
+)
 from storage.models import (
-    ActorRow,
-    AssignmentRow,
     InstanceRow,
     LocalComponentRow,
     LocalGuardianRow,
     LocalInteractionRow,
     LocalRoleRow,
     LocalWorkflowRow,
-    RoleMemoryRow,
 )
 
 if TYPE_CHECKING:
@@ -68,8 +68,67 @@ AssignmentT = Annotated["RoleAssignment", strawberry.lazy("schema.actors")]
 MemoryT = Annotated["RoleMemory", strawberry.lazy("schema.actors")]
 
 
-async def _workflow(info: Info, root: Any) -> Any:
-    return await by_id(info.context, LocalWorkflowRow).load(root.local_workflow_id)
+G = relations.LOCAL
+
+
+async def _instance_uows(
+    root: Row,
+    info: Info,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+    status: OfStatus = None,
+    interaction_id: InInteraction = None,
+    statuses: OfStatuses = None,
+    created_after: CreatedAfter = None,
+    created_before: CreatedBefore = None,
+    attributes: WithAttributes = None,
+) -> UnitOfWorkConnection:
+    row_filter = uow_filter(
+        status=status,
+        interaction_id=optional_uuid(interaction_id, "interactionId"),
+        statuses=statuses,
+        created_after=created_after,
+        created_before=created_before,
+        attributes=attribute_pairs(attributes),
+    )
+    requested = (first, after, last, before)
+    return await uow_connection(
+        info, lists.UOWS_OF_INSTANCE, root.instance_id, requested, row_filter
+    )
+
+
+async def _local_graph(root: Row, info: Info, format: AGraphFormat = GraphFormat.MERMAID) -> str:
+    return await templates_resolvers.local_graph(info.context, root.local_workflow_id, format)
+
+
+async def _memory(
+    root: Row,
+    info: Info,
+    actor_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(description="Include this actor's personal playbook."),
+    ] = None,
+    include_global: Annotated[
+        bool, strawberry.argument(description="Include the role's global blueprint.")
+    ] = True,
+) -> list[Any]:
+    actor = optional_uuid(actor_id, "actorId")
+    return await instances.role_memory(info.context, root.role_id, actor, include_global)
+
+
+async def _inbox(
+    root: Row,
+    info: Info,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+) -> UnitOfWorkConnection:
+    args = page_args((first, after, last, before), info.context.max_page_size)
+    page = await engine.inbox(info.context, root.role_id, args)
+    return UnitOfWorkConnection.of(page, "uow_id")
 
 
 @described_by(InstanceRow)
@@ -80,74 +139,29 @@ class Instance(Node):
     description: str | None
     status: InstanceStatus
     deployment_date: datetime
+    workflows: list[LocalWorkflow] = strawberry.field(
+        resolver=instances.instance_workflows,
+        description="The workflows copied into the instance: the master and its child workflows.",
+    )
+    master_workflow: LocalWorkflow = strawberry.field(
+        resolver=instances.master_workflow,
+        description="The workflow the instance was created from.",
+    )
+    actors: list[ActorT] = strawberry.field(
+        resolver=instances.instance_actors,
+        description="The people, agents and systems registered in the instance, by name.",
+    )
 
-    @field("The workflows copied into the instance: the master and its child workflows.")
-    async def workflows(self, root: Row, info: Info) -> list[LocalWorkflow]:
-        return await list_by(info.context, LocalWorkflowRow, "instance_id").load(root.instance_id)
-
-    @field("The workflow the instance was created from.")
-    async def master_workflow(self, root: Row, info: Info) -> LocalWorkflow:
-        workflows = await list_by(info.context, LocalWorkflowRow, "instance_id").load(
-            root.instance_id
-        )
-        return next(w for w in workflows if w.is_master)
-
-    @field("The people, agents and systems registered in the instance, by name.")
-    async def actors(self, root: Row, info: Info) -> list[ActorT]:
-        return await list_by(info.context, ActorRow, "instance_id").load(root.instance_id)
-
-    @field("Its units of work counted by status and by interaction (one statement).")
-    async def stats(self, root: Row, info: Info) -> InstanceStats:
-        counts: Any = await stats_of(info.context).load(root.instance_id)
-        return counts
-
-    @field("The instance's units of work, oldest first.")
-    async def uows(
-        self,
-        root: Row,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        status: OfStatus = None,
-        interaction_id: InInteraction = None,
-        statuses: OfStatuses = None,
-        created_after: CreatedAfter = None,
-        created_before: CreatedBefore = None,
-        attributes: WithAttributes = None,
-    ) -> UnitOfWorkConnection:
-        row_filter = uow_filter(
-            status=status,
-            interaction_id=optional_uuid(interaction_id, "interactionId"),
-            statuses=statuses,
-            created_after=created_after,
-            created_before=created_before,
-            attributes=attribute_pairs(attributes),
-        )
-        return await uow_connection(
-            info, lists.UOWS_OF_INSTANCE, root.instance_id, (first, after, last, before), row_filter
-        )
-
-    @field("The instance's interaction log, oldest first.")
-    async def logs(
-        self,
-        root: Row,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        log_types: OfLogTypes = None,
-    ) -> InteractionLogConnection:
-        page = await page_of(
-            info,
-            lists.LOGS_OF_INSTANCE,
-            root.instance_id,
-            (first, after, last, before),
-            log_filter(log_types),
-        )
-        return InteractionLogConnection.of(page, "log_id")
+    stats: InstanceStats = strawberry.field(
+        resolver=instances.stats,
+        description="Its units of work counted by status and by interaction (one statement).",
+    )
+    uows: UnitOfWorkConnection = strawberry.field(
+        resolver=_instance_uows, description="The instance's units of work, oldest first."
+    )
+    logs: InteractionLogConnection = logs_of(
+        lists.LOGS_OF_INSTANCE, "instance_id", "The instance's interaction log, oldest first."
+    )
 
 
 @described_by(LocalWorkflowRow)
@@ -161,58 +175,34 @@ class LocalWorkflow(Node):
     version: int
     is_active: bool
     is_master: bool
+    instance: Instance = strawberry.field(resolver=instances.instance)
+    roles: list[LocalRole] = strawberry.field(
+        resolver=G.roles, description="The workflow's roles, by name."
+    )
+    interactions: list[LocalInteraction] = strawberry.field(
+        resolver=G.interactions, description="The workflow's interactions (queues), by name."
+    )
+    components: list[LocalComponent] = strawberry.field(
+        resolver=G.components,
+        description="The workflow's components (role-interaction links), by name.",
+    )
+    guardians: list[LocalGuardian] = strawberry.field(
+        resolver=G.guardians, description="The guardians of all the workflow's components, by name."
+    )
 
-    @strawberry.field
-    async def instance(self, root: Row, info: Info) -> Instance:
-        return await by_id(info.context, InstanceRow).load(root.instance_id)
-
-    @field("The workflow's roles, by name.")
-    async def roles(self, root: Row, info: Info) -> list[LocalRole]:
-        loader = list_by(info.context, LocalRoleRow, "local_workflow_id")
-        return await loader.load(root.local_workflow_id)
-
-    @field("The workflow's interactions (queues), by name.")
-    async def interactions(self, root: Row, info: Info) -> list[LocalInteraction]:
-        loader = list_by(info.context, LocalInteractionRow, "local_workflow_id")
-        return await loader.load(root.local_workflow_id)
-
-    @field("The workflow's components (role-interaction links), by name.")
-    async def components(self, root: Row, info: Info) -> list[LocalComponent]:
-        loader = list_by(info.context, LocalComponentRow, "local_workflow_id")
-        return await loader.load(root.local_workflow_id)
-
-    @field("The guardians of all the workflow's components, by name.")
-    async def guardians(self, root: Row, info: Info) -> list[LocalGuardian]:
-        loader = list_by(info.context, LocalGuardianRow, "local_workflow_id")
-        return await loader.load(root.local_workflow_id)
-
-    @field(GRAPH + " Each interaction also shows its units of work waiting (PENDING).")
-    async def graph(self, root: Row, info: Info, format: AGraphFormat = GraphFormat.MERMAID) -> str:
-        return await templates_resolvers.local_graph(info.context, root.local_workflow_id, format)
-
-    @field("Gateway roles (of any workflow) that delegate to this one.")
-    async def gateway_roles(self, root: Row, info: Info) -> list[LocalRole]:
-        loader = list_by(info.context, LocalRoleRow, "linked_local_workflow_id")
-        return await loader.load(root.local_workflow_id)
-
-    @field("Units of work running in this workflow, oldest first.")
-    async def uows(
-        self,
-        root: Row,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        status: OfStatus = None,
-    ) -> UnitOfWorkConnection:
-        return await uow_connection(
-            info,
-            lists.UOWS_OF_WORKFLOW,
-            root.local_workflow_id,
-            (first, after, last, before),
-            uow_filter(status=status),
-        )
+    graph: str = strawberry.field(
+        resolver=_local_graph,
+        description=GRAPH + " Each interaction also shows its units of work waiting (PENDING).",
+    )
+    gateway_roles: list[LocalRole] = strawberry.field(
+        resolver=instances.gateway_roles,
+        description="Gateway roles (of any workflow) that delegate to this one.",
+    )
+    uows: UnitOfWorkConnection = uows_by_status(
+        lists.UOWS_OF_WORKFLOW,
+        "local_workflow_id",
+        "Units of work running in this workflow, oldest first.",
+    )
 
 
 @described_by(LocalRoleRow)
@@ -225,91 +215,40 @@ class LocalRole(Node):
     role_type: RoleType
     decomposition_strategy: DecompositionStrategy | None
     is_recursive_gateway: bool
-
-    @field("The workflow the role belongs to.")
-    async def workflow(self, root: Row, info: Info) -> LocalWorkflow:
-        return await _workflow(info, root)
-
-    @field("The child workflow copy a gateway role delegates to.")
-    async def linked_workflow(self, root: Row, info: Info) -> LocalWorkflow | None:
-        if root.linked_local_workflow_id is None:
-            return None
-        return await by_id(info.context, LocalWorkflowRow).load(root.linked_local_workflow_id)
-
-    @field("Where the role takes work: components from an interaction to the role.")
-    async def inbound_components(self, root: Row, info: Info) -> list[LocalComponent]:
-        components = await list_by(info.context, LocalComponentRow, "role_id").load(root.role_id)
-        return [c for c in components if c.direction == ComponentDirection.INBOUND]
-
-    @field("Where the role hands work on: components from the role to an interaction.")
-    async def outbound_components(self, root: Row, info: Info) -> list[LocalComponent]:
-        components = await list_by(info.context, LocalComponentRow, "role_id").load(root.role_id)
-        return [c for c in components if c.direction == ComponentDirection.OUTBOUND]
-
-    @field("Who may act in the role (revoked assignments included).")
-    async def assignments(self, root: Row, info: Info) -> list[AssignmentT]:
-        loader = list_by(info.context, AssignmentRow, "role_id", order_by=("status",))
-        return await loader.load(root.role_id)
-
-    @field("Role memory: one actor's playbook and/or the global blueprint.")
-    async def memory(
-        self,
-        root: Row,
-        info: Info,
-        actor_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="Include this actor's personal playbook."),
-        ] = None,
-        include_global: Annotated[
-            bool, strawberry.argument(description="Include the role's global blueprint.")
-        ] = True,
-    ) -> list[MemoryT]:
-        actor = optional_uuid(actor_id, "actorId")
-        entries = await list_by(info.context, RoleMemoryRow, "role_id", order_by=("key",)).load(
-            root.role_id
-        )
-        return [
-            entry
-            for entry in entries
-            if (entry.actor_id is None and include_global)
-            or (entry.actor_id is not None and entry.actor_id == actor)
-        ]
-
-    @field(
-        "What an actor of this role could check out now: the units of work its inbound "
-        "guardians let through, in checkout order (oldest first)."
+    workflow: LocalWorkflow = strawberry.field(
+        resolver=G.workflow, description="The workflow the role belongs to."
     )
-    async def inbox(
-        self,
-        root: Row,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> UnitOfWorkConnection:
-        args = page_args((first, after, last, before), info.context.max_page_size)
-        page = await engine.inbox(info.context, root.role_id, args)
-        return UnitOfWorkConnection.of(page, "uow_id")
+    linked_workflow: LocalWorkflow | None = strawberry.field(
+        resolver=instances.linked_workflow,
+        description="The child workflow copy a gateway role delegates to.",
+    )
+    inbound_components: list[LocalComponent] = strawberry.field(
+        resolver=instances.inbound_components,
+        description="Where the role takes work: components from an interaction to the role.",
+    )
+    outbound_components: list[LocalComponent] = strawberry.field(
+        resolver=instances.outbound_components,
+        description="Where the role hands work on: components from the role to an interaction.",
+    )
+    assignments: list[AssignmentT] = strawberry.field(
+        resolver=instances.role_assignments,
+        description="Who may act in the role (revoked assignments included).",
+    )
 
-    @field("UOWs queued in the role's inbound interactions or held by it.")
-    async def uows(
-        self,
-        root: Row,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        status: OfStatus = None,
-    ) -> UnitOfWorkConnection:
-        return await uow_connection(
-            info,
-            lists.UOWS_OF_ROLE,
-            root.role_id,
-            (first, after, last, before),
-            uow_filter(status=status),
-        )
+    memory: list[MemoryT] = strawberry.field(
+        resolver=_memory,
+        description="Role memory: one actor's playbook and/or the global blueprint.",
+    )
+    inbox: UnitOfWorkConnection = strawberry.field(
+        resolver=_inbox,
+        description="What an actor of this role could check out now: the units of work its "
+        "inbound guardians let through, in checkout order (oldest first).",
+    )
+    uows: UnitOfWorkConnection = uows_by_status(
+        lists.UOWS_OF_ROLE,
+        "role_id",
+        "UOWs queued in the role's inbound interactions or held by it.",
+    )
 
 
 @described_by(LocalInteractionRow)
@@ -320,34 +259,18 @@ class LocalInteraction(Node):
     description: str | None
     ai_context: JSON | None
     stale_token_limit_seconds: int | None
-
-    @field("The workflow the interaction belongs to.")
-    async def workflow(self, root: Row, info: Info) -> LocalWorkflow:
-        return await _workflow(info, root)
-
-    @field("The components linking roles to this interaction.")
-    async def components(self, root: Row, info: Info) -> list[LocalComponent]:
-        loader = list_by(info.context, LocalComponentRow, "interaction_id")
-        return await loader.load(root.interaction_id)
-
-    @field("Units of work now in this interaction, oldest first.")
-    async def uows(
-        self,
-        root: Row,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        status: OfStatus = None,
-    ) -> UnitOfWorkConnection:
-        return await uow_connection(
-            info,
-            lists.UOWS_OF_INTERACTION,
-            root.interaction_id,
-            (first, after, last, before),
-            uow_filter(status=status),
-        )
+    workflow: LocalWorkflow = strawberry.field(
+        resolver=G.workflow, description="The workflow the interaction belongs to."
+    )
+    components: list[LocalComponent] = strawberry.field(
+        resolver=G.interaction_components,
+        description="The components linking roles to this interaction.",
+    )
+    uows: UnitOfWorkConnection = uows_by_status(
+        lists.UOWS_OF_INTERACTION,
+        "interaction_id",
+        "Units of work now in this interaction, oldest first.",
+    )
 
 
 @described_by(LocalComponentRow)
@@ -358,23 +281,15 @@ class LocalComponent(Node):
     description: str | None
     ai_context: JSON | None
     direction: ComponentDirection
-
-    @field("The workflow the component belongs to.")
-    async def workflow(self, root: Row, info: Info) -> LocalWorkflow:
-        return await _workflow(info, root)
-
-    @strawberry.field
-    async def role(self, root: Row, info: Info) -> LocalRole:
-        return await by_id(info.context, LocalRoleRow).load(root.role_id)
-
-    @strawberry.field
-    async def interaction(self, root: Row, info: Info) -> LocalInteraction:
-        return await by_id(info.context, LocalInteractionRow).load(root.interaction_id)
-
-    @field("The guardians watching this component, by name.")
-    async def guardians(self, root: Row, info: Info) -> list[LocalGuardian]:
-        loader = list_by(info.context, LocalGuardianRow, "component_id")
-        return await loader.load(root.component_id)
+    workflow: LocalWorkflow = strawberry.field(
+        resolver=G.workflow, description="The workflow the component belongs to."
+    )
+    role: LocalRole = strawberry.field(resolver=G.component_role)
+    interaction: LocalInteraction = strawberry.field(resolver=G.component_interaction)
+    guardians: list[LocalGuardian] = strawberry.field(
+        resolver=G.component_guardians,
+        description="The guardians watching this component, by name.",
+    )
 
 
 @described_by(LocalGuardianRow)
@@ -386,14 +301,10 @@ class LocalGuardian(Node):
     ai_context: JSON | None
     type: GuardianType
     attributes: JSON | None
-
-    @field("The workflow the guardian belongs to.")
-    async def workflow(self, root: Row, info: Info) -> LocalWorkflow:
-        return await _workflow(info, root)
-
-    @strawberry.field
-    async def component(self, root: Row, info: Info) -> LocalComponent:
-        return await by_id(info.context, LocalComponentRow).load(root.component_id)
+    workflow: LocalWorkflow = strawberry.field(
+        resolver=G.workflow, description="The workflow the guardian belongs to."
+    )
+    component: LocalComponent = strawberry.field(resolver=G.guardian_component)
 
 
 @strawberry.type(description="A page of instances.")

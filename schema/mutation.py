@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import engine, tokens
-from resolvers import mutations as m
-from resolvers import templates as t
+from resolvers import engine, instances, telemetry, templates, tokens, uows
 from schema.base import Info, Input
 from schema.describe import mutation
 from schema.engine import CheckoutPayload, ReportFailurePayload, SubmitPayload
-from schema.errors import user_errors
+from schema.errors import answer, user_errors
 from schema.inputs import (
     AssignRoleInput,
     CheckoutInput,
@@ -60,14 +58,14 @@ class Mutation:
         self, info: Info, input: Input[ImportTemplateInput]
     ) -> TemplatePayload:
         with acting_as(info.context.caller.subject):  # recorded in Template_Audit
-            row, problems = await m.import_template(info.context, input.yaml)
-        return TemplatePayload(template_id=row, errors=user_errors(problems))
+            outcome = await templates.import_template(info.context, input.yaml)
+        return answer(TemplatePayload, "template_id", outcome)
 
     @mutation("Create a template from typed input, validated as on import.")
     async def create_template(self, info: Info, input: Input[TemplateInput]) -> TemplatePayload:
         with acting_as(info.context.caller.subject):
-            row, problems = await m.create_template(info.context, input)
-        return TemplatePayload(template_id=row, errors=user_errors(problems))
+            outcome = await templates.create_template(info.context, input)
+        return answer(TemplatePayload, "template_id", outcome)
 
     @mutation(
         "Retire a template (one version): instantiate refuses it from now on, naming it; the "
@@ -78,8 +76,8 @@ class Mutation:
         self, info: Info, input: Input[RetireTemplateInput]
     ) -> TemplatePayload:
         with acting_as(info.context.caller.subject):
-            row, problems = await t.retire_template(info.context, input)
-        return TemplatePayload(template_id=row, errors=user_errors(problems))
+            outcome = await templates.retire_template(info.context, input)
+        return answer(TemplatePayload, "template_id", outcome)
 
     @mutation(
         "Delete a template (one version) and all its rows, unless another template names it "
@@ -90,56 +88,62 @@ class Mutation:
         self, info: Info, input: Input[DeleteTemplateInput]
     ) -> DeleteTemplatePayload:
         with acting_as(info.context.caller.subject):
-            deleted, problems = await t.delete_template(info.context, input)
-        return DeleteTemplatePayload(deleted=deleted, errors=user_errors(problems))
+            outcome = await templates.delete_template(info.context, input)
+        return answer(DeleteTemplatePayload, "deleted", outcome)
 
     @mutation("Deep-copy a template and its child templates into a new instance.")
     async def instantiate(self, info: Info, input: Input[InstantiateInput]) -> InstancePayload:
-        key, problems = await m.instantiate(info.context, input)
-        return InstancePayload(instance_id=key, errors=user_errors(problems))
+        return answer(
+            InstancePayload, "instance_id", await instances.instantiate(info.context, input)
+        )
 
     @mutation("Pause, resume or archive an instance.")
     async def set_instance_status(
         self, info: Info, input: Input[SetInstanceStatusInput]
     ) -> InstancePayload:
-        key, problems = await m.set_instance_status(info.context, input)
-        return InstancePayload(instance_id=key, errors=user_errors(problems))
+        return answer(
+            InstancePayload, "instance_id", await instances.set_instance_status(info.context, input)
+        )
 
     @mutation("Register a person, AI agent or system in an instance.")
     async def register_actor(self, info: Info, input: Input[RegisterActorInput]) -> ActorPayload:
-        key, problems = await m.register_actor(info.context, input)
-        return ActorPayload(actor_id=key, errors=user_errors(problems))
+        return answer(ActorPayload, "actor_id", await instances.register_actor(info.context, input))
 
     @mutation("Let an actor act in a role of its instance.")
     async def assign_role(self, info: Info, input: Input[AssignRoleInput]) -> AssignmentPayload:
-        key, problems = await m.assign_role(info.context, input)
-        return AssignmentPayload(assignment_id=key, errors=user_errors(problems))
+        return answer(
+            AssignmentPayload, "assignment_id", await instances.assign_role(info.context, input)
+        )
 
     @mutation("Revoke an assignment; the row is kept, marked REVOKED.")
     async def revoke_assignment(
         self, info: Info, input: Input[RevokeAssignmentInput]
     ) -> AssignmentPayload:
-        key, problems = await m.revoke_assignment(info.context, input)
-        return AssignmentPayload(assignment_id=key, errors=user_errors(problems))
+        return answer(
+            AssignmentPayload,
+            "assignment_id",
+            await instances.revoke_assignment(info.context, input),
+        )
 
     @mutation("Set a role memory value (global, or one actor's playbook).")
     async def put_role_memory(
         self, info: Info, input: Input[PutRoleMemoryInput]
     ) -> RoleMemoryPayload:
-        key, problems = await m.put_role_memory(info.context, input)
-        return RoleMemoryPayload(memory_id=key, errors=user_errors(problems))
+        return answer(
+            RoleMemoryPayload, "memory_id", await instances.put_role_memory(info.context, input)
+        )
 
     @mutation("Genesis: create a base unit of work in a workflow.")
     async def start_work(self, info: Info, input: Input[StartWorkInput]) -> TransitionUowPayload:
-        result, problems = await m.start_work(info.context, input)
-        return TransitionUowPayload(written=result, errors=user_errors(problems))
+        return answer(TransitionUowPayload, "written", await uows.start_work(info.context, input))
 
     @mutation("Change a unit of work's status, location or attributes.")
     async def transition_uow(
         self, info: Info, input: Input[TransitionUowInput]
     ) -> TransitionUowPayload:
-        result, problems = await m.transition_uow(info.context, input)
-        return TransitionUowPayload(written=result, errors=user_errors(problems))
+        return answer(
+            TransitionUowPayload, "written", await uows.transition_uow(info.context, input)
+        )
 
     @mutation(
         "Several transitions in one request and one transaction, each atomic on its own: a "
@@ -148,7 +152,7 @@ class Mutation:
     async def transition_uows(
         self, info: Info, input: Input[TransitionUowsInput]
     ) -> TransitionUowsPayload:
-        outcomes, problems = await m.transition_many(info.context, input)
+        outcomes, problems = await uows.transition_many(info.context, input)
         return TransitionUowsPayload(
             results=[
                 TransitionUowPayload(written=result, errors=user_errors(item_problems))
@@ -159,7 +163,7 @@ class Mutation:
 
     @mutation("Split a unit of work into child units of work.")
     async def decompose(self, info: Info, input: Input[DecomposeInput]) -> DecomposePayload:
-        result, problems = await m.decompose(info.context, input)
+        result, problems = await uows.decompose(info.context, input)
         if result is None:
             return DecomposePayload(child_ids=[], errors=user_errors(problems))
         return DecomposePayload(
@@ -168,14 +172,13 @@ class Mutation:
 
     @mutation("Tell the engine the actor holding a unit of work is alive.")
     async def heartbeat(self, info: Info, input: Input[HeartbeatInput]) -> UowPayload:
-        key, problems = await m.heartbeat(info.context, input)
-        return UowPayload(uow_id=key, errors=user_errors(problems))
+        return answer(UowPayload, "uow_id", await uows.heartbeat(info.context, input))
 
     @mutation("Recompute the state hash; a mismatch is a security breach.")
     async def verify_uow_state(
         self, info: Info, input: Input[VerifyUowStateInput]
     ) -> VerifyUowStatePayload:
-        result, problems = await m.verify_uow_state(info.context, input)
+        result, problems = await uows.verify_uow_state(info.context, input)
         if result is None:
             return VerifyUowStatePayload(errors=user_errors(problems))
         return VerifyUowStatePayload(
@@ -186,24 +189,25 @@ class Mutation:
     async def record_telemetry(
         self, info: Info, input: Input[RecordTelemetryInput]
     ) -> RecordTelemetryPayload:
-        accepted, problems = await m.record_telemetry(info.context, input)
-        return RecordTelemetryPayload(accepted=bool(accepted), errors=user_errors(problems))
+        return answer(
+            RecordTelemetryPayload,
+            "accepted",
+            await telemetry.record_telemetry(info.context, input),
+        )
 
     @mutation(
         "Take the oldest unit of work waiting for a role that its inbound "
         "guardians let through (or the one named): ACTIVE, held by the actor."
     )
     async def checkout(self, info: Info, input: Input[CheckoutInput]) -> CheckoutPayload:
-        result, problems = await engine.checkout(info.context, input)
-        return CheckoutPayload(result=result, errors=user_errors(problems))
+        return answer(CheckoutPayload, "result", await engine.checkout(info.context, input))
 
     @mutation(
         "Hand back a held unit of work with its new attributes; the role's "
         "OUTBOUND guardians decide where it goes (OMEGA: COMPLETED; no route: FAILED at EPSILON)."
     )
     async def submit(self, info: Info, input: Input[SubmitInput]) -> SubmitPayload:
-        result, problems = await engine.submit(info.context, input)
-        return SubmitPayload(result=result, errors=user_errors(problems))
+        return answer(SubmitPayload, "result", await engine.submit(info.context, input))
 
     @mutation(
         "The holder gives up: FAILED at the EPSILON role's inbound interaction, "
@@ -212,13 +216,13 @@ class Mutation:
     async def report_failure(
         self, info: Info, input: Input[ReportFailureInput]
     ) -> ReportFailurePayload:
-        result, problems = await engine.report_failure(info.context, input)
-        return ReportFailurePayload(result=result, errors=user_errors(problems))
+        return answer(
+            ReportFailurePayload, "result", await engine.report_failure(info.context, input)
+        )
 
     @mutation(
         "Revoke a bearer token by its id (`jti`): every server process refuses it from now "
         "on (HTTP 401; a WebSocket using it is closed with 4403 within seconds). Admin only."
     )
     async def revoke_token(self, info: Info, input: Input[RevokeTokenInput]) -> RevokeTokenPayload:
-        revoked, problems = await tokens.revoke_token(info.context, input)
-        return RevokeTokenPayload(revoked=revoked, errors=user_errors(problems))
+        return answer(RevokeTokenPayload, "revoked", await tokens.revoke_token(info.context, input))

@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 
-from resolvers.loaders import by_id
+from resolvers.loaders import by_id, load_optional
 from schema.actors import Actor, RoleAssignment, RoleMemory
 from schema.base import Info
 from schema.describe import field
@@ -28,10 +28,6 @@ from storage.models import (
 Id = strawberry.Private[uuid.UUID | None]
 
 
-async def _load(info: Info, model: Any, key: uuid.UUID | None) -> Any:
-    return None if key is None else await by_id(info.context, model).load(key)
-
-
 @strawberry.type(description="The template a mutation wrote.")
 class TemplatePayload:
     template_id: Id = None
@@ -39,7 +35,7 @@ class TemplatePayload:
 
     @field("The blueprint as committed.")
     async def template(self, info: Info) -> TemplateWorkflow | None:
-        return await _load(info, TemplateWorkflowRow, self.template_id)
+        return await load_optional(info.context, TemplateWorkflowRow, self.template_id)
 
 
 @strawberry.type(description="The template a deletion removed (its rows are gone).")
@@ -67,7 +63,7 @@ class InstancePayload:
 
     @field("The instance as committed.")
     async def instance(self, info: Info) -> Instance | None:
-        return await _load(info, InstanceRow, self.instance_id)
+        return await load_optional(info.context, InstanceRow, self.instance_id)
 
 
 @strawberry.type(description="The actor a mutation registered.")
@@ -77,7 +73,7 @@ class ActorPayload:
 
     @field("The actor as committed.")
     async def actor(self, info: Info) -> Actor | None:
-        return await _load(info, ActorRow, self.actor_id)
+        return await load_optional(info.context, ActorRow, self.actor_id)
 
 
 @strawberry.type(description="The role assignment a mutation made or revoked.")
@@ -87,7 +83,7 @@ class AssignmentPayload:
 
     @field("The assignment as committed.")
     async def assignment(self, info: Info) -> RoleAssignment | None:
-        return await _load(info, AssignmentRow, self.assignment_id)
+        return await load_optional(info.context, AssignmentRow, self.assignment_id)
 
 
 @strawberry.type(description="The role memory entry a mutation wrote.")
@@ -97,7 +93,7 @@ class RoleMemoryPayload:
 
     @field("The memory entry as committed.")
     async def memory(self, info: Info) -> RoleMemory | None:
-        return await _load(info, RoleMemoryRow, self.memory_id)
+        return await load_optional(info.context, RoleMemoryRow, self.memory_id)
 
 
 @strawberry.type(description="The unit of work a mutation touched.")
@@ -107,7 +103,7 @@ class UowPayload:
 
     @field("The unit of work as committed.")
     async def uow(self, info: Info) -> UnitOfWork | None:
-        return await _load(info, UnitOfWorkRow, self.uow_id)
+        return await load_optional(info.context, UnitOfWorkRow, self.uow_id)
 
 
 @strawberry.type(description="A unit of work's change: the row and the history entry written.")
@@ -145,7 +141,7 @@ class DecomposePayload:
 
     @field("The parent unit of work, its child count raised.")
     async def parent(self, info: Info) -> UnitOfWork | None:
-        return await _load(info, UnitOfWorkRow, self.parent_id)
+        return await load_optional(info.context, UnitOfWorkRow, self.parent_id)
 
     @field("The child units of work created.")
     async def children(self, info: Info) -> list[UnitOfWork]:

@@ -10,7 +10,7 @@ from resolvers import lists, roots
 from resolvers import templates as templates_resolvers
 from resolvers.access import require_admin
 from resolvers.errors import ClientError, not_found, optional_uuid, parse_uuid
-from resolvers.filters import name_contains, uow_filter
+from resolvers.filters import instance_filter, template_filter, uow_filter
 from resolvers.loaders import by_id
 from resolvers.nodes import node_key, nodes
 from schema.actors import Actor
@@ -82,16 +82,11 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> TemplateWorkflowConnection:
-        table = TemplateWorkflowRow.__table__
-        conditions = []
-        if filter is not None and filter.name is not None:
-            conditions.append(table.c.name == filter.name)
-        if filter is not None and filter.name_contains is not None:
-            conditions.append(name_contains(filter.name_contains))
-        key = None if filter is None else (filter.name, filter.name_contains)
-        page = await page_of(
-            info, lists.TEMPLATES, None, (first, after, last, before), (tuple(conditions), key)
+        row_filter = template_filter(
+            name=None if filter is None else filter.name,
+            contains=None if filter is None else filter.name_contains,
         )
+        page = await page_of(info, lists.TEMPLATES, None, (first, after, last, before), row_filter)
         return TemplateWorkflowConnection.of(page, "workflow_id")
 
     @field("A blueprint by id.")
@@ -177,11 +172,8 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> InstanceConnection:
-        table = InstanceRow.__table__
-        conditions = () if status is None else (table.c.status == status,)
-        page = await page_of(
-            info, lists.INSTANCES, None, (first, after, last, before), (conditions, status)
-        )
+        requested = (first, after, last, before)
+        page = await page_of(info, lists.INSTANCES, None, requested, instance_filter(status))
         return InstanceConnection.of(page, "instance_id")
 
     @field("An instance by id.")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
+from resolvers import relations
 from resolvers import templates as templates_resolvers
-from resolvers.loaders import by_id, list_by
 from schema.base import Connection, Info, Row, id_field
 from schema.describe import described_by, field
 from schema.enums import (
@@ -38,8 +38,7 @@ GRAPH = (
 )
 
 
-async def _workflow(info: Info, root: Any) -> Any:
-    return await by_id(info.context, TemplateWorkflowRow).load(root.workflow_id)
+G = relations.TEMPLATE
 
 
 @described_by(TemplateWorkflowRow)
@@ -53,30 +52,24 @@ class TemplateWorkflow(Node):
     schema_json: JSON | None
     created_at: datetime
     retired_at: datetime | None
-
-    @field("The blueprint's roles, by name.")
-    async def roles(self, root: Row, info: Info) -> list[TemplateRole]:
-        return await list_by(info.context, TemplateRoleRow, "workflow_id").load(root.workflow_id)
-
-    @field("The blueprint's interactions (queues), by name.")
-    async def interactions(self, root: Row, info: Info) -> list[TemplateInteraction]:
-        loader = list_by(info.context, TemplateInteractionRow, "workflow_id")
-        return await loader.load(root.workflow_id)
-
-    @field("The blueprint's components (role-interaction links), by name.")
-    async def components(self, root: Row, info: Info) -> list[TemplateComponent]:
-        loader = list_by(info.context, TemplateComponentRow, "workflow_id")
-        return await loader.load(root.workflow_id)
-
-    @field("The guardians of all the blueprint's components, by name.")
-    async def guardians(self, root: Row, info: Info) -> list[TemplateGuardian]:
-        loader = list_by(info.context, TemplateGuardianRow, "workflow_id")
-        return await loader.load(root.workflow_id)
-
-    @field("Roles of other blueprints that delegate to this one.")
-    async def parent_roles(self, root: Row, info: Info) -> list[TemplateRole]:
-        loader = list_by(info.context, TemplateRoleRow, "child_workflow_id")
-        return await loader.load(root.workflow_id)
+    roles: list[TemplateRole] = strawberry.field(
+        resolver=G.roles, description="The blueprint's roles, by name."
+    )
+    interactions: list[TemplateInteraction] = strawberry.field(
+        resolver=G.interactions, description="The blueprint's interactions (queues), by name."
+    )
+    components: list[TemplateComponent] = strawberry.field(
+        resolver=G.components,
+        description="The blueprint's components (role-interaction links), by name.",
+    )
+    guardians: list[TemplateGuardian] = strawberry.field(
+        resolver=G.guardians,
+        description="The guardians of all the blueprint's components, by name.",
+    )
+    parent_roles: list[TemplateRole] = strawberry.field(
+        resolver=templates_resolvers.parent_roles,
+        description="Roles of other blueprints that delegate to this one.",
+    )
 
     @field(
         "The blueprint as a YAML document in the import format, canonical (keys in one "
@@ -100,20 +93,14 @@ class TemplateRole(Node):
     ai_context: JSON | None
     role_type: RoleType
     strategy: DecompositionStrategy | None
-
-    @strawberry.field
-    async def workflow(self, root: Row, info: Info) -> TemplateWorkflow:
-        return await _workflow(info, root)
-
-    @strawberry.field
-    async def child_workflow(self, root: Row, info: Info) -> TemplateWorkflow | None:
-        if root.child_workflow_id is None:
-            return None
-        return await by_id(info.context, TemplateWorkflowRow).load(root.child_workflow_id)
-
-    @field("The role's components: where it takes work and where it hands work on.")
-    async def components(self, root: Row, info: Info) -> list[TemplateComponent]:
-        return await list_by(info.context, TemplateComponentRow, "role_id").load(root.role_id)
+    workflow: TemplateWorkflow = strawberry.field(resolver=G.workflow)
+    child_workflow: TemplateWorkflow | None = strawberry.field(
+        resolver=templates_resolvers.child_workflow
+    )
+    components: list[TemplateComponent] = strawberry.field(
+        resolver=G.role_components,
+        description="The role's components: where it takes work and where it hands work on.",
+    )
 
 
 @described_by(TemplateInteractionRow)
@@ -124,15 +111,11 @@ class TemplateInteraction(Node):
     description: str | None
     ai_context: JSON | None
     stale_token_limit_seconds: int | None
-
-    @strawberry.field
-    async def workflow(self, root: Row, info: Info) -> TemplateWorkflow:
-        return await _workflow(info, root)
-
-    @field("The components linking roles to this interaction.")
-    async def components(self, root: Row, info: Info) -> list[TemplateComponent]:
-        loader = list_by(info.context, TemplateComponentRow, "interaction_id")
-        return await loader.load(root.interaction_id)
+    workflow: TemplateWorkflow = strawberry.field(resolver=G.workflow)
+    components: list[TemplateComponent] = strawberry.field(
+        resolver=G.interaction_components,
+        description="The components linking roles to this interaction.",
+    )
 
 
 @described_by(TemplateComponentRow)
@@ -143,23 +126,13 @@ class TemplateComponent(Node):
     description: str | None
     ai_context: JSON | None
     direction: ComponentDirection
-
-    @strawberry.field
-    async def workflow(self, root: Row, info: Info) -> TemplateWorkflow:
-        return await _workflow(info, root)
-
-    @strawberry.field
-    async def role(self, root: Row, info: Info) -> TemplateRole:
-        return await by_id(info.context, TemplateRoleRow).load(root.role_id)
-
-    @strawberry.field
-    async def interaction(self, root: Row, info: Info) -> TemplateInteraction:
-        return await by_id(info.context, TemplateInteractionRow).load(root.interaction_id)
-
-    @field("The guardians watching this component, by name.")
-    async def guardians(self, root: Row, info: Info) -> list[TemplateGuardian]:
-        loader = list_by(info.context, TemplateGuardianRow, "component_id")
-        return await loader.load(root.component_id)
+    workflow: TemplateWorkflow = strawberry.field(resolver=G.workflow)
+    role: TemplateRole = strawberry.field(resolver=G.component_role)
+    interaction: TemplateInteraction = strawberry.field(resolver=G.component_interaction)
+    guardians: list[TemplateGuardian] = strawberry.field(
+        resolver=G.component_guardians,
+        description="The guardians watching this component, by name.",
+    )
 
 
 @described_by(TemplateGuardianRow)
@@ -171,14 +144,8 @@ class TemplateGuardian(Node):
     ai_context: JSON | None
     type: GuardianType
     config: JSON | None
-
-    @strawberry.field
-    async def workflow(self, root: Row, info: Info) -> TemplateWorkflow:
-        return await _workflow(info, root)
-
-    @strawberry.field
-    async def component(self, root: Row, info: Info) -> TemplateComponent:
-        return await by_id(info.context, TemplateComponentRow).load(root.component_id)
+    workflow: TemplateWorkflow = strawberry.field(resolver=G.workflow)
+    component: TemplateComponent = strawberry.field(resolver=G.guardian_component)
 
 
 @strawberry.type(description="A page of workflow blueprints.")

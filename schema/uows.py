@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers import lists
-from resolvers.attributes import current_attributes
+from resolvers import instances, lists, uows
 from resolvers.filters import Filter, attribute_filter, log_filter, uow_filter
-from resolvers.loaders import PagedList, by_id, paged
+from resolvers.loaders import PagedList, paged
 from resolvers.pagination import Slice, page_args
 from schema.base import (
     After,
@@ -25,16 +24,11 @@ from schema.base import (
     Row,
     id_field,
 )
-from schema.describe import described_by, field
+from schema.describe import described_by
 from schema.enums import LogType, UowStatus
 from schema.node import Node
 from storage.models import (
-    ActorRow,
-    InstanceRow,
     InteractionLogRow,
-    LocalInteractionRow,
-    LocalRoleRow,
-    LocalWorkflowRow,
     UnitOfWorkRow,
     UowAttributeRow,
     UowHistoryRow,
@@ -49,10 +43,6 @@ WorkflowT = Annotated["LocalWorkflow", strawberry.lazy("schema.instances")]
 InteractionT = Annotated["LocalInteraction", strawberry.lazy("schema.instances")]
 RoleT = Annotated["LocalRole", strawberry.lazy("schema.instances")]
 ActorT = Annotated["Actor", strawberry.lazy("schema.actors")]
-
-
-async def _maybe(info: Info, model: Any, key: Any) -> Any:
-    return None if key is None else await by_id(info.context, model).load(key)
 
 
 async def page_of(
@@ -79,6 +69,77 @@ async def uow_connection(
     return UnitOfWorkConnection.of(page, "uow_id")
 
 
+def logs_of(spec: PagedList, key: str, description: str) -> Any:
+    """A field listing the interaction log entries of `spec` under the parent's column
+    `key`, paged and filtered by type."""
+
+    async def resolve(
+        root: Row,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        log_types: OfLogTypes = None,
+    ) -> InteractionLogConnection:
+        requested = (first, after, last, before)
+        page = await page_of(info, spec, getattr(root, key), requested, log_filter(log_types))
+        return InteractionLogConnection.of(page, "log_id")
+
+    return strawberry.field(resolver=resolve, description=description)
+
+
+async def _attribute_history(
+    root: Row,
+    info: Info,
+    key: Annotated[
+        str | None, strawberry.argument(description="Only the versions of this key.")
+    ] = None,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+) -> UowAttributeConnection:
+    spec = lists.ATTRIBUTE_HISTORY_OF_UOW
+    page = await page_of(
+        info, spec, root.uow_id, (first, after, last, before), attribute_filter(key)
+    )
+    return UowAttributeConnection.of(page, "attribute_id")
+
+
+async def _history(
+    root: Row,
+    info: Info,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+) -> UowHistoryConnection:
+    page = await page_of(info, lists.HISTORY_OF_UOW, root.uow_id, (first, after, last, before))
+    return UowHistoryConnection.of(page, "history_id")
+
+
+def uows_by_status(spec: PagedList, key: str, description: str) -> Any:
+    """A field listing the units of work of `spec` under the parent's column `key`, paged
+    and filtered by status: the shape of every such list but the instance's own."""
+
+    async def resolve(
+        root: Row,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        status: OfStatus = None,
+    ) -> UnitOfWorkConnection:
+        requested = (first, after, last, before)
+        return await uow_connection(
+            info, spec, getattr(root, key), requested, uow_filter(status=status)
+        )
+
+    return strawberry.field(resolver=resolve, description=description)
+
+
 @described_by(UowAttributeRow)
 @strawberry.type(description="The current value of one attribute of a unit of work.")
 class UowAttribute(Node):
@@ -88,10 +149,7 @@ class UowAttribute(Node):
     version: int
     reasoning: str | None
     created_at: datetime
-
-    @strawberry.field
-    async def actor(self, root: Row, info: Info) -> ActorT | None:
-        return await _maybe(info, ActorRow, root.actor_id)
+    actor: ActorT | None = strawberry.field(resolver=instances.actor)
 
 
 @described_by(UnitOfWorkRow)
@@ -107,105 +165,37 @@ class UnitOfWork(Node):
     last_heartbeat_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    instance: InstanceT = strawberry.field(resolver=instances.instance)
+    workflow: WorkflowT = strawberry.field(
+        resolver=uows.workflow, description="The workflow the unit of work runs in."
+    )
+    parent: UnitOfWork | None = strawberry.field(resolver=uows.parent)
+    children: UnitOfWorkConnection = uows_by_status(
+        lists.CHILDREN_OF_UOW,
+        "uow_id",
+        "Child units of work created by decomposition, oldest first.",
+    )
+    current_interaction: InteractionT = strawberry.field(resolver=uows.current_interaction)
+    current_role: RoleT | None = strawberry.field(resolver=uows.current_role)
+    locked_by: ActorT | None = strawberry.field(
+        resolver=uows.locked_by, description="The actor holding the unit of work, if any."
+    )
+    attributes: list[UowAttribute] = strawberry.field(
+        resolver=uows.attributes, description="Current attributes: the newest version of each key."
+    )
 
-    @strawberry.field
-    async def instance(self, root: Row, info: Info) -> InstanceT:
-        return await by_id(info.context, InstanceRow).load(root.instance_id)
-
-    @field("The workflow the unit of work runs in.")
-    async def workflow(self, root: Row, info: Info) -> WorkflowT:
-        return await by_id(info.context, LocalWorkflowRow).load(root.local_workflow_id)
-
-    @strawberry.field
-    async def parent(self, root: Row, info: Info) -> UnitOfWork | None:
-        return await _maybe(info, UnitOfWorkRow, root.parent_id)
-
-    @field("Child units of work created by decomposition, oldest first.")
-    async def children(
-        self,
-        root: Row,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        status: OfStatus = None,
-    ) -> UnitOfWorkConnection:
-        return await uow_connection(
-            info,
-            lists.CHILDREN_OF_UOW,
-            root.uow_id,
-            (first, after, last, before),
-            uow_filter(status=status),
-        )
-
-    @strawberry.field
-    async def current_interaction(self, root: Row, info: Info) -> InteractionT:
-        return await by_id(info.context, LocalInteractionRow).load(root.current_interaction_id)
-
-    @strawberry.field
-    async def current_role(self, root: Row, info: Info) -> RoleT | None:
-        return await _maybe(info, LocalRoleRow, root.current_role_id)
-
-    @field("The actor holding the unit of work, if any.")
-    async def locked_by(self, root: Row, info: Info) -> ActorT | None:
-        return await _maybe(info, ActorRow, root.locked_by_actor_id)
-
-    @field("Current attributes: the newest version of each key.")
-    async def attributes(self, root: Row, info: Info) -> list[UowAttribute]:
-        return await current_attributes(info.context).load(root.uow_id)
-
-    @field("Every version of the attributes (one key, if given), oldest first.")
-    async def attribute_history(
-        self,
-        root: Row,
-        info: Info,
-        key: Annotated[
-            str | None, strawberry.argument(description="Only the versions of this key.")
-        ] = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> UowAttributeConnection:
-        spec = lists.ATTRIBUTE_HISTORY_OF_UOW
-        page = await page_of(
-            info, spec, root.uow_id, (first, after, last, before), attribute_filter(key)
-        )
-        return UowAttributeConnection.of(page, "attribute_id")
-
-    @field("Every committed change of status or location, oldest first.")
-    async def history(
-        self,
-        root: Row,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> UowHistoryConnection:
-        page = await page_of(info, lists.HISTORY_OF_UOW, root.uow_id, (first, after, last, before))
-        return UowHistoryConnection.of(page, "history_id")
-
-    @field("The interaction log entries about this unit of work, oldest first.")
-    async def logs(
-        self,
-        root: Row,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        log_types: OfLogTypes = None,
-    ) -> InteractionLogConnection:
-        page = await page_of(
-            info,
-            lists.LOGS_OF_UOW,
-            root.uow_id,
-            (first, after, last, before),
-            log_filter(log_types),
-        )
-        return InteractionLogConnection.of(page, "log_id")
+    attribute_history: UowAttributeConnection = strawberry.field(
+        resolver=_attribute_history,
+        description="Every version of the attributes (one key, if given), oldest first.",
+    )
+    history: UowHistoryConnection = strawberry.field(
+        resolver=_history, description="Every committed change of status or location, oldest first."
+    )
+    logs: InteractionLogConnection = logs_of(
+        lists.LOGS_OF_UOW,
+        "uow_id",
+        "The interaction log entries about this unit of work, oldest first.",
+    )
 
 
 @described_by(UowHistoryRow)
@@ -219,32 +209,17 @@ class UowHistoryEntry(Node):
     transition_timestamp: datetime
     reasoning: str | None
     transition_metadata: JSON | None
+    uow: UnitOfWork = strawberry.field(resolver=uows.uow)
+    actor: ActorT | None = strawberry.field(resolver=instances.actor)
 
-    @strawberry.field
-    async def uow(self, root: Row, info: Info) -> UnitOfWork:
-        return await by_id(info.context, UnitOfWorkRow).load(root.uow_id)
-
-    @strawberry.field
-    async def actor(self, root: Row, info: Info) -> ActorT | None:
-        return await _maybe(info, ActorRow, root.actor_id)
-
-    @field(
-        "On a `uowTransitions` subscription: transitions this subscriber lost to overflow "
-        "since its previous one. 0 elsewhere (a query, a payload, a `telemetry` event, "
-        "which counts its losses in its own `dropped`)."
+    dropped: int = strawberry.field(
+        resolver=uows.dropped,
+        description="On a `uowTransitions` subscription: transitions this subscriber lost to "
+        "overflow since its previous one. 0 elsewhere (a query, a payload, a `telemetry` "
+        "event, which counts its losses in its own `dropped`).",
     )
-    def dropped(self, root: Row) -> int:
-        # Only the subscription's records carry a count; rows have none.
-        dropped: int = getattr(root, "dropped", 0)
-        return dropped
-
-    @strawberry.field
-    async def previous_interaction(self, root: Row, info: Info) -> InteractionT | None:
-        return await _maybe(info, LocalInteractionRow, root.previous_interaction_id)
-
-    @strawberry.field
-    async def new_interaction(self, root: Row, info: Info) -> InteractionT:
-        return await by_id(info.context, LocalInteractionRow).load(root.new_interaction_id)
+    previous_interaction: InteractionT | None = strawberry.field(resolver=uows.previous_interaction)
+    new_interaction: InteractionT = strawberry.field(resolver=uows.new_interaction)
 
 
 @described_by(InteractionLogRow)
@@ -256,26 +231,11 @@ class InteractionLog(Node):
     timestamp: datetime
     event_details: JSON | None
     error_metadata: JSON | None
-
-    @strawberry.field
-    async def instance(self, root: Row, info: Info) -> InstanceT:
-        return await by_id(info.context, InstanceRow).load(root.instance_id)
-
-    @strawberry.field
-    async def uow(self, root: Row, info: Info) -> UnitOfWork | None:
-        return await _maybe(info, UnitOfWorkRow, root.uow_id)
-
-    @strawberry.field
-    async def actor(self, root: Row, info: Info) -> ActorT | None:
-        return await _maybe(info, ActorRow, root.actor_id)
-
-    @strawberry.field
-    async def role(self, root: Row, info: Info) -> RoleT | None:
-        return await _maybe(info, LocalRoleRow, root.role_id)
-
-    @strawberry.field
-    async def interaction(self, root: Row, info: Info) -> InteractionT | None:
-        return await _maybe(info, LocalInteractionRow, root.interaction_id)
+    instance: InstanceT = strawberry.field(resolver=instances.instance)
+    uow: UnitOfWork | None = strawberry.field(resolver=uows.uow)
+    actor: ActorT | None = strawberry.field(resolver=instances.actor)
+    role: RoleT | None = strawberry.field(resolver=instances.role)
+    interaction: InteractionT | None = strawberry.field(resolver=uows.interaction)
 
 
 @strawberry.type(description="A page of units of work.")

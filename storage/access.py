@@ -48,7 +48,8 @@ class Caller:
 
     @property
     def writes_templates(self) -> bool:
-        """Template writes and new instances: admin (or anonymous while auth is off)."""
+        """Template writes, new instances and the template audit: admin (or anonymous while
+        auth is off)."""
         return self.kind in (CallerKind.ANONYMOUS, CallerKind.ADMIN)
 
     def reaches(self, instance_id: uuid.UUID | None) -> bool:

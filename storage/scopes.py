@@ -15,24 +15,21 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from storage.access import Caller, CallerKind
 from storage.engines import Tier
 from storage.enums import AssignmentStatus
 from storage.errors import DomainError, ErrorCode, Problem
 from storage.models import (
-    ActorRow,
     AssignmentRow,
-    InstanceRow,
     LocalRoleRow,
-    LocalWorkflowRow,
     UnitOfWorkRow,
 )
-from storage.telemetry.checks import OWNER_QUERIES
+from storage.owners import OWNER_QUERIES
 from storage.telemetry.known_ids import KnownIds
 
 
@@ -84,22 +81,6 @@ RULES: Mapping[str, WriteRule] = {
 }
 
 
-def _instance_owner(key: uuid.UUID) -> Select[uuid.UUID]:
-    return select(InstanceRow.instance_id).where(InstanceRow.instance_id == key)
-
-
-def _workflow_owner(key: uuid.UUID) -> Select[uuid.UUID]:
-    return select(LocalWorkflowRow.instance_id).where(LocalWorkflowRow.local_workflow_id == key)
-
-
-def _assignment_owner(key: uuid.UUID) -> Select[uuid.UUID]:
-    return (
-        select(ActorRow.instance_id)
-        .join(AssignmentRow, AssignmentRow.actor_id == ActorRow.actor_id)
-        .where(AssignmentRow.assignment_id == key)
-    )
-
-
 # Each input field's kind of row (the key its owner is remembered under) and its query.
 _KINDS: Mapping[str, str] = {
     "instanceId": "instanceId",
@@ -111,12 +92,6 @@ _KINDS: Mapping[str, str] = {
     "roleId": "roleId",
     "interactionId": "interactionId",
     "toInteractionId": "interactionId",
-}
-_QUERIES: Mapping[str, Callable[[uuid.UUID], Select[uuid.UUID]]] = {
-    **OWNER_QUERIES,
-    "instanceId": _instance_owner,
-    "workflowId": _workflow_owner,
-    "assignmentId": _assignment_owner,
 }
 
 
@@ -211,7 +186,7 @@ async def _owners(tier: Tier, ids: Mapping[str, uuid.UUID]) -> dict[str, uuid.UU
         async with tier.sessions() as session:
             for field in missing:
                 kind = _KINDS[field]
-                owner = await session.scalar(_QUERIES[kind](ids[field]))
+                owner = await session.scalar(OWNER_QUERIES[kind](ids[field]))
                 if owner is not None:
                     known.remember_owner(kind, ids[field], owner)
                     owners[field] = owner

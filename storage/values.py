@@ -105,13 +105,6 @@ def checked_text(value: str | None, path: tuple[str, ...]) -> str | None:
     return value
 
 
-def int32_problem(value: int) -> str | None:
-    """Why `value` does not fit a 32-bit INTEGER column, or None."""
-    if INT32_MIN <= value <= INT32_MAX:
-        return None
-    return f"{value} is out of range (at most {INT32_MAX})"
-
-
 def stored_size(value: Any, path: tuple[str, ...]) -> int:
     """Bytes of `value` as stored JSON; VALIDATION_FAILED naming the first path whose value
     no database tier would store.

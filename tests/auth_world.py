@@ -18,6 +18,7 @@ from gql.settings import Settings
 from tests.client import GraphQLClient
 from tests.conftest import EXAMPLES
 from tests.databases import TierUrls
+from tests.engine_client import INSTANTIATE, START
 from tests.live_server import LiveServer, serve
 from tests.scenario import import_examples, mutate
 
@@ -26,17 +27,11 @@ ISSUER = "chameleon-tests"
 AUDIENCE = "chameleon-api"
 EXAMPLE_YAML = (EXAMPLES / "receipt_audit.yaml").read_text()
 
-INSTANTIATE = """mutation($input: InstantiateInput!) {
-  instantiate(input: $input) { instance { id } errors { code message } }
-}"""
 MAP = """query($id: ID!) {
   instance(id: $id) {
     workflows { id isMaster roles { id name } interactions { id name } }
     actors { id name assignments { id role { name } } }
   }
-}"""
-START = """mutation($input: StartWorkInput!) {
-  startWork(input: $input) { uow { id } errors { code message } }
 }"""
 CHECKOUT = """mutation($input: CheckoutInput!) {
   checkout(input: $input) { uow { id } errors { code message } }

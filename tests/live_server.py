@@ -11,9 +11,9 @@ import uvicorn
 from starlette.applications import Starlette
 
 
-@dataclass(frozen=True, slots=True)
-class LiveServer:
-    app: Starlette
+class LocalEndpoint:
+    """The GraphQL endpoint of a server listening on 127.0.0.1 at `port`."""
+
     port: int
 
     @property
@@ -23,6 +23,12 @@ class LiveServer:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/graphql"
+
+
+@dataclass(frozen=True)
+class LiveServer(LocalEndpoint):
+    app: Starlette
+    port: int
 
 
 @contextlib.asynccontextmanager

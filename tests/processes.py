@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from tests.live_server import LocalEndpoint
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -25,17 +27,9 @@ def free_port() -> int:
 
 
 @dataclass
-class ServerProcess:
+class ServerProcess(LocalEndpoint):
     process: subprocess.Popen[str]
     port: int
-
-    @property
-    def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/graphql"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/graphql"
 
     def terminate(self, timeout: float = 30) -> int:
         """SIGTERM, then wait for a graceful exit; returns the exit code."""
@@ -109,14 +103,14 @@ async def wait_for_subscribers(port: int, count: int = 1) -> None:
 
 
 def chameleon(urls: Any, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The `chameleon` command on the given tiers, as an operator runs it."""
-    env = {
-        **os.environ,
-        "CHAMELEON_DATA_DIR": str(tmp_path),
-        "CHAMELEON_TEMPLATE_DB_URL": urls.template,
-        "CHAMELEON_INSTANCE_DB_URL": urls.instance,
-        "COLUMNS": "250",
-    }
+    """The `chameleon` command on the given tiers (`urls`; None: the embedded SQLite files
+    under `tmp_path`), as an operator runs it."""
+    env = {**os.environ, "CHAMELEON_DATA_DIR": str(tmp_path), "COLUMNS": "250"}
+    env.pop("CHAMELEON_TEMPLATE_DB_URL", None)
+    env.pop("CHAMELEON_INSTANCE_DB_URL", None)
+    if urls is not None:
+        env["CHAMELEON_TEMPLATE_DB_URL"] = urls.template
+        env["CHAMELEON_INSTANCE_DB_URL"] = urls.instance
     return subprocess.run(
         [sys.executable, "-m", "gql", *args],
         env=env,

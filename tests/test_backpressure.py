@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -62,10 +63,13 @@ DECOMPOSE = """mutation($input: DecomposeInput!) {
   decompose(input: $input) { children { id } errors { code message } }
 }"""
 WATCH = "subscription($id: ID!) { telemetry(instanceId: $id) { logType dropped } }"
+TRANSITIONS = "subscription($id: ID!) { uowTransitions(instanceId: $id) { newStatus dropped } }"
 
 
-@pytest.mark.parametrize("db_factory", ["sqlite"], indirect=True)
-async def test_dropped_count_reaches_the_websocket_client(db_urls: TierUrls) -> None:
+async def _burst_to_slow_subscriber(db_urls: TierUrls, document: str, count: int) -> list[Any]:
+    """The first `count` results a subscriber gets of a burst of 20 transition events (a
+    decomposition into 20 children) that it did not read while they were published, with
+    room for 5 in its queue."""
     settings = Settings(
         template_db_url=db_urls.template,
         instance_db_url=db_urls.instance,
@@ -81,9 +85,8 @@ async def test_dropped_count_reaches_the_websocket_client(db_urls: TierUrls) -> 
         desk = await Engine.of(client, scenario.instance_id)
         await desk.take("Expense_Review.Line_Splitter", "Ada")
         async with Subscriber(live.ws_url, TRANSPORT_WS) as ws:
-            await ws.subscribe(WATCH, {"id": scenario.instance_id})
+            await ws.subscribe(document, {"id": scenario.instance_id})
             await wait_for_subscribers(app)
-            # 20 children: 20 transition events published in one burst.
             children = [{"n": n} for n in range(20)]
             await mutate(
                 client,
@@ -96,5 +99,16 @@ async def test_dropped_count_reaches_the_websocket_client(db_urls: TierUrls) -> 
                     }
                 },
             )
-            first = (await ws.next())["payload"]["data"]["telemetry"]
-    assert first == {"logType": "STATE_TRANSITION", "dropped": 15}
+            return [(await ws.next())["payload"]["data"] for _ in range(count)]
+
+
+@pytest.mark.parametrize("db_factory", ["sqlite"], indirect=True)
+async def test_dropped_count_reaches_the_websocket_client(db_urls: TierUrls) -> None:
+    (first,) = await _burst_to_slow_subscriber(db_urls, WATCH, 1)
+    assert first["telemetry"] == {"logType": "STATE_TRANSITION", "dropped": 15}
+
+
+@pytest.mark.parametrize("db_factory", ["sqlite"], indirect=True)
+async def test_uow_transitions_reports_what_it_dropped(db_urls: TierUrls) -> None:
+    received = await _burst_to_slow_subscriber(db_urls, TRANSITIONS, 5)
+    assert [e["uowTransitions"]["dropped"] for e in received] == [15, 0, 0, 0, 0]

@@ -7,21 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests import processes
 from tests.conftest import EXAMPLES
 
 
 def chameleon(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CHAMELEON_DATA_DIR": str(data_dir), "COLUMNS": "200"}
-    env.pop("CHAMELEON_TEMPLATE_DB_URL", None)
-    env.pop("CHAMELEON_INSTANCE_DB_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "gql", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    """The command on the embedded tiers kept in `data_dir`."""
+    return processes.chameleon(None, data_dir, *args)
 
 
 def test_import_orders_children_first_and_reports(tmp_path: Path) -> None:

@@ -9,9 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from gql.app import create_app
 from gql.events import MemoryBus
-from gql.settings import Settings
 from resolvers.owners import UnitOwners
 from storage.enums import LogType
 from storage.telemetry.events import Event
@@ -19,8 +17,7 @@ from storage.types import utcnow
 from tests.client import GraphQLClient
 from tests.conftest import BACKENDS
 from tests.databases import TierUrls
-from tests.engine_client import Engine
-from tests.live_server import LiveServer, serve
+from tests.live_server import LiveServer
 from tests.processes import running_server
 from tests.processes import wait_for_subscribers as wait_for_process_subscribers
 from tests.scenario import INSTANTIATE, START, TRANSITION, build_scenario, mutate
@@ -171,46 +168,6 @@ async def test_many_distinct_subscriptions_and_an_event_wakes_one(
     finally:
         for subscriber in subscribers:
             await subscriber.__aexit__()
-
-
-DECOMPOSE = """mutation($input: DecomposeInput!) {
-  decompose(input: $input) { children { id } errors { code message } }
-}"""
-
-
-@pytest.mark.parametrize("db_factory", ["sqlite"], indirect=True)
-async def test_uow_transitions_reports_what_it_dropped(db_urls: TierUrls) -> None:
-    settings = Settings(
-        template_db_url=db_urls.template,
-        instance_db_url=db_urls.instance,
-        subscriber_queue_size=5,
-    )
-    app = create_app(settings)
-    async with (
-        serve(app) as live,
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{live.port}") as http,
-    ):
-        client = GraphQLClient(http)
-        scenario = await build_scenario(client, uows=1, steps=0)
-        desk = await Engine.of(client, scenario.instance_id)
-        await desk.take("Expense_Review.Line_Splitter", "Ada")
-        async with Subscriber(live.ws_url, TRANSPORT_WS) as ws:
-            await ws.subscribe(TRANSITIONS, {"id": scenario.instance_id})
-            await wait_for_subscribers(app)
-            children = [{"n": n} for n in range(20)]  # 20 transitions in one burst
-            await mutate(
-                client,
-                DECOMPOSE,
-                {
-                    "input": {
-                        "parentId": scenario.uow_ids[0],
-                        "actorId": desk.actors["Ada"],
-                        "children": children,
-                    }
-                },
-            )
-            received = [(await ws.next())["payload"]["data"]["uowTransitions"] for _ in range(5)]
-    assert [e["dropped"] for e in received] == [15, 0, 0, 0, 0]
 
 
 async def _foreign_unit(client: GraphQLClient) -> str:

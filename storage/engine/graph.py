@@ -18,19 +18,9 @@ from sqlalchemy import Connection, Table, bindparam, select
 from storage.engines import Tier
 from storage.enums import ComponentDirection, GuardianType, RoleType
 from storage.errors import DomainError, ErrorCode
-from storage.models import (
-    LocalComponentRow,
-    LocalGuardianRow,
-    LocalInteractionRow,
-    LocalRoleRow,
-    LocalWorkflowRow,
-)
+from storage.models.graphs import LOCAL_TABLES
 
-WORKFLOWS = cast(Table, LocalWorkflowRow.__table__)
-ROLES = cast(Table, LocalRoleRow.__table__)
-INTERACTIONS = cast(Table, LocalInteractionRow.__table__)
-COMPONENTS = cast(Table, LocalComponentRow.__table__)
-GUARDIANS = cast(Table, LocalGuardianRow.__table__)
+WORKFLOWS, ROLES, INTERACTIONS, COMPONENTS, GUARDIANS = LOCAL_TABLES
 _CACHE_KEY = "engine.graphs"
 
 

@@ -10,21 +10,11 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, func, select
 
 from storage.enums import ComponentDirection, UowStatus
-from storage.models import (
-    LocalComponentRow,
-    LocalGuardianRow,
-    LocalInteractionRow,
-    LocalRoleRow,
-    LocalWorkflowRow,
-    UnitOfWorkRow,
-)
+from storage.models import UnitOfWorkRow
+from storage.models.graphs import LOCAL_TABLES
 from storage.templates.graph import GraphEdge, GraphInteraction, GraphRole, WorkflowGraph
 
-WORKFLOWS = cast(Table, LocalWorkflowRow.__table__)
-ROLES = cast(Table, LocalRoleRow.__table__)
-INTERACTIONS = cast(Table, LocalInteractionRow.__table__)
-COMPONENTS = cast(Table, LocalComponentRow.__table__)
-GUARDIANS = cast(Table, LocalGuardianRow.__table__)
+WORKFLOWS, ROLES, INTERACTIONS, COMPONENTS, GUARDIANS = LOCAL_TABLES
 UOWS = cast(Table, UnitOfWorkRow.__table__)
 
 

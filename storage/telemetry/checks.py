@@ -8,59 +8,18 @@ what it has not seen yet and, once a second, for its instance's status.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from storage.engines import Tier
 from storage.enums import InstanceStatus
 from storage.errors import DomainError, ErrorCode, Problem
 from storage.models import (
-    ActorRow,
     InstanceRow,
-    LocalInteractionRow,
-    LocalRoleRow,
-    LocalWorkflowRow,
-    UnitOfWorkRow,
 )
+from storage.owners import OWNER_QUERIES
 from storage.telemetry.buffer import TelemetryEntry
 from storage.telemetry.known_ids import KnownIds
-
-
-def _uow_owner(key: uuid.UUID) -> Select[uuid.UUID]:
-    return select(UnitOfWorkRow.instance_id).where(UnitOfWorkRow.uow_id == key)
-
-
-def _actor_owner(key: uuid.UUID) -> Select[uuid.UUID]:
-    return select(ActorRow.instance_id).where(ActorRow.actor_id == key)
-
-
-def _role_owner(key: uuid.UUID) -> Select[uuid.UUID]:
-    return (
-        select(LocalWorkflowRow.instance_id)
-        .join(LocalRoleRow, LocalRoleRow.local_workflow_id == LocalWorkflowRow.local_workflow_id)
-        .where(LocalRoleRow.role_id == key)
-    )
-
-
-def _interaction_owner(key: uuid.UUID) -> Select[uuid.UUID]:
-    return (
-        select(LocalWorkflowRow.instance_id)
-        .join(
-            LocalInteractionRow,
-            LocalInteractionRow.local_workflow_id == LocalWorkflowRow.local_workflow_id,
-        )
-        .where(LocalInteractionRow.interaction_id == key)
-    )
-
-
-# The input field each id came from, and how to find the instance that owns it.
-OWNER_QUERIES: dict[str, Callable[[uuid.UUID], Select[uuid.UUID]]] = {
-    "uowId": _uow_owner,
-    "actorId": _actor_owner,
-    "roleId": _role_owner,
-    "interactionId": _interaction_owner,
-}
 
 
 def _foreign(

@@ -13,18 +13,12 @@ and the diff can compare stored templates as specs, with no text in between.
 from __future__ import annotations
 
 import uuid
-from typing import Any, cast
+from typing import Any
 
 import yaml
 from sqlalchemy import Connection, Table, select
 
-from storage.models import (
-    TemplateComponentRow,
-    TemplateGuardianRow,
-    TemplateInteractionRow,
-    TemplateRoleRow,
-    TemplateWorkflowRow,
-)
+from storage.models.graphs import TEMPLATE_TABLES
 from storage.templates.canonical import canonical_spec
 from storage.templates.specs import (
     ComponentSpec,
@@ -34,11 +28,7 @@ from storage.templates.specs import (
     TemplateSpec,
 )
 
-WORKFLOWS = cast(Table, TemplateWorkflowRow.__table__)
-ROLES = cast(Table, TemplateRoleRow.__table__)
-INTERACTIONS = cast(Table, TemplateInteractionRow.__table__)
-COMPONENTS = cast(Table, TemplateComponentRow.__table__)
-GUARDIANS = cast(Table, TemplateGuardianRow.__table__)
+WORKFLOWS, ROLES, INTERACTIONS, COMPONENTS, GUARDIANS = TEMPLATE_TABLES
 
 
 def named_id(connection: Connection, name: str, version: int | None) -> uuid.UUID | None:

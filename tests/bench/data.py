@@ -121,3 +121,19 @@ async def bulk_uows(
             for chunk in range(0, len(rows), 2000):
                 await session.execute(insert(model), rows[chunk : chunk + 2000])
     return [row["uow_id"] for row in uow_rows]
+
+
+async def pending_unit_sets(
+    template_url: str, instance_url: str, sets: int, size: int
+) -> list[list[uuid.UUID]]:
+    """`sets` disjoint lists of `size` PENDING units of work (one history entry each) of one
+    example instance, for rounds that must not touch each other's units."""
+    tiers = Tiers.open(template_url, instance_url)
+    try:
+        instance_id = await example_instance(tiers)
+        uow_ids = await bulk_uows(
+            tiers, instance_id, uows=sets * size, history_per_uow=1, status=UowStatus.PENDING
+        )
+    finally:
+        await tiers.dispose()
+    return [uow_ids[n * size : (n + 1) * size] for n in range(sets)]

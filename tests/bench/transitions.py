@@ -24,10 +24,8 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from migrations import runner
-from storage.engines import Tiers
-from storage.enums import UowStatus
 from tests.bench.common import Urls, fresh_sqlite, median, server, temporary_dir
-from tests.bench.data import bulk_uows, example_instance
+from tests.bench.data import pending_unit_sets
 
 ROUNDS = 3
 UOWS_PER_ROUND = 500  # two transitions each
@@ -91,21 +89,7 @@ async def _drive(url: str, uow_ids: list[uuid.UUID], body: Body) -> float:
 
 async def _rates(urls: Urls) -> tuple[float, float]:
     """(realistic, bare) transitions per second: medians of interleaved rounds on one server."""
-    tiers = Tiers.open(urls.template, urls.instance)
-    try:
-        instance_id = await example_instance(tiers)
-        uow_ids = await bulk_uows(
-            tiers,
-            instance_id,
-            uows=2 * ROUNDS * UOWS_PER_ROUND,
-            history_per_uow=1,
-            status=UowStatus.PENDING,
-        )
-    finally:
-        await tiers.dispose()
-    rounds = iter(
-        [uow_ids[n * UOWS_PER_ROUND : (n + 1) * UOWS_PER_ROUND] for n in range(2 * ROUNDS)]
-    )
+    rounds = iter(await pending_unit_sets(urls.template, urls.instance, 2 * ROUNDS, UOWS_PER_ROUND))
     realistic, bare = [], []
     with server(urls) as running:
         # The median of a few rounds on one server: a shared machine is noisy.

@@ -35,7 +35,7 @@ from storage.enums import UowStatus
 from storage.models import UnitOfWorkRow
 from storage.runtime.transitions import TransitionSpec, transition_many
 from tests.bench.common import Urls, fresh_sqlite, median, server, temporary_dir
-from tests.bench.data import bulk_uows, example_instance
+from tests.bench.data import pending_unit_sets
 from tests.bench.transitions import postgres_server_url, postgres_tiers
 
 ROUNDS = 3
@@ -190,20 +190,7 @@ async def _postgres_floor(url: str, batches: list[Calls]) -> float:
 
 async def _units(urls: Urls) -> list[list[uuid.UUID]]:
     """2 x ROUNDS sets of PENDING units: even ones for HTTP, odd ones for the floor."""
-    tiers = Tiers.open(urls.template, urls.instance)
-    try:
-        instance_id = await example_instance(tiers)
-        uow_ids = await bulk_uows(
-            tiers,
-            instance_id,
-            uows=2 * ROUNDS * UOWS_PER_ROUND,
-            history_per_uow=1,
-            status=UowStatus.PENDING,
-        )
-    finally:
-        await tiers.dispose()
-    size = UOWS_PER_ROUND
-    return [uow_ids[n * size : (n + 1) * size] for n in range(2 * ROUNDS)]
+    return await pending_unit_sets(urls.template, urls.instance, 2 * ROUNDS, UOWS_PER_ROUND)
 
 
 async def _rates(
