@@ -59,8 +59,9 @@ class Metrics:
         )
         self.operations = Counter(
             "chameleon_operations",
-            "GraphQL operations over HTTP by the path that answered them: compiled to SQL "
-            "that builds the JSON, or resolved field by field.",
+            "GraphQL operations over HTTP by the path that answered them: compiled (a "
+            "query as SQL that builds the JSON, a mutation with a plain payload without "
+            "per-field execution), or resolved field by field.",
             ["path"],
             registry=r,
         )
