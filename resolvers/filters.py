@@ -17,6 +17,7 @@ from storage.json_equality import canonical_text
 from storage.models import (
     InstanceRow,
     InteractionLogRow,
+    TemplateAuditRow,
     TemplateWorkflowRow,
     UnitOfWorkRow,
     UowAttributeRow,
@@ -117,11 +118,25 @@ def template_filter(*, name: str | None, contains: str | None) -> Filter:
     """Templates named `name` exactly and/or whose name contains `contains`."""
     conditions: list[ColumnElement[bool]] = []
     if name is not None:
-        conditions.append(TemplateWorkflowRow.__table__.c.name == name)
+        conditions.append(text_equals(TemplateWorkflowRow.__table__.c.name, name))
     if contains is not None:
         conditions.append(name_contains(contains))
     key = None if name is None and contains is None else (name, contains)
     return tuple(conditions), key
+
+
+def template_audit_filter(template_name: str | None) -> Filter:
+    """Template audit rows of templates named `template_name` (every row when None)."""
+    if template_name is None:
+        return (), None
+    column = TemplateAuditRow.__table__.c.template_name
+    return (text_equals(column, template_name),), template_name
+
+
+def text_equals(column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
+    """`column = value`, except that text no column can hold (NUL, a lone surrogate)
+    matches nothing rather than reaching the database, which refuses it on PostgreSQL."""
+    return false() if text_problem(value) is not None else column == value
 
 
 def instance_filter(status: InstanceStatus | None) -> Filter:

@@ -10,7 +10,7 @@ from resolvers import lists, roots
 from resolvers import templates as templates_resolvers
 from resolvers.access import require_admin
 from resolvers.errors import ClientError, not_found, optional_uuid, parse_uuid
-from resolvers.filters import instance_filter, template_filter, uow_filter
+from resolvers.filters import instance_filter, template_audit_filter, template_filter, uow_filter
 from resolvers.loaders import by_id
 from resolvers.nodes import node_key, nodes
 from schema.actors import Actor
@@ -33,7 +33,6 @@ from schema.uows import UnitOfWork, UnitOfWorkConnection, page_of, uow_connectio
 from storage.models import (
     ActorRow,
     InstanceRow,
-    TemplateAuditRow,
     TemplateWorkflowRow,
     UnitOfWorkRow,
 )
@@ -149,14 +148,12 @@ class Query:
         before: Before = None,
     ) -> TemplateAuditConnection:
         require_admin(info.context, "templateAudit")
-        table = TemplateAuditRow.__table__
-        conditions = () if template_name is None else (table.c.template_name == template_name,)
         page = await page_of(
             info,
             lists.TEMPLATE_AUDIT,
             None,
             (first, after, last, before),
-            (conditions, template_name),
+            template_audit_filter(template_name),
         )
         return TemplateAuditConnection.of(page, "audit_id")
 

@@ -79,3 +79,21 @@ async def test_name_contains_agrees_with_python_casefold(client: GraphQLClient, 
         await _import_names(client)
     expected = [name for name in NAMES if part.casefold() in name.casefold()]
     assert await _found(client, part) == sorted(expected)
+
+
+EXACT = """query($name: String!) {
+  templates(filter: {name: $name}) { totalCount edges { node { name } } } }"""
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(name=st.one_of(st.text(max_size=20), st.sampled_from(["\x00", "a\x00b"])))
+async def test_the_exact_name_filter_takes_any_text(client: GraphQLClient, name: str) -> None:
+    """Text no name can hold (NUL, a lone surrogate) matches nothing; it never reaches
+    PostgreSQL, which refuses it."""
+    if not (await _found(client, "_")):
+        await _import_names(client)
+    data = await client.data(EXACT, {"name": name})
+    names = [edge["node"]["name"] for edge in data["templates"]["edges"]]
+    assert names == [n for n in NAMES if n == name]
