@@ -26,6 +26,7 @@ from storage.revocations import REVOCATION_CHANNEL, purge_expired, revoked_ids
 log = logging.getLogger("chameleon.auth")
 # Expired rows are deleted every this many refreshes (any process may; it is idempotent).
 PURGE_EVERY = 300
+STOP_WAIT_S = 5.0  # a refresh still running when the server stops gets this long
 
 
 class Listening(Protocol):
@@ -43,6 +44,7 @@ class Revocations:
         self._ids: set[str] = set()
         self._watchers: dict[str, set[Callable[[], None]]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def __contains__(self, jti: object) -> bool:
         return jti in self._ids
@@ -57,10 +59,16 @@ class Revocations:
         self._task = asyncio.create_task(self._refresh_forever(), name="token-revocations")
 
     async def stop(self) -> None:
+        """Ends the refresh between two reads: cancelling it inside one could leave its
+        pooled connection to the garbage collector (cancelled only if it hangs)."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), STOP_WAIT_S)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
 
     def revoked(self, jti: str) -> None:
@@ -96,7 +104,11 @@ class Revocations:
     async def _refresh_forever(self) -> None:
         rounds = 0
         while True:
-            await asyncio.sleep(self.refresh_s)
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.refresh_s)
+                return  # stopped
+            except TimeoutError:
+                pass
             rounds += 1
             try:
                 await self.refresh()
