@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
 )
 DEFAULT_LOCK_WAIT_MS = 10_000
+SQLITE_BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (primary codes)
 T = TypeVar("T")
 # Called when an engine is created, so that metrics can watch every engine a tier opens.
 EngineWatcher = Callable[[Engine], None]
@@ -41,8 +43,22 @@ EngineWatcher = Callable[[Engine], None]
 def _sqlite_pragmas(lock_wait_ms: int) -> Callable[[Any, Any], None]:
     def apply(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        for pragma in (*SQLITE_PRAGMAS, f"PRAGMA busy_timeout={int(lock_wait_ms)}"):
-            cursor.execute(pragma)
+        # The busy timeout first. Switching a new file to WAL needs the file to itself, and
+        # SQLite answers "database is locked" at once, without its busy handler, when
+        # another process is creating or switching it at that moment (two servers started
+        # together on an empty data dir): that pragma is retried until the lock wait ends.
+        deadline = time.monotonic() + lock_wait_ms / 1000
+        for pragma in (f"PRAGMA busy_timeout={int(lock_wait_ms)}", *SQLITE_PRAGMAS):
+            while True:
+                try:
+                    cursor.execute(pragma)
+                    break
+                except sqlite3.OperationalError as error:
+                    code = getattr(error, "sqlite_errorcode", 0) & 0xFF  # the primary code
+                    busy = code in SQLITE_BUSY_CODES
+                    if not busy or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.01)
         cursor.close()
         register_sqlite_functions(dbapi_connection)
         # The compiled read path builds pagination cursors in SQL (storage.reads.json_sql).
