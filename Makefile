@@ -42,6 +42,7 @@ serve: install ## Migrate the embedded tiers, load the demo data once, serve wit
 	$(BIN)/chameleon serve --demo
 
 bench: install ## Benchmarks (own data, baselines in the same run); writes .bench/results.json.
+	scripts/install-system-packages
 	$(BIN)/python -m tests.bench
 
 migrate: install ## Upgrade both tiers to the newest schema.

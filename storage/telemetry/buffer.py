@@ -30,6 +30,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, insert
 
+from storage.bulk import insert_rows
 from storage.engines import Tier
 from storage.enums import LogType
 from storage.errors import DomainError, ErrorCode
@@ -238,11 +239,11 @@ class TelemetryBuffer:
 
 
 def _insert(connection: Connection, batch: Sequence[TelemetryEntry]) -> list[int]:
-    """One multi-row INSERT (a Core insert of the table: no per-row ORM work). Log ids come
-    back, in entry order, only when an entry is to be announced."""
+    """One multi-row INSERT (`storage.bulk`: no per-row ORM work, one step on SQLite). Log
+    ids come back, in entry order, only when an entry is to be announced."""
     rows = [entry.row() for entry in batch]
     if not any(entry.announce for entry in batch):
-        connection.execute(insert(LOG_TABLE), rows)
+        insert_rows(connection, LOG_TABLE, rows)
         return [0] * len(batch)
     statement = insert(LOG_TABLE).returning(LOG_TABLE.c.log_id, sort_by_parameter_order=True)
     return [int(row.log_id) for row in connection.execute(statement, rows)]

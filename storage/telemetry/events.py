@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -74,7 +74,12 @@ class Event:
         )
 
     def encode(self) -> str:
-        return json.dumps(asdict(self), default=_json_default, separators=(",", ":"))
+        """JSON of the event's fields. Built field by field rather than with
+        `dataclasses.asdict`, which deep-copies `details`: a third of recordTelemetry's time."""
+        flat = {name: getattr(self, name) for name in _EVENT_FIELDS}
+        if self.transition is not None:
+            flat["transition"] = {name: getattr(self.transition, name) for name in _HISTORY_FIELDS}
+        return json.dumps(flat, default=_json_default, separators=(",", ":"))
 
     def fits_inline(self) -> bool:
         """True when the event can be announced before it is stored (see INLINE_LIMIT)."""
@@ -106,6 +111,10 @@ class Event:
             details=entry.details,
             error=entry.error,
         )
+
+
+_EVENT_FIELDS = tuple(f.name for f in fields(Event))
+_HISTORY_FIELDS = tuple(f.name for f in fields(HistoryRecord))
 
 
 def _json_default(value: Any) -> Any:
