@@ -233,12 +233,13 @@ def mint(
     scopes: Sequence[str],
     *,
     subject: str,
-    ttl_s: int = 3_600,
+    ttl_s: int,
     issuer: str | None = None,
     audience: str | None = None,
 ) -> str:
-    """An HS256 token for the embedded case (`chameleon token create`), with a `jti` of its
-    own so that it can be revoked (`chameleon token revoke`, `revokeToken`)."""
+    """An HS256 token for the embedded case (`chameleon token create`, which holds the
+    default lifetime), with a `jti` of its own so that it can be revoked
+    (`chameleon token revoke`, `revokeToken`)."""
     now = int(time.time())
     claims: dict[str, Any] = {"sub": subject, "scope": " ".join(scopes), "iat": now}
     claims["jti"] = uuid.uuid4().hex

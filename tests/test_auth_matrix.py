@@ -23,6 +23,7 @@ import websockets
 from graphql import GraphQLObjectType, get_named_type
 
 from gql.auth import mint
+from gql.token_cli import DEFAULT_TTL_S
 from schema.assemble import build_schema
 from tests.auth_world import (
     EXAMPLE_YAML,
@@ -525,7 +526,7 @@ def test_mint_names_the_configured_issuer() -> None:
     import jwt
 
     claims = jwt.decode(
-        mint("k" * 40, ["admin"], subject="s", issuer="i", audience="a"),
+        mint("k" * 40, ["admin"], subject="s", ttl_s=DEFAULT_TTL_S, issuer="i", audience="a"),
         "k" * 40,
         algorithms=["HS256"],
         audience="a",

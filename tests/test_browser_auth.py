@@ -18,6 +18,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, Request, WebSocket, expect
 
 from gql.auth import mint
+from gql.token_cli import DEFAULT_TTL_S
 from storage.engines import Tiers
 from storage.runtime.instantiation import instantiate
 from tests.browser import demo_server, offline_page
@@ -71,7 +72,7 @@ async def world(db_urls: TierUrls) -> AsyncIterator[AuthWorld]:
             second = await instantiate(tiers, template_name="Loan_Application", name="Loan_Second")
         finally:
             await tiers.dispose()
-        admin = mint(SECRET, ["admin"], subject="ops@example.com")
+        admin = mint(SECRET, ["admin"], subject="ops@example.com", ttl_s=DEFAULT_TTL_S)
         async with _client(live, admin) as http:
             edges = (await _data(http, INSTANCES))["instances"]["edges"]
         demo = next(e["node"]["id"] for e in edges if e["node"]["name"] == "Loan_Demo")
@@ -142,7 +143,7 @@ async def test_console_signs_in_with_an_admin_token_and_stays_live(world: AuthWo
         # A token that is not a JWT, and one signed with another secret: the server's reason.
         await _sign_in(page, "not-a-token")
         await expect(page.locator("#sign-in-problem")).to_contain_text("not a JWT")
-        forged = mint(secrets.token_urlsafe(32), ["admin"], subject="mallory")
+        forged = mint(secrets.token_urlsafe(32), ["admin"], subject="mallory", ttl_s=DEFAULT_TTL_S)
         await _sign_in(page, forged)
         await expect(page.locator("#sign-in-problem")).to_contain_text(
             "The token was refused: the bearer token is refused"
@@ -205,7 +206,7 @@ async def _until_event(page: Page, http: httpx.AsyncClient, unit: str, tries: in
 
 
 async def test_console_instance_token_sees_only_its_instance(world: AuthWorld) -> None:
-    token = mint(SECRET, [f"instance:{world.second}"], subject="second-desk")
+    token = mint(SECRET, [f"instance:{world.second}"], subject="second-desk", ttl_s=DEFAULT_TTL_S)
     async with offline_page() as offline:
         page = offline.page
         leaks = Leaks(page)
