@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -19,6 +21,7 @@ from tests.live_server import LiveServer, serve
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 EXAMPLES = SHARED / "examples"
 
+T = TypeVar("T")
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
@@ -43,6 +46,33 @@ async def postgres_factory() -> AsyncIterator[PostgresFactory]:
     factory.migrate_golden()
     yield factory
     await factory.teardown()
+
+
+def module_fixtures_per_backend(
+    name: str, build: Callable[[SqliteFactory | PostgresFactory], AbstractAsyncContextManager[T]]
+) -> tuple[Any, Any, Any]:
+    """Three module-scoped fixtures over what `build(factory)` enters: `sqlite_<name>`,
+    `postgres_<name>` and `<name>`, parametrised by backend, which hands out the other two.
+    A heavy world (apps, populated databases) is built once per module and backend, whether
+    a test asks for one backend by name or for both."""
+
+    @pytest.fixture(scope="module", name=f"sqlite_{name}")
+    async def on_sqlite(sqlite_factory: SqliteFactory) -> AsyncIterator[T]:
+        async with build(sqlite_factory) as built:
+            yield built
+
+    @pytest.fixture(scope="module", name=f"postgres_{name}")
+    async def on_postgres(postgres_factory: PostgresFactory) -> AsyncIterator[T]:
+        async with build(postgres_factory) as built:
+            yield built
+
+    @pytest.fixture(scope="module", name=name, params=BACKENDS)
+    def either(request: pytest.FixtureRequest) -> T:
+        backend = "sqlite" if request.param == "sqlite" else "postgres"
+        found: T = request.getfixturevalue(f"{backend}_{name}")
+        return found
+
+    return on_sqlite, on_postgres, either
 
 
 @pytest.fixture(params=BACKENDS)

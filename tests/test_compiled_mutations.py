@@ -51,7 +51,7 @@ from gql.settings import Settings
 from schema.assemble import build_schema
 from storage.enums import LogType, UowStatus
 from tests.bench.engine import TEMPLATE as ENGINE_TEMPLATE
-from tests.conftest import BACKENDS
+from tests.conftest import module_fixtures_per_backend
 from tests.databases import PostgresFactory, SqliteFactory, TierUrls
 from tests.json_values import JSON_VALUES, TEXT
 
@@ -439,23 +439,7 @@ async def _worlds(factory: SqliteFactory | PostgresFactory) -> AsyncIterator[Wor
         yield Worlds(made[0], made[1])
 
 
-@pytest.fixture(scope="module")
-async def sqlite_worlds(sqlite_factory: SqliteFactory) -> AsyncIterator[Worlds]:
-    async with _worlds(sqlite_factory) as worlds:
-        yield worlds
-
-
-@pytest.fixture(scope="module")
-async def postgres_worlds(postgres_factory: PostgresFactory) -> AsyncIterator[Worlds]:
-    async with _worlds(postgres_factory) as worlds:
-        yield worlds
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def worlds(request: pytest.FixtureRequest) -> Worlds:
-    name = "sqlite_worlds" if request.param == "sqlite" else "postgres_worlds"
-    found: Worlds = request.getfixturevalue(name)
-    return found
+sqlite_worlds, postgres_worlds, worlds = module_fixtures_per_backend("worlds", _worlds)
 
 
 def _counted(app: Starlette, path: str) -> float:
