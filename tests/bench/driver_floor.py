@@ -107,6 +107,8 @@ async def _record(url: str, unit_sets: list[list[uuid.UUID]], per: int) -> list[
     recorded: list[list[Group]] = []
     try:
         for uow_ids in unit_sets:
+            # `Floor.rate` counts `per` transitions in every transaction.
+            assert len(uow_ids) % per == 0, f"{len(uow_ids)} units in groups of {per}"
             round_: list[Group] = []
             for group in groups(uow_ids, per):
                 transactions: Group = []
