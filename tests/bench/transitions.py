@@ -1,12 +1,20 @@
-"""Transitions per second over HTTP: concurrent clients, PENDING -> ACTIVE -> COMPLETED on
-distinct units of work, one server process; SQLite and (when reachable) PostgreSQL.
+"""Transitions per second over HTTP (`transitionUow`, one unit per request), with the raw
+driver's floor measured beside it in the same run; SQLite and (when reachable) PostgreSQL.
 
-Two cases on the same server, their rounds interleaved:
+16 clients move distinct units of work PENDING -> ACTIVE -> COMPLETED on one server
+process. Three cases, their rounds interleaved:
 
 - `sqlite` / `postgres`, the realistic case: each transition carries three attributes, a
   reasoning and the `expectedVersion` the client read from the previous answer;
+- `sqlite_driver_floor` / `postgres_driver_floor`: the same realistic transitions on other
+  units, their SQL as the service runs it replayed through the plain driver
+  (`tests.bench.driver_floor`), one transition per transaction as one `transitionUow` is:
+  plain `sqlite3` on one connection, asyncpg on 16. (On SQLite the server may commit the
+  transitions of concurrent requests together; the floor commits each on its own.)
 - `bare_sqlite` / `bare_postgres`: a status change alone (no attributes, no reasoning, no
   version guard), the cheapest transition there is.
+
+Every unit of the three cases is checked COMPLETED at version 3 at the end.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -26,6 +34,14 @@ from sqlalchemy.engine import make_url
 from migrations import runner
 from tests.bench.common import Urls, fresh_sqlite, median, server, temporary_dir
 from tests.bench.data import pending_unit_sets
+from tests.bench.driver_floor import (
+    STEPS,
+    Floor,
+    all_completed,
+    attributes,
+    postgres_floor,
+    sqlite_floor,
+)
 
 ROUNDS = 3
 UOWS_PER_ROUND = 500  # two transitions each
@@ -38,7 +54,6 @@ MOVE = """mutation($input: TransitionUowInput!) {
 }"""
 # A request body for one step of one unit: (unit, status, reasoning, expected version).
 Body = Callable[[uuid.UUID, str, str, int], dict[str, Any]]
-STEPS = (("ACTIVE", "picked up by the reviewer"), ("COMPLETED", "amount and receipt match"))
 
 
 def _bare(uow_id: uuid.UUID, status: str, reasoning: str, version: int) -> dict[str, Any]:
@@ -46,13 +61,12 @@ def _bare(uow_id: uuid.UUID, status: str, reasoning: str, version: int) -> dict[
 
 
 def _realistic(uow_id: uuid.UUID, status: str, reasoning: str, version: int) -> dict[str, Any]:
-    attributes = {"reviewer": f"agent-{version}", "score": 0.87, "checked": status == "COMPLETED"}
     move = {
         "uowId": str(uow_id),
         "toStatus": status,
         "expectedVersion": version,
         "reasoning": reasoning,
-        "attributes": attributes,
+        "attributes": attributes(status, version),
     }
     return {"query": MOVE, "variables": {"input": move}}
 
@@ -87,16 +101,22 @@ async def _drive(url: str, uow_ids: list[uuid.UUID], body: Body) -> float:
     return len(STEPS) * len(uow_ids) / elapsed
 
 
-async def _rates(urls: Urls) -> tuple[float, float]:
-    """(realistic, bare) transitions per second: medians of interleaved rounds on one server."""
-    rounds = iter(await pending_unit_sets(urls.template, urls.instance, 2 * ROUNDS, UOWS_PER_ROUND))
-    realistic, bare = [], []
+async def _rates(
+    urls: Urls, floor_of: Callable[[list[list[uuid.UUID]]], Awaitable[Floor]]
+) -> tuple[float, float, float]:
+    """(realistic, floor, bare) transitions per second: medians of interleaved rounds."""
+    sets = await pending_unit_sets(urls.template, urls.instance, 3 * ROUNDS, UOWS_PER_ROUND)
+    realistic_sets, floor_sets, bare_sets = sets[0::3], sets[1::3], sets[2::3]
+    floor = await floor_of(floor_sets)
+    realistic, floors, bare = [], [], []
     with server(urls) as running:
         # The median of a few rounds on one server: a shared machine is noisy.
-        for _ in range(ROUNDS):
-            realistic.append(await _drive(running.http_url, next(rounds), _realistic))
-            bare.append(await _drive(running.http_url, next(rounds), _bare))
-    return median(realistic), median(bare)
+        for n in range(ROUNDS):
+            realistic.append(await _drive(running.http_url, realistic_sets[n], _realistic))
+            floors.append(await floor.rate(n))
+            bare.append(await _drive(running.http_url, bare_sets[n], _bare))
+    await all_completed(urls, 3 * ROUNDS * UOWS_PER_ROUND)
+    return median(realistic), median(floors), median(bare)
 
 
 @asynccontextmanager
@@ -130,29 +150,40 @@ def postgres_server_url() -> str | None:
 
 async def measure() -> dict[str, Any]:
     with temporary_dir() as root:
-        sqlite, bare_sqlite = await _rates(fresh_sqlite(root))
-    postgres: tuple[float, float] | None = None
+        urls = fresh_sqlite(root)
+        sqlite = await _rates(urls, lambda sets: sqlite_floor(urls, sets, per=1))
+    # (realistic, floor, bare), as `_rates` answers; None where PostgreSQL was not measured.
+    postgres: tuple[float | None, ...] = (None, None, None)
     note = None
     url = postgres_server_url()
     if url is None:
         note = "no PostgreSQL: set CHAMELEON_BENCH_POSTGRES_URL"
     else:
         try:
-            async with postgres_tiers(url) as urls:
-                postgres = await _rates(urls)
+            async with postgres_tiers(url) as pg_urls:
+                postgres = await _rates(
+                    pg_urls,
+                    lambda sets: postgres_floor(pg_urls, sets, per=1, connections=CLIENTS),
+                )
         except (OSError, asyncpg.PostgresError) as error:
             note = f"PostgreSQL unreachable: {error}"
     result: dict[str, Any] = {
-        "sqlite": round(sqlite, 1),
-        "postgres": None if postgres is None else round(postgres[0], 1),
-        "bare_sqlite": round(bare_sqlite, 1),
-        "bare_postgres": None if postgres is None else round(postgres[1], 1),
+        "sqlite": _rounded(sqlite[0]),
+        "sqlite_driver_floor": _rounded(sqlite[1]),
+        "postgres": _rounded(postgres[0]),
+        "postgres_driver_floor": _rounded(postgres[1]),
+        "bare_sqlite": _rounded(sqlite[2]),
+        "bare_postgres": _rounded(postgres[2]),
         "clients": CLIENTS,
         "rounds": ROUNDS,
     }
     if note:
         result["note"] = note
     return result
+
+
+def _rounded(rate: float | None) -> float | None:
+    return None if rate is None else round(rate, 1)
 
 
 if __name__ == "__main__":
