@@ -82,15 +82,16 @@ def main() -> None:
     out = Path(".bench")
     out.mkdir(exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(f"{'benchmark':<44} {'value':>14}  target")
-    for name, value in results.items():
-        if name == "machine":
-            continue
-        items = value.items() if isinstance(value, dict) else [("", value)]
-        for key, figure in items:
-            rule = TARGETS.get((name, key))
-            label = f"{name}.{key}" if key else name
-            print(f"{label:<44} {figure!s:>14}  {_verdict(figure, rule) if rule else ''}")
+    rows = [
+        (f"{name}.{key}" if key else name, figure, TARGETS.get((name, key)))
+        for name, value in results.items()
+        if name != "machine"
+        for key, figure in (value.items() if isinstance(value, dict) else [("", value)])
+    ]
+    width = max(len("benchmark"), *(len(label) for label, _, _ in rows))
+    print(f"{'benchmark':<{width}} {'value':>14}  target")
+    for label, figure, rule in rows:
+        print(f"{label:<{width}} {figure!s:>14}  {_verdict(figure, rule) if rule else ''}")
     print("written to .bench/results.json")
 
 
