@@ -63,11 +63,11 @@ async def test_an_event_is_offered_only_to_the_subscriptions_that_want_it() -> N
         assert bus.health.offered - before == 3 + 3 + 1  # no unit: only `everything`
         for n, subscription in enumerate(subscriptions):
             expected = {7: [1], 8: [2]}.get(n, [])
-            assert [e.details["n"] for e in subscription._queue] == expected
-        assert [e.details["n"] for e in everything._queue] == [1, 2, 3]
-        assert [e.details["n"] for e in errors._queue] == [2]
-        assert [e.details["n"] for e in seventh_typed._queue] == [1]
-        assert not elsewhere._queue
+            assert [e.details["n"] for e in subscription.queued()] == expected
+        assert [e.details["n"] for e in everything.queued()] == [1, 2, 3]
+        assert [e.details["n"] for e in errors.queued()] == [2]
+        assert [e.details["n"] for e in seventh_typed.queued()] == [1]
+        assert not elsewhere.queued()
         for context in own:
             await context.__aexit__(None, None, None)
     assert bus.count == 0
