@@ -10,14 +10,13 @@ events, so what overflow drops is what that subscriber lost.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
-from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 
 from storage.enums import LogType
+from storage.queues import DroppingQueue
 from storage.telemetry.events import Event
 
 # (instance, unit of work or None: every unit, log type or None: every type)
@@ -33,10 +32,10 @@ class Subscription:
     uow_id: uuid.UUID | None = None
     log_types: frozenset[LogType] | None = None  # None: every type
     transitions_only: bool = False  # only events that carry their history entry
-    dropped: int = 0
-    _queue: deque[Event] = field(default_factory=deque)
-    _ready: asyncio.Event = field(default_factory=asyncio.Event)
-    _closed: bool = False
+    _queue: DroppingQueue[Event] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._queue = DroppingQueue(self.capacity)
 
     def keys(self) -> list[Key]:
         types: Iterable[LogType | None] = self.log_types if self.log_types else (None,)
@@ -44,27 +43,20 @@ class Subscription:
 
     def offer(self, event: Event) -> None:
         """Never blocks: a full queue loses its oldest event instead."""
-        if len(self._queue) >= self.capacity:
-            self._queue.popleft()
-            self.dropped += 1
-        self._queue.append(event)
-        self._ready.set()
+        self._queue.offer(event)
 
     def close(self) -> None:
-        self._closed = True
-        self._ready.set()
+        self._queue.close()
+
+    def queued(self) -> list[Event]:
+        """The events waiting to be taken, oldest first (for inspection)."""
+        return self._queue.queued()
 
     def __aiter__(self) -> Subscription:
         return self
 
     async def __anext__(self) -> tuple[Event, int]:
-        while not self._queue:
-            if self._closed:
-                raise StopAsyncIteration
-            self._ready.clear()
-            await self._ready.wait()
-        dropped, self.dropped = self.dropped, 0
-        return self._queue.popleft(), dropped
+        return await anext(self._queue)
 
 
 @dataclass

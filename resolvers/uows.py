@@ -101,18 +101,7 @@ async def transition_uow(ctx: RequestContext, data: Any) -> Outcome[Any]:
         ctx,
         data,
         "transitionUow",
-        lambda tier: transitions.transition_uow(
-            tier,
-            uow_id=input_id(data.uow_id, "uowId"),
-            to_status=data.to_status,
-            to_interaction_id=optional_input_id(data.to_interaction_id, "toInteractionId"),
-            actor_id=optional_input_id(data.actor_id, "actorId"),
-            reasoning=data.reasoning,
-            metadata=data.metadata,
-            attributes=json_object(data.attributes, "attributes"),
-            expected_version=data.expected_version,
-            expected_state_hash=data.expected_state_hash,
-        ),
+        lambda tier: transitions.transition(tier, _requested(data)),
         _moved,
     )
 
@@ -127,6 +116,11 @@ def _spec(item: Any) -> transitions.TransitionSpec:
             "idempotencyKey: give the key on the batch; it answers for every item",
             ("input", "idempotencyKey"),
         )
+    return _requested(item)
+
+
+def _requested(item: Any) -> transitions.TransitionSpec:
+    """The change a `TransitionUowInput` (alone or as a batch item) asks for, its ids read."""
     return transitions.TransitionSpec(
         uow_id=input_id(item.uow_id, "uowId"),
         to_status=item.to_status,

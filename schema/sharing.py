@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import functools
 import json
-from collections import deque
 from collections.abc import AsyncGenerator, Hashable, Iterable
 from typing import Any
 
@@ -24,6 +23,8 @@ from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from strawberry.schema.schema import StreamResult
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.graphql import OperationType as AllowedOperation
+
+from storage.queues import DroppingQueue
 
 MEMBER_QUEUE = 1_000
 
@@ -43,23 +44,11 @@ def _operation_types(query: str) -> dict[str | None, OperationType]:
     return types
 
 
-class _Member:
+class _Member(DroppingQueue[Any]):
+    """One subscriber of a shared stream: its own bounded queue of results."""
+
     def __init__(self) -> None:
-        self.queue: deque[Any] = deque()
-        self.ready = asyncio.Event()
-        self.dropped = 0
-        self.ended = False
-
-    def offer(self, result: Any) -> None:
-        if len(self.queue) >= MEMBER_QUEUE:
-            self.queue.popleft()
-            self.dropped += 1
-        self.queue.append(result)
-        self.ready.set()
-
-    def end(self) -> None:
-        self.ended = True
-        self.ready.set()
+        super().__init__(MEMBER_QUEUE)
 
 
 class _Hub:
@@ -78,7 +67,7 @@ class _Hub:
                     member.offer(result)
         finally:
             for member in list(self.members):
-                member.end()
+                member.close()
             self.on_empty()
 
     def leave(self, member: _Member) -> None:
@@ -157,14 +146,8 @@ class SharingSchema(strawberry.Schema):
     @staticmethod
     async def _member_stream(hub: _Hub, member: _Member) -> StreamResult:
         try:
-            while True:
-                while not member.queue:
-                    if member.ended:
-                        return
-                    member.ready.clear()
-                    await member.ready.wait()
-                dropped, member.dropped = member.dropped, 0
-                yield _with_dropped(member.queue.popleft(), dropped)
+            async for result, dropped in member:
+                yield _with_dropped(result, dropped)
         finally:
             with contextlib.suppress(Exception):
                 hub.leave(member)

@@ -11,8 +11,10 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from playwright.async_api import (
     Browser,
@@ -22,6 +24,7 @@ from playwright.async_api import (
     WebSocket,
     async_playwright,
 )
+from playwright.async_api import Error as PlaywrightError
 
 from gql import demo
 from gql.app import create_app
@@ -33,6 +36,13 @@ from tests.live_server import LiveServer, serve
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / ".artifacts" / "browser"
 LOCAL_HOSTS = {"127.0.0.1"}
+# GraphiQL's result pane, as text ('' until it has one).
+RESPONSE = "document.querySelector('.graphiql-response .CodeMirror')?.CodeMirror.getValue() ?? ''"
+MOVE = """mutation Move($id: ID!, $to: UowStatus!) {
+  transitionUow(input: { uowId: $id, toStatus: $to, reasoning: "browser test" }) {
+    errors { code message }
+  }
+}"""
 
 
 @dataclass
@@ -140,3 +150,36 @@ async def demo_server(
     app = create_app(settings)
     async with serve(app) as server:
         yield server
+
+
+async def api_data(http: httpx.AsyncClient, query: str, **variables: str) -> dict[str, Any]:
+    """The `data` of a query the test sends the API beside the page; any error fails it."""
+    response = await http.post("/graphql", json={"query": query, "variables": variables})
+    body = response.json()
+    assert response.status_code == 200, body
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+async def move(http: httpx.AsyncClient, unit: str, to: str) -> None:
+    """Moves a unit of work to status `to` through the API (it must be accepted)."""
+    answer = await api_data(http, MOVE, id=unit, to=to)
+    assert answer["transitionUow"]["errors"] == []
+
+
+async def await_transition_in_graphiql(page: Page, http: httpx.AsyncClient, unit: str) -> None:
+    """Moves `unit` back and forth until GraphiQL's result pane, running a `uowTransitions`
+    subscription, shows one of its events. The subscription starts over the WebSocket a
+    moment after the click that runs it: each wait is bounded, there is no fixed sleep."""
+    for attempt in range(20):
+        target = "PAUSED" if attempt % 2 == 0 else "PENDING"
+        await move(http, unit, target)
+        try:
+            await page.wait_for_function(
+                f'({RESPONSE}).includes(\'"newStatus": "{target}"\')', timeout=1_000
+            )
+        except PlaywrightError:
+            continue
+        return
+    pytest.fail("no subscription event reached GraphiQL's result pane")

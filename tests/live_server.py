@@ -6,9 +6,14 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+
+from gql.app import create_app
+from gql.settings import Settings
+from tests.databases import TierUrls
 
 
 class LocalEndpoint:
@@ -46,3 +51,10 @@ async def serve(app: Starlette) -> AsyncIterator[LiveServer]:
     finally:
         server.should_exit = True
         await task
+
+
+def app_on(urls: TierUrls, **settings: Any) -> Starlette:
+    """The real app on the test's databases, with these settings besides their URLs."""
+    return create_app(
+        Settings(template_db_url=urls.template, instance_db_url=urls.instance, **settings)
+    )

@@ -9,14 +9,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tests.client import GraphQLClient
 from tests.live_server import LocalEndpoint
 
 
@@ -88,6 +89,16 @@ def running_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+@asynccontextmanager
+async def two_on_the_postgres_bus(urls: Any) -> AsyncIterator[tuple[ServerProcess, GraphQLClient]]:
+    """Two server processes sharing the PostgreSQL event bus: the first (to subscribe to)
+    and a client of the second (to write through), so that events cross processes."""
+    settings = {"event_bus": "postgres"}
+    with running_server(urls, **settings) as one, running_server(urls, **settings) as two:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{two.port}") as http:
+            yield one, GraphQLClient(http)
 
 
 async def wait_for_subscribers(port: int, count: int = 1) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -21,7 +20,14 @@ from gql.auth import mint
 from gql.token_cli import DEFAULT_TTL_S
 from storage.engines import Tiers
 from storage.runtime.instantiation import instantiate
-from tests.browser import demo_server, offline_page
+from tests.browser import (
+    RESPONSE,
+    api_data,
+    await_transition_in_graphiql,
+    demo_server,
+    move,
+    offline_page,
+)
 from tests.databases import TierUrls
 from tests.live_server import LiveServer
 
@@ -37,12 +43,6 @@ WAITING = """query Waiting($id: ID!) {
     id waiting: uows(status: PENDING, first: 0) { totalCount }
   } } }
 }"""
-MOVE = """mutation Move($id: ID!, $to: UowStatus!) {
-  transitionUow(input: { uowId: $id, toStatus: $to, reasoning: "browser auth test" }) {
-    errors { code message }
-  }
-}"""
-RESPONSE = "document.querySelector('.graphiql-response .CodeMirror')?.CodeMirror.getValue() ?? ''"
 HEADERS = (
     "document.querySelector('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror')"
 )
@@ -74,7 +74,7 @@ async def world(db_urls: TierUrls) -> AsyncIterator[AuthWorld]:
             await tiers.dispose()
         admin = mint(SECRET, ["admin"], subject="ops@example.com", ttl_s=DEFAULT_TTL_S)
         async with _client(live, admin) as http:
-            edges = (await _data(http, INSTANCES))["instances"]["edges"]
+            edges = (await api_data(http, INSTANCES))["instances"]["edges"]
         demo = next(e["node"]["id"] for e in edges if e["node"]["name"] == "Loan_Demo")
         yield AuthWorld(live, demo, str(second.instance_id), admin)
 
@@ -84,20 +84,6 @@ def _client(server: LiveServer, token: str) -> httpx.AsyncClient:
         base_url=f"http://127.0.0.1:{server.port}",
         headers={"authorization": f"Bearer {token}"},
     )
-
-
-async def _data(http: httpx.AsyncClient, query: str, **variables: str) -> dict[str, Any]:
-    response = await http.post("/graphql", json={"query": query, "variables": variables})
-    body = response.json()
-    assert response.status_code == 200, body
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
-    return data
-
-
-async def _move(http: httpx.AsyncClient, unit: str, to: str) -> None:
-    answer = await _data(http, MOVE, id=unit, to=to)
-    assert answer["transitionUow"]["errors"] == []
 
 
 class Leaks:
@@ -161,14 +147,14 @@ async def test_console_signs_in_with_an_admin_token_and_stays_live(world: AuthWo
 
         # The graph stays live: a transition made over HTTP arrives over the WebSocket,
         # whose connection_init carried the token.
-        pending = (await _data(http, PENDING, id=world.demo))["uows"]["edges"]
+        pending = (await api_data(http, PENDING, id=world.demo))["uows"]["edges"]
         at_master = [e["node"] for e in pending if e["node"]["workflow"]["isMaster"]]
         warm_up, measured = at_master[0]["id"], at_master[1]
         await page.locator(f'[data-instance="{world.demo}"] a.strong').click()
         await page.wait_for_selector("svg.workflow-graph [data-interaction]")
         await page.wait_for_selector("#connection.live")
         await _until_event(page, http, warm_up)
-        data = await _data(http, WAITING, id=world.demo)
+        data = await api_data(http, WAITING, id=world.demo)
         truth = {
             i["id"]: i["waiting"]["totalCount"]
             for i in data["instance"]["masterWorkflow"]["interactions"]
@@ -176,7 +162,7 @@ async def test_console_signs_in_with_an_admin_token_and_stays_live(world: AuthWo
         where = measured["currentInteraction"]["id"]
         count = page.locator(f'[data-interaction="{where}"] .waiting')
         await expect(count).to_have_text(str(truth[where]), timeout=5_000)
-        await _move(http, measured["id"], "PAUSED")
+        await move(http, measured["id"], "PAUSED")
         await expect(count).to_have_text(str(truth[where] - 1), timeout=5_000)
         await offline.screenshot("console-auth-admin-graph")
 
@@ -194,13 +180,13 @@ async def _until_event(page: Page, http: httpx.AsyncClient, unit: str, tries: in
     """Moves `unit` back and forth until the graph's feed shows an event: the subscription
     starts a moment after the page; each wait is bounded and nothing sleeps a fixed time."""
     for attempt in range(tries):
-        await _move(http, unit, "PAUSED" if attempt % 2 == 0 else "PENDING")
+        await move(http, unit, "PAUSED" if attempt % 2 == 0 else "PENDING")
         try:
             await page.wait_for_selector(".feed.compact li", state="attached", timeout=1_000)
         except PlaywrightError:
             continue
         if attempt % 2 == 0:
-            await _move(http, unit, "PENDING")
+            await move(http, unit, "PENDING")
         return
     raise AssertionError("no live event reached the graph page")
 
@@ -258,7 +244,7 @@ async def test_graphiql_with_an_authorization_header_runs_a_query_and_a_subscrip
     async with _client(world.server, world.admin_token) as http, offline_page() as offline:
         page = offline.page
         leaks = Leaks(page)
-        pending = (await _data(http, PENDING, id=world.demo))["uows"]["edges"]
+        pending = (await api_data(http, PENDING, id=world.demo))["uows"]["edges"]
         unit = pending[0]["node"]["id"]
 
         await page.goto(f"{world.base}/graphql")
@@ -291,19 +277,7 @@ async def test_graphiql_with_an_authorization_header_runs_a_query_and_a_subscrip
         await page.wait_for_selector(".graphiql-execute-button")
         await _set_headers(page, f'{{"authorization": "Bearer {world.admin_token}"}}')
         await page.click(".graphiql-execute-button")
-        shown = False
-        for attempt in range(20):
-            target = "PAUSED" if attempt % 2 == 0 else "PENDING"
-            await _move(http, unit, target)
-            try:
-                await page.wait_for_function(
-                    f'({RESPONSE}).includes(\'"newStatus": "{target}"\')', timeout=1_000
-                )
-            except PlaywrightError:
-                continue
-            shown = True
-            break
-        assert shown, "no subscription event reached GraphiQL's result pane"
+        await await_transition_in_graphiql(page, http, unit)
         await offline.screenshot("graphiql-auth-subscription")
         leaks.assert_absent(world.admin_token)
         tab_leaks.assert_absent(world.admin_token)

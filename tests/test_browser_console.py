@@ -17,7 +17,7 @@ from playwright.async_api import Locator, Page, expect
 
 from gql.app import create_app
 from gql.settings import Settings
-from tests.browser import OfflinePage, demo_server, offline_page
+from tests.browser import OfflinePage, api_data, demo_server, move, offline_page
 from tests.databases import TierUrls
 from tests.live_server import LiveServer, serve
 
@@ -58,11 +58,6 @@ UNIT = """query Unit($id: ID!) {
   }
 }"""
 HISTORY = "query History($id: ID!) { uow(id: $id) { history(first: 100) { totalCount } } }"
-MOVE = """mutation Move($id: ID!, $to: UowStatus!) {
-  transitionUow(input: { uowId: $id, toStatus: $to, reasoning: "browser test" }) {
-    errors { code message }
-  }
-}"""
 
 
 @pytest.fixture
@@ -71,22 +66,9 @@ async def server(db_urls: TierUrls) -> AsyncIterator[LiveServer]:
         yield live
 
 
-async def _data(http: httpx.AsyncClient, query: str, **variables: str) -> dict[str, Any]:
-    response = await http.post("/graphql", json={"query": query, "variables": variables})
-    body = response.json()
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
-    return data
-
-
-async def _move(http: httpx.AsyncClient, unit: str, to: str) -> None:
-    answer = await _data(http, MOVE, id=unit, to=to)
-    assert answer["transitionUow"]["errors"] == []
-
-
 async def _stats(http: httpx.AsyncClient, instance: str) -> dict[str, Any]:
     """The instance's counts as the API gives them: by status, and waiting per interaction."""
-    stats = (await _data(http, STATS, id=instance))["instance"]["stats"]
+    stats = (await api_data(http, STATS, id=instance))["instance"]["stats"]
     return {
         "total": stats["total"],
         "by_status": {s["status"]: s["count"] for s in stats["byStatus"]},
@@ -95,7 +77,7 @@ async def _stats(http: httpx.AsyncClient, instance: str) -> dict[str, Any]:
 
 
 async def _waiting(http: httpx.AsyncClient, instance: str) -> dict[str, int]:
-    data = await _data(http, WAITING, id=instance)
+    data = await api_data(http, WAITING, id=instance)
     interactions = data["instance"]["masterWorkflow"]["interactions"]
     return {i["id"]: i["waiting"]["totalCount"] for i in interactions}
 
@@ -111,13 +93,13 @@ async def _until_event(
     """Moves `unit` back and forth until an event row appears: the subscription starts a
     moment after the page; each wait is bounded and nothing sleeps a fixed time."""
     for attempt in range(tries):
-        await _move(http, unit, "PAUSED" if attempt % 2 == 0 else "PENDING")
+        await move(http, unit, "PAUSED" if attempt % 2 == 0 else "PENDING")
         try:
             await page.wait_for_selector(selector, state="attached", timeout=1_000)
         except PlaywrightError:
             continue
         if attempt % 2 == 0:
-            await _move(http, unit, "PENDING")  # leave it as it was
+            await move(http, unit, "PENDING")  # leave it as it was
         return
     raise AssertionError(f"no event appeared in {selector}")
 
@@ -126,9 +108,9 @@ async def test_console_pages_live_graph_and_unit_of_work(server: LiveServer) -> 
     base = f"http://127.0.0.1:{server.port}"
     async with httpx.AsyncClient(base_url=base) as http, offline_page() as offline:
         page = offline.page
-        instance_node = (await _data(http, GRAPH))["instances"]["edges"][0]["node"]
+        instance_node = (await api_data(http, GRAPH))["instances"]["edges"][0]["node"]
         instance, master = instance_node["id"], instance_node["masterWorkflow"]
-        pending = (await _data(http, PENDING, id=instance))["uows"]["edges"]
+        pending = (await api_data(http, PENDING, id=instance))["uows"]["edges"]
         at_master = [e["node"] for e in pending if e["node"]["workflow"]["isMaster"]]
         warm_up, measured = at_master[0]["id"], at_master[1]
 
@@ -182,14 +164,14 @@ async def test_console_pages_live_graph_and_unit_of_work(server: LiveServer) -> 
         for interaction, waiting in truth.items():  # settled: reconciled with the API
             await expect(_count(page, interaction)).to_have_text(str(waiting), timeout=5_000)
         where = measured["currentInteraction"]["id"]
-        await _move(http, measured["id"], "PAUSED")
+        await move(http, measured["id"], "PAUSED")
         started = time.monotonic()
         await expect(_count(page, where)).to_have_text(str(truth[where] - 1), timeout=1_000)
         print(f"transition drawn {time.monotonic() - started:.3f} s after its HTTP answer")
         await offline.screenshot("console-instance-graph")
 
         # The unit of work: its timeline, a verify, and the pilot move back.
-        history = (await _data(http, HISTORY, id=measured["id"]))["uow"]["history"]["totalCount"]
+        history = (await api_data(http, HISTORY, id=measured["id"]))["uow"]["history"]["totalCount"]
         await page.goto(f"{base}/console/#/uow/{measured['id']}")
         await page.wait_for_selector("#timeline li")
         assert await page.locator("#timeline li").count() == history
@@ -214,8 +196,8 @@ async def test_console_checkout_submit_and_older_pages(server: LiveServer) -> No
     base = f"http://127.0.0.1:{server.port}"
     async with httpx.AsyncClient(base_url=base) as http, offline_page() as offline:
         page = offline.page
-        instance = (await _data(http, GRAPH))["instances"]["edges"][0]["node"]["id"]
-        demo = (await _data(http, DEMO, id=instance))["instance"]
+        instance = (await api_data(http, GRAPH))["instances"]["edges"][0]["node"]["id"]
+        demo = (await api_data(http, DEMO, id=instance))["instance"]
         # Demo data: Document_Splitter takes new applications from Applications.
         master = demo["masterWorkflow"]
         applications = next(i["id"] for i in master["interactions"] if i["name"] == "Applications")
@@ -233,7 +215,7 @@ async def test_console_checkout_submit_and_older_pages(server: LiveServer) -> No
         link = page.locator("#checked-out")
         await link.wait_for()
         unit = (await link.get_attribute("href") or "").removeprefix("#/uow/")
-        held = (await _data(http, UNIT, id=unit))["uow"]
+        held = (await api_data(http, UNIT, id=unit))["uow"]
         assert held["status"] == "ACTIVE"
         assert held["lockedBy"]["id"] == actor
         after_checkout = await _stats(http, instance)
@@ -251,7 +233,7 @@ async def test_console_checkout_submit_and_older_pages(server: LiveServer) -> No
         await tab.fill("#submit-attributes", '{"score": 710}')
         await tab.click("#submit")
         await tab.wait_for_selector("#engine-done")
-        moved = (await _data(http, UNIT, id=unit))["uow"]
+        moved = (await api_data(http, UNIT, id=unit))["uow"]
         assert moved["status"] == "PENDING"
         assert moved["lockedBy"] is None
         assert {"key": "score", "value": 710} in moved["attributes"]
@@ -268,9 +250,9 @@ async def test_console_checkout_submit_and_older_pages(server: LiveServer) -> No
 
         # A history and a log longer than a page: newest first, "load older" to the start.
         for _ in range(30):
-            await _move(http, unit, "PAUSED")
-            await _move(http, unit, "PENDING")
-        full = (await _data(http, UNIT, id=unit))["uow"]
+            await move(http, unit, "PAUSED")
+            await move(http, unit, "PENDING")
+        full = (await api_data(http, UNIT, id=unit))["uow"]
         history = [e["node"]["id"] for e in full["history"]["edges"]]
         logs = [e["node"]["id"] for e in full["logs"]["edges"]]
         assert len(history) > 60
@@ -303,7 +285,7 @@ async def test_console_checkout_submit_and_older_pages(server: LiveServer) -> No
         await tab.fill("#failure-reason", "bureau down")
         await tab.click("#report-failure")
         await tab.wait_for_selector("#engine-done")
-        failed = (await _data(http, UNIT, id=unit))["uow"]
+        failed = (await api_data(http, UNIT, id=unit))["uow"]
         assert failed["status"] == "FAILED"
         assert failed["lockedBy"] is None
         assert "FAILED" in await tab.locator("#timeline li").first.inner_text()

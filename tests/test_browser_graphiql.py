@@ -11,34 +11,28 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.async_api import Error as PlaywrightError
 
 from gql import graphiql, vendor
-from tests.browser import demo_server, offline_page
+from tests.browser import (
+    RESPONSE,
+    api_data,
+    await_transition_in_graphiql,
+    demo_server,
+    offline_page,
+)
 from tests.databases import TierUrls
 from tests.live_server import LiveServer
 
-RESPONSE = "document.querySelector('.graphiql-response .CodeMirror')?.CodeMirror.getValue() ?? ''"
 UNITS = """query Pending($id: ID!) {
   uows(instanceId: $id, status: PENDING, first: 1) { edges { node { id } } }
 }"""
 INSTANCES = "query Demo { instances(first: 1) { edges { node { id } } } }"
-PAUSE = """mutation Pause($id: ID!, $to: UowStatus!) {
-  transitionUow(input: { uowId: $id, toStatus: $to }) { errors { code message } }
-}"""
 
 
 @pytest.fixture
 async def server(db_urls: TierUrls) -> AsyncIterator[LiveServer]:
     async with demo_server(db_urls) as live:
         yield live
-
-
-async def _data(http: httpx.AsyncClient, query: str, **variables: str) -> dict:  # type: ignore[type-arg]
-    response = await http.post("/graphql", json={"query": query, "variables": variables})
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]  # type: ignore[no-any-return]
 
 
 async def test_graphiql_renders_and_runs_a_query_offline(server: LiveServer) -> None:
@@ -59,8 +53,8 @@ async def test_graphiql_renders_and_runs_a_query_offline(server: LiveServer) -> 
 async def test_graphiql_shows_subscription_events(server: LiveServer) -> None:
     base = f"http://127.0.0.1:{server.port}"
     async with httpx.AsyncClient(base_url=base) as http:
-        instance = (await _data(http, INSTANCES))["instances"]["edges"][0]["node"]["id"]
-        unit = (await _data(http, UNITS, id=instance))["uows"]["edges"][0]["node"]["id"]
+        instance = (await api_data(http, INSTANCES))["instances"]["edges"][0]["node"]["id"]
+        unit = (await api_data(http, UNITS, id=instance))["uows"]["edges"][0]["node"]["id"]
         document = (
             "subscription Moves {\n"
             f'  uowTransitions(instanceId: "{instance}", uowId: "{unit}") {{\n'
@@ -71,22 +65,7 @@ async def test_graphiql_shows_subscription_events(server: LiveServer) -> None:
             await page.goto(f"{base}/graphql#query={quote(document)}")
             await page.wait_for_selector(".graphiql-execute-button")
             await page.click(".graphiql-execute-button")
-            # The subscription starts over the WebSocket a moment after the click; move the
-            # unit back and forth until an event shows (each wait is bounded, no fixed sleep).
-            shown = False
-            for attempt in range(20):
-                target = "PAUSED" if attempt % 2 == 0 else "PENDING"
-                errors = (await _data(http, PAUSE, id=unit, to=target))["transitionUow"]["errors"]
-                assert errors == []
-                try:
-                    await page.wait_for_function(
-                        f'({RESPONSE}).includes(\'"newStatus": "{target}"\')', timeout=1_000
-                    )
-                except PlaywrightError:
-                    continue
-                shown = True
-                break
-            assert shown, "no subscription event reached GraphiQL's result pane"
+            await await_transition_in_graphiql(page, http, unit)
             await offline.screenshot("graphiql-subscription")
             offline.assert_clean()
 

@@ -20,7 +20,7 @@ from resolvers.pagination import encode_cursor
 from storage.enums import UowStatus
 from tests.client import GraphQLClient
 from tests.scenario import TRANSITION, Scenario, build_scenario, mutate
-from tests.statements import count_statements
+from tests.statements import count_statements, statements_by_role_page
 
 EXAMPLES = settings(
     max_examples=40,
@@ -196,17 +196,10 @@ async def test_backward_nested_pages_take_as_many_statements_for_any_size(
     app: Starlette, client: GraphQLClient
 ) -> None:
     scenario = await build_scenario(client, uows=30, steps=1)
-    counts = {}
-    for n in (2, 30):
-        with count_statements(app) as statements:
-            data = await client.data(DEEP_BACKWARDS, {"id": scenario.instance_id, "n": n})
-        counts[n] = len(statements)
-        sizes = [
-            len(role["uows"]["edges"])
-            for workflow in data["instance"]["workflows"]
-            for role in workflow["roles"]
-        ]
-        assert max(sizes) == n
+    counts, largest = await statements_by_role_page(
+        app, client, DEEP_BACKWARDS, scenario.instance_id, (2, 30)
+    )
+    assert largest == {2: 2, 30: 30}
     depth = 6  # instance, workflows, roles, uows, history, logs
     assert counts[2] == counts[30], counts
     assert counts[30] <= depth + 2, counts

@@ -95,8 +95,11 @@ SQLITE_ONLY = pytest.mark.parametrize(
 )
 
 
-def _blocker(instance_id: uuid.UUID) -> tuple[threading.Event, threading.Event, Callable[..., str]]:
-    """A body that holds the writer thread until released (so that others queue behind)."""
+async def _hold_writer(
+    tiers: Tiers, instance_id: uuid.UUID
+) -> tuple[asyncio.Task[str], threading.Event]:
+    """A write that holds the writer thread until `release` is set (so that others queue
+    behind it), then renames the instance "Blocker"; it has started when this returns."""
     started, release = threading.Event(), threading.Event()
 
     def body(connection: Connection) -> str:
@@ -104,15 +107,15 @@ def _blocker(instance_id: uuid.UUID) -> tuple[threading.Event, threading.Event, 
         release.wait(timeout=30)
         return _rename(instance_id, "Blocker")(connection)
 
-    return started, release, body
+    writing = asyncio.create_task(tiers.instance.write(body))
+    await asyncio.to_thread(started.wait)
+    return writing, release
 
 
 @SQLITE_ONLY
 async def test_group_commit_answers_each_writer_with_its_own_outcome(tiers: Tiers) -> None:
     instance = await expense_instance(tiers)
-    started, release, blocker = _blocker(instance.instance_id)
-    first = asyncio.create_task(tiers.instance.write(blocker))
-    await asyncio.to_thread(started.wait)
+    first, release = await _hold_writer(tiers, instance.instance_id)
 
     commits: list[int] = []
     event.listen(tiers.instance._sqlite_writer().engine, "commit", lambda _: commits.append(1))
@@ -138,9 +141,7 @@ async def test_group_commit_answers_each_writer_with_its_own_outcome(tiers: Tier
 @SQLITE_ONLY
 async def test_a_write_cancelled_before_it_started_writes_nothing(tiers: Tiers) -> None:
     instance = await expense_instance(tiers)
-    started, release, blocker = _blocker(instance.instance_id)
-    first = asyncio.create_task(tiers.instance.write(blocker))
-    await asyncio.to_thread(started.wait)
+    first, release = await _hold_writer(tiers, instance.instance_id)
     waiting = asyncio.create_task(tiers.instance.write(_rename(instance.instance_id, "Never")))
     await asyncio.sleep(0.05)
     waiting.cancel()
@@ -157,9 +158,7 @@ async def test_a_started_write_runs_to_its_commit_when_its_caller_is_cancelled(
     tiers: Tiers,
 ) -> None:
     instance = await expense_instance(tiers)
-    started, release, blocker = _blocker(instance.instance_id)
-    writing = asyncio.create_task(tiers.instance.write(blocker))
-    await asyncio.to_thread(started.wait)
+    writing, release = await _hold_writer(tiers, instance.instance_id)
     writing.cancel()
     release.set()
     with pytest.raises(asyncio.CancelledError):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import httpx
 import pytest
 
 from gql.events import MemoryBus
@@ -18,7 +17,7 @@ from tests.client import GraphQLClient
 from tests.conftest import BACKENDS
 from tests.databases import TierUrls
 from tests.live_server import LiveServer
-from tests.processes import running_server
+from tests.processes import two_on_the_postgres_bus
 from tests.processes import wait_for_subscribers as wait_for_process_subscribers
 from tests.scenario import INSTANTIATE, START, TRANSITION, build_scenario, mutate
 from tests.ws_client import LEGACY_WS, TRANSPORT_WS, Subscriber, wait_for_subscribers
@@ -63,11 +62,11 @@ async def test_an_event_is_offered_only_to_the_subscriptions_that_want_it() -> N
         assert bus.health.offered - before == 3 + 3 + 1  # no unit: only `everything`
         for n, subscription in enumerate(subscriptions):
             expected = {7: [1], 8: [2]}.get(n, [])
-            assert [e.details["n"] for e in subscription._queue] == expected
-        assert [e.details["n"] for e in everything._queue] == [1, 2, 3]
-        assert [e.details["n"] for e in errors._queue] == [2]
-        assert [e.details["n"] for e in seventh_typed._queue] == [1]
-        assert not elsewhere._queue
+            assert [e.details["n"] for e in subscription.queued()] == expected
+        assert [e.details["n"] for e in everything.queued()] == [1, 2, 3]
+        assert [e.details["n"] for e in errors.queued()] == [2]
+        assert [e.details["n"] for e in seventh_typed.queued()] == [1]
+        assert not elsewhere.queued()
         for context in own:
             await context.__aexit__(None, None, None)
     assert bus.count == 0
@@ -230,18 +229,15 @@ POSTGRES_ONLY = [p for p in BACKENDS if p.id == "postgresql"]
 
 @pytest.mark.parametrize("db_factory", POSTGRES_ONLY, indirect=True)
 async def test_events_of_another_process_go_through_the_index(db_urls: TierUrls) -> None:
-    settings = {"event_bus": "postgres"}
-    with running_server(db_urls, **settings) as one, running_server(db_urls, **settings) as two:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{two.port}") as http:
-            client = GraphQLClient(http)
-            scenario = await build_scenario(client, uows=2, steps=0)
-            first, second = scenario.uow_ids
-            async with Subscriber(one.ws_url, TRANSPORT_WS) as ws:
-                await ws.subscribe(TRANSITIONS, {"id": scenario.instance_id, "uow": second})
-                await wait_for_process_subscribers(one.port)
-                for unit, status in ((first, "ACTIVE"), (second, "ACTIVE"), (second, "FAILED")):
-                    await mutate(client, TRANSITION, {"input": {"uowId": unit, "toStatus": status}})
-                events = [(await ws.next())["payload"]["data"]["uowTransitions"] for _ in range(2)]
+    async with two_on_the_postgres_bus(db_urls) as (one, client):
+        scenario = await build_scenario(client, uows=2, steps=0)
+        first, second = scenario.uow_ids
+        async with Subscriber(one.ws_url, TRANSPORT_WS) as ws:
+            await ws.subscribe(TRANSITIONS, {"id": scenario.instance_id, "uow": second})
+            await wait_for_process_subscribers(one.port)
+            for unit, status in ((first, "ACTIVE"), (second, "ACTIVE"), (second, "FAILED")):
+                await mutate(client, TRANSITION, {"input": {"uowId": unit, "toStatus": status}})
+            events = [(await ws.next())["payload"]["data"]["uowTransitions"] for _ in range(2)]
     assert [e["uow"]["id"] for e in events] == [second, second]
     assert [(e["newStatus"], e["dropped"]) for e in events] == [("ACTIVE", 0), ("FAILED", 0)]
 

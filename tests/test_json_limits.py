@@ -13,11 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gql.app import create_app
-from gql.settings import Settings
 from tests.client import GraphQLClient
 from tests.databases import TierUrls
-from tests.live_server import LiveServer, serve
+from tests.live_server import LiveServer, app_on, serve
 from tests.scenario import Scenario, build_scenario
 from tests.ws_client import TRANSPORT_WS, Subscriber
 
@@ -51,14 +49,7 @@ def blob(size: int) -> dict[str, str]:
 
 @pytest.fixture
 async def live(db_urls: TierUrls) -> AsyncIterator[LiveServer]:
-    application = create_app(
-        Settings(
-            template_db_url=db_urls.template,
-            instance_db_url=db_urls.instance,
-            max_json_value_bytes=LIMIT,
-        )
-    )
-    async with serve(application) as server:
+    async with serve(app_on(db_urls, max_json_value_bytes=LIMIT)) as server:
         yield server
 
 
@@ -157,13 +148,10 @@ async def test_the_limit_is_in_bytes_of_json(
 async def test_the_telemetry_buffer_is_bounded_in_bytes(db_urls: TierUrls) -> None:
     """Past the buffer's bytes (not its entry count) recordTelemetry answers BACKPRESSURE;
     an entry larger than the whole buffer is refused as invalid (it could never fit)."""
-    application = create_app(
-        Settings(
-            template_db_url=db_urls.template,
-            instance_db_url=db_urls.instance,
-            telemetry_buffer_bytes=20_000,
-            telemetry_flush_interval_s=600,  # nothing leaves the buffer during the test
-        )
+    application = app_on(
+        db_urls,
+        telemetry_buffer_bytes=20_000,
+        telemetry_flush_interval_s=600,  # nothing leaves the buffer during the test
     )
     async with (
         serve(application) as server,

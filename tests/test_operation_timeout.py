@@ -117,13 +117,17 @@ async def timed_out_while_locked(
     return response, waiting, after
 
 
-def assert_timeout(response: httpx.Response) -> None:
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["data"] is None
-    (error,) = body["errors"]
+def assert_timed_out(payload: Any) -> None:
+    """The result (over HTTP or a WebSocket) is the operation's TIMEOUT and nothing else."""
+    assert payload["data"] is None
+    (error,) = payload["errors"]
     assert error["extensions"] == {"code": "TIMEOUT"}
     assert f"{TIMEOUT_S:g} s" in error["message"]
+
+
+def assert_timeout(response: httpx.Response) -> None:
+    assert response.status_code == 200, response.text
+    assert_timed_out(response.json())
 
 
 @pytest.mark.parametrize(("table", "query"), [ROOT_LIST, NESTED], ids=["root", "loader"])
@@ -193,13 +197,6 @@ async def ws_answer(ws: Any, protocol: str, key: str, document: str, variables: 
     return result["payload"]
 
 
-def assert_ws_timeout(payload: Any) -> None:
-    assert payload["data"] is None
-    (error,) = payload["errors"]
-    assert error["extensions"] == {"code": "TIMEOUT"}
-    assert f"{TIMEOUT_S:g} s" in error["message"]
-
-
 @pytest.mark.parametrize(("table", "query"), [ROOT_LIST, NESTED], ids=["root", "loader"])
 async def test_a_timed_out_read_over_the_websocket_leaves_no_statement_running(
     db_urls: TierUrls, live: LiveServer, scenario: Scenario, table: str, query: str
@@ -213,7 +210,7 @@ async def test_a_timed_out_read_over_the_websocket_leaves_no_statement_running(
             return await ws_answer(ws, TRANSPORT_WS, "slow", query, variables)
 
         payload, waiting, after = await timed_out_while_locked(db_urls, table, send)
-        assert_ws_timeout(payload)
+        assert_timed_out(payload)
         assert any(row.wait_event_type == "Lock" for row in waiting), waiting
         assert after == []
         # The socket stays open and answers the next operation.
@@ -237,7 +234,7 @@ async def test_a_timed_out_mutation_over_the_websocket_is_rolled_back(
             return await ws_answer(ws, TRANSPORT_WS, "write", TRANSITION, {"i": change})
 
         payload, waiting, after = await timed_out_while_locked(db_urls, "UnitsOfWork", send)
-        assert_ws_timeout(payload)
+        assert_timed_out(payload)
         assert any(row.wait_event_type == "Lock" for row in waiting), waiting
         assert after == []
         assert await client.data(UOW, {"id": uow_id}) == before

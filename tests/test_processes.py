@@ -15,7 +15,7 @@ from storage.models import InteractionLogRow
 from tests.client import GraphQLClient
 from tests.conftest import BACKENDS
 from tests.databases import TierUrls
-from tests.processes import running_server, wait_for_subscribers
+from tests.processes import running_server, two_on_the_postgres_bus, wait_for_subscribers
 from tests.scenario import TRANSITION, build_scenario, mutate
 from tests.ws_client import TRANSPORT_WS, Subscriber
 
@@ -95,37 +95,34 @@ async def test_sigterm_drains_telemetry_and_closes_subscriptions(
 
 @pytest.mark.parametrize("db_factory", [p for p in BACKENDS if p.id == "postgresql"], indirect=True)
 async def test_events_cross_server_processes(db_urls: TierUrls) -> None:
-    settings = {"event_bus": "postgres"}
-    with running_server(db_urls, **settings) as one, running_server(db_urls, **settings) as two:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{two.port}") as http:
-            client = GraphQLClient(http)
-            scenario = await build_scenario(client, uows=1, steps=0)
-            async with Subscriber(one.ws_url, TRANSPORT_WS) as ws:
-                await ws.subscribe(WATCH, {"id": scenario.instance_id})
-                await wait_for_subscribers(one.port)
-                big = {"notes": "x" * 12_000}  # over NOTIFY's limit: sent by reference
-                await mutate(
-                    client,
-                    TRANSITION,
-                    {
-                        "input": {
-                            "uowId": scenario.uow_ids[0],
-                            "toStatus": "ACTIVE",
-                            "metadata": big,
-                        }
-                    },
-                )
-                await mutate(
-                    client,
-                    TRANSITION,
-                    {
-                        "input": {
-                            "uowId": scenario.uow_ids[0],
-                            "toStatus": "COMPLETED",
-                        }
-                    },
-                )
-                events = [(await ws.next())["payload"]["data"]["telemetry"] for _ in range(2)]
+    async with two_on_the_postgres_bus(db_urls) as (one, client):
+        scenario = await build_scenario(client, uows=1, steps=0)
+        async with Subscriber(one.ws_url, TRANSPORT_WS) as ws:
+            await ws.subscribe(WATCH, {"id": scenario.instance_id})
+            await wait_for_subscribers(one.port)
+            big = {"notes": "x" * 12_000}  # over NOTIFY's limit: sent by reference
+            await mutate(
+                client,
+                TRANSITION,
+                {
+                    "input": {
+                        "uowId": scenario.uow_ids[0],
+                        "toStatus": "ACTIVE",
+                        "metadata": big,
+                    }
+                },
+            )
+            await mutate(
+                client,
+                TRANSITION,
+                {
+                    "input": {
+                        "uowId": scenario.uow_ids[0],
+                        "toStatus": "COMPLETED",
+                    }
+                },
+            )
+            events = [(await ws.next())["payload"]["data"]["telemetry"] for _ in range(2)]
     assert [e["transition"]["newStatus"] for e in events] == ["ACTIVE", "COMPLETED"]
     assert events[0]["transition"]["transitionMetadata"] == big
 

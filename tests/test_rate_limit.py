@@ -11,12 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gql.app import create_app
 from gql.rate_limit import RateLimiter
-from gql.settings import Settings
 from tests.conftest import EXAMPLES
 from tests.databases import TierUrls
-from tests.live_server import LiveServer, serve
+from tests.live_server import LiveServer, app_on, serve
 from tests.ws_client import TRANSPORT_WS, Subscriber
 
 BURST = 3
@@ -32,14 +30,11 @@ YAML = (EXAMPLES / "receipt_audit.yaml").read_text()
 
 @pytest.fixture
 async def live(db_urls: TierUrls) -> AsyncIterator[LiveServer]:
-    application = create_app(
-        Settings(
-            template_db_url=db_urls.template,
-            instance_db_url=db_urls.instance,
-            # One token a minute: the bucket does not refill during the test.
-            rate_limit_per_s=1 / 60,
-            rate_limit_burst=BURST,
-        )
+    application = app_on(
+        db_urls,
+        # One token a minute: the bucket does not refill during the test.
+        rate_limit_per_s=1 / 60,
+        rate_limit_burst=BURST,
     )
     async with serve(application) as server:
         yield server

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from resolvers.pagination import encode_cursor
 from tests.client import GraphQLClient
 from tests.scenario import build_scenario
-from tests.statements import count_statements
+from tests.statements import count_statements, statements_by_role_page
 
 
 async def test_templates_navigate_both_ways(client: GraphQLClient) -> None:
@@ -168,17 +168,10 @@ async def test_deep_query_statements_do_not_grow_with_page_size(
     app: Starlette, client: GraphQLClient
 ) -> None:
     scenario = await build_scenario(client, uows=45, steps=1)
-    counts = {}
-    for n in (2, 40):
-        with count_statements(app) as statements:
-            data = await client.data(DEEP_QUERY, {"id": scenario.instance_id, "n": n})
-        counts[n] = len(statements)
-        sizes = [
-            len(role["uows"]["edges"])
-            for workflow in data["instance"]["workflows"]
-            for role in workflow["roles"]
-        ]
-        assert max(sizes) == min(n, 45)
+    counts, largest = await statements_by_role_page(
+        app, client, DEEP_QUERY, scenario.instance_id, (2, 40)
+    )
+    assert largest == {2: 2, 40: 40}
     depth = 5  # instance, workflows, roles, uows, history
     assert counts[2] == counts[40], counts
     assert counts[40] <= depth + 2, counts

@@ -21,7 +21,7 @@ from storage.models import InteractionLogRow
 from tests.client import GraphQLClient
 from tests.conftest import BACKENDS
 from tests.databases import TierUrls
-from tests.live_server import LiveServer, serve
+from tests.live_server import LiveServer, app_on, serve
 from tests.processes import running_server
 from tests.scenario import TRANSITION, build_scenario, mutate
 from tests.ws_client import TRANSPORT_WS, Subscriber, wait_for_subscribers
@@ -59,14 +59,7 @@ async def _count(tiers: Tiers, kind: LogType) -> int:
 @pytest.fixture
 async def small_app(db_urls: TierUrls) -> AsyncIterator[Starlette]:
     """A buffer of one entry that is never flushed by time (only a stop writes it)."""
-    application = create_app(
-        Settings(
-            template_db_url=db_urls.template,
-            instance_db_url=db_urls.instance,
-            telemetry_buffer_size=1,
-            telemetry_flush_interval_s=600,
-        )
-    )
+    application = app_on(db_urls, telemetry_buffer_size=1, telemetry_flush_interval_s=600)
     async with application.router.lifespan_context(application):
         yield application
 

@@ -254,7 +254,11 @@ class TransitionSpec:
 
 async def transition_uow(tier: Tier, **arguments: Any) -> TransitionResult:
     """Move a unit of work (status and/or interaction, with attribute changes)."""
-    spec = TransitionSpec(**arguments)
+    return await transition(tier, TransitionSpec(**arguments))
+
+
+async def transition(tier: Tier, spec: TransitionSpec) -> TransitionResult:
+    """`transition_uow` for a change already gathered in a spec (as the API reads one)."""
     change = _change_of(spec)
     try:
         return await tier.write(change)
