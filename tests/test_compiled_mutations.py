@@ -221,23 +221,23 @@ def _refs(kind: str) -> st.SearchStrategy[Ref]:
     )
 
 
+# The mutations the sequences draw: every one the compiled path can take.
+ROOTS = [
+    "transitionUow",
+    "transitionUows",
+    "checkout",
+    "submit",
+    "reportFailure",
+    "recordTelemetry",
+    "startWork",
+    "heartbeat",
+]
+
+
 @st.composite
 def step(draw: st.DrawFn) -> tuple[str, str, dict[str, Any]]:
     """(root field, document, symbolic input) of one mutation."""
-    root = draw(
-        st.sampled_from(
-            [
-                "transitionUow",
-                "transitionUows",
-                "checkout",
-                "submit",
-                "reportFailure",
-                "recordTelemetry",
-                "startWork",
-                "heartbeat",
-            ]
-        )
-    )
+    root = draw(st.sampled_from(ROOTS))
     attributes = st.one_of(
         st.none(),
         st.dictionaries(st.sampled_from(["score", "lap", "note"]), JSON_VALUES, max_size=3),
@@ -472,19 +472,7 @@ async def test_the_histories_read_back_alike(worlds: Worlds) -> None:
         assert mine == theirs
 
 
-@pytest.mark.parametrize(
-    "root",
-    [
-        "transitionUow",
-        "transitionUows",
-        "checkout",
-        "submit",
-        "reportFailure",
-        "recordTelemetry",
-        "startWork",
-        "heartbeat",
-    ],
-)
+@pytest.mark.parametrize("root", ROOTS)
 def test_the_generator_draws_every_mutation_with_a_plain_payload(root: str) -> None:
     """The sequences are not wasted: each mutation is drawn, and drawn with a payload the
     compiled path takes (no relationship field), so both paths are really compared."""

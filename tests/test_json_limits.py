@@ -54,9 +54,9 @@ async def live(db_urls: TierUrls) -> AsyncIterator[LiveServer]:
 
 
 @pytest.fixture
-async def client(live: LiveServer) -> AsyncIterator[GraphQLClient]:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{live.port}") as http:
-        yield GraphQLClient(http)
+def client(live_client: GraphQLClient) -> GraphQLClient:
+    """The shared `live_client`, on this module's server (`live`, with the byte limit)."""
+    return live_client
 
 
 @pytest.fixture

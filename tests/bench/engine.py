@@ -11,7 +11,7 @@ figure is refused.
 from __future__ import annotations
 
 import asyncio
-import time
+import functools
 from typing import Any
 
 import aiohttp
@@ -24,7 +24,7 @@ from storage.models import ActorRow, LocalRoleRow, UowHistoryRow
 from storage.runtime import uows
 from storage.runtime.instantiation import ActorSpec, instantiate
 from storage.templates.importer import import_template_yaml
-from tests.bench.common import Urls, fresh_sqlite, median, server, temporary_dir
+from tests.bench.common import Urls, fresh_sqlite, median, server, temporary_dir, timed_clients
 from tests.bench.transitions import postgres_server_url, postgres_tiers
 
 ROUNDS = 3
@@ -175,12 +175,10 @@ async def _round(url: str, desks: list[tuple[str, str]]) -> tuple[float, int]:
             assert submitted["route"]["kind"] == "ROUTED", submitted
             done += 1
 
-    connector = aiohttp.TCPConnector(limit=CLIENTS)
-    timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
-        started = time.perf_counter()
-        await asyncio.gather(*(client(http, role, actor) for role, actor in desks))
-        elapsed = time.perf_counter() - started
+    elapsed = await timed_clients(
+        [functools.partial(client, role=role, actor=actor) for role, actor in desks],
+        timeout_s=120,
+    )
     return done / elapsed, done
 
 

@@ -14,7 +14,6 @@ driver's floor measured beside it in the same run; SQLite and (when reachable) P
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from tests.bench.common import Urls, fresh_sqlite, median, server, temporary_dir
+from tests.bench.common import Urls, fresh_sqlite, median, server, temporary_dir, timed_clients
 from tests.bench.data import pending_unit_sets
 from tests.bench.driver_floor import (
     STEPS,
@@ -75,12 +74,7 @@ async def _drive(url: str, uow_ids: list[uuid.UUID]) -> float:
                     assert result["uow"]["version"] == version + 1, result
                 version += 1
 
-    connector = aiohttp.TCPConnector(limit=CLIENTS)
-    timeout = aiohttp.ClientTimeout(total=300)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
-        started = time.perf_counter()
-        await asyncio.gather(*(client(http) for _ in range(CLIENTS)))
-        elapsed = time.perf_counter() - started
+    elapsed = await timed_clients([client] * CLIENTS, timeout_s=300)
     return len(STEPS) * len(uow_ids) / elapsed
 
 
