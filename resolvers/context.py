@@ -124,7 +124,16 @@ class TierReader:
 
     async def close(self, *, end: bool = False) -> None:
         """Close the connection; with `end`, none is opened again (the request is over)."""
+        await asyncio.shield(self.closing(end=end))
+
+    def closing(self, *, end: bool = False) -> asyncio.Future[None]:
+        """Starts closing the connection at once, in a task of its own: a caller cancelled
+        while it waits (a timeout, a stop) leaves the close running, so the connection goes
+        back to the pool, not to the garbage collector with its transaction open."""
         self._ended = self._ended or end
+        return _kept(self._close())
+
+    async def _close(self) -> None:
         async with self._lock:
             connection, self._connection = self._connection, None
             if connection is None:
@@ -140,9 +149,22 @@ class TierReader:
 
 def _close_opened(opening: asyncio.Future[AsyncConnection]) -> None:
     if not opening.cancelled() and opening.exception() is None:
-        closing = asyncio.ensure_future(opening.result().close())
-        _CLOSING.add(closing)
-        closing.add_done_callback(_CLOSING.discard)
+        _kept(opening.result().close())
+
+
+def _kept(closing: Awaitable[None]) -> asyncio.Future[None]:
+    """`closing` as a task kept from the collector until it is done (whoever awaited it
+    may be gone by then); its failure is retrieved, so an abandoned one logs nothing."""
+    task = asyncio.ensure_future(closing)
+    _CLOSING.add(task)
+    task.add_done_callback(_forget_closed)
+    return task
+
+
+def _forget_closed(task: asyncio.Future[None]) -> None:
+    _CLOSING.discard(task)
+    if not task.cancelled():
+        task.exception()
 
 
 _CLOSING: set[asyncio.Future[None]] = set()  # closes in flight, kept from the collector
@@ -278,9 +300,14 @@ class RequestContext:
         """Close for good, at the end of an HTTP request: a read started later fails instead
         of opening a connection nobody closes."""
         self._ended = True
-        for reader in self._readers.values():
-            await reader.close(end=True)
+        await self._close_readers(end=True)
 
     async def close(self) -> None:
-        for reader in self._readers.values():
-            await reader.close()
+        await self._close_readers(end=False)
+
+    async def _close_readers(self, *, end: bool) -> None:
+        """Every reader starts closing before anything is awaited, so a cancelled caller
+        stops none of them."""
+        closing = [reader.closing(end=end) for reader in self._readers.values()]
+        if closing:
+            await asyncio.shield(asyncio.gather(*closing))

@@ -8,12 +8,13 @@ billion on SQLite, `pg_sleep` on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from resolvers.context import TierReader
+from resolvers.context import RequestContext, TierReader
 from storage.engines import Tiers
 
 SLOW = {
@@ -60,3 +61,26 @@ async def test_interrupt_without_a_statement_does_nothing(tiers: Tiers) -> None:
     await reader.interrupt()  # nothing running now either
     assert (await reader.execute(text("SELECT 4"))).scalar_one() == 4
     await reader.close()
+
+
+async def test_an_end_cancelled_midway_still_returns_every_connection(tiers: Tiers) -> None:
+    """A request reading both tiers ends while its task is cancelled (a timeout, a stop):
+    both connections go back to their pools, not the second one to the garbage collector."""
+    pools = [tier.engine.sync_engine.pool for tier in (tiers.template, tiers.instance)]
+    before = [pool.checkedout() for pool in pools]  # type: ignore[attr-defined]
+    for delay in (1, 2, 3, 5, 8, 13):
+        context = RequestContext(tiers=tiers, events=None, telemetry=None)  # type: ignore[arg-type]
+        for name in ("template", "instance"):
+            await context.reader(name).execute(text("SELECT 1"))
+        ending = asyncio.create_task(context.end())
+        for _ in range(delay):
+            await asyncio.sleep(0)  # the end has started; cancelled at another point each time
+        ending.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ending
+        for _ in range(HANG_GUARD_S * 100):
+            if [pool.checkedout() for pool in pools] == before:  # type: ignore[attr-defined]
+                break
+            await asyncio.sleep(0.01)
+        after = [pool.checkedout() for pool in pools]  # type: ignore[attr-defined]
+        assert after == before, f"cancelled after {delay} steps"
