@@ -131,6 +131,10 @@ class TierReader:
         while it waits (a timeout, a stop) leaves the close running, so the connection goes
         back to the pool, not to the garbage collector with its transaction open."""
         self._ended = self._ended or end
+        if self._connection is None and not self._lock.locked():
+            idle: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            idle.set_result(None)  # nothing open, nothing opening: no task to start
+            return idle
         return _kept(self._close())
 
     async def _close(self) -> None:
