@@ -10,13 +10,15 @@ pipelined round trip and stays.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert
 
-# SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32 (Python's bundled SQLite is newer).
+# SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32; a build may set it lower, and the
+# connection's own limit is asked when the driver can tell it.
 SQLITE_MAX_PARAMETERS = 32_766
 
 
@@ -36,7 +38,7 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     keys = tuple(first)
     columns = [table.c[key] for key in keys]
     processors = [column.type._cached_bind_processor(connection.dialect) for column in columns]
-    per_statement = max(1, SQLITE_MAX_PARAMETERS // len(keys))
+    per_statement = max(1, _parameter_limit(connection) // len(keys))
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
         values: list[Any] = []
@@ -45,6 +47,14 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
                 value = row[key]
                 values.append(value if process is None else process(value))
         connection.exec_driver_sql(_values_sql(connection, table, keys, len(chunk)), tuple(values))
+
+
+def _parameter_limit(connection: Connection) -> int:
+    driver = connection.connection.driver_connection
+    getlimit = getattr(driver, "getlimit", None)  # sqlite3 on Python 3.11+
+    if getlimit is None:
+        return SQLITE_MAX_PARAMETERS
+    return min(SQLITE_MAX_PARAMETERS, int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)))
 
 
 @lru_cache(maxsize=64)

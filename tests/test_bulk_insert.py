@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import uuid
 from typing import Any, cast
 
@@ -17,6 +18,7 @@ from storage.enums import LogType
 from storage.models import InteractionLogRow
 from storage.types import utcnow
 from storage.values import stored_size
+from tests.conftest import BACKENDS
 from tests.factories import SeededUow, seed_uow
 from tests.json_values import JSON_VALUES
 
@@ -122,3 +124,33 @@ async def test_rows_with_other_keys_are_refused_and_nothing_is_written(tiers: Ti
             InteractionLogRow.log_type == LogType.TELEMETRY
         )
         assert list(await session.scalars(telemetry)) == []
+
+
+@pytest.mark.parametrize("db_factory", [p for p in BACKENDS if p.id == "sqlite"], indirect=True)
+async def test_a_sqlite_build_with_fewer_parameters_gets_smaller_statements(
+    tiers: Tiers, seeded: SeededUow
+) -> None:
+    """A SQLite built (or set) with a lower SQLITE_MAX_VARIABLE_NUMBER than the default gets
+    statements within its own limit."""
+    rows = [_row(seeded.instance_id, None, {"n": n}) for n in range(50)]
+
+    def write(connection: Connection) -> None:
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        default = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        driver.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 100)  # 11 rows of 9 values
+        try:
+            insert_rows(connection, LOGS, rows)
+        finally:
+            driver.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, default)
+
+    await tiers.instance.write(write)
+    async with tiers.instance.sessions() as session:
+        details = list(
+            await session.scalars(
+                select(InteractionLogRow.event_details)
+                .where(InteractionLogRow.log_type == LogType.TELEMETRY)
+                .order_by(InteractionLogRow.log_id)
+            )
+        )
+    assert details == [{"n": n} for n in range(50)]
