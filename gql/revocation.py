@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from storage.engines import Tier
 from storage.revocations import REVOCATION_CHANNEL, purge_expired, revoked_ids
@@ -27,12 +27,6 @@ log = logging.getLogger("chameleon.auth")
 # Expired rows are deleted every this many refreshes (any process may; it is idempotent).
 PURGE_EVERY = 300
 STOP_WAIT_S = 5.0  # a refresh still running when the server stops gets this long
-
-
-class Listening(Protocol):
-    """What the PostgreSQL bus offers for notifications on channels of its own."""
-
-    async def listen(self, channel: str, heard: Callable[[str], None]) -> None: ...
 
 
 class Revocations:

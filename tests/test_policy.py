@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -14,9 +15,14 @@ from storage.engine.policy import (
     RESERVED_NAMES,
     Policy,
     PolicyError,
-    evaluate,
+    compiled,
     parse_policy,
 )
+
+
+def evaluate(policy: Policy, variables: Mapping[str, object]) -> bool:
+    """Truth of the policy as a guardian judges it."""
+    return compiled(policy.source).judge(variables).passed
 
 
 def holds(text: str, **variables: object) -> bool:

@@ -18,7 +18,7 @@ from storage.templates.document import (
     parse_template_yaml,
     template_schema_json,
 )
-from storage.templates.rules import load_template, validate_template
+from storage.templates.rules import validate_template
 from storage.templates.specs import (
     ComponentSpec,
     GuardianSpec,
@@ -28,6 +28,15 @@ from storage.templates.specs import (
 )
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
+
+
+def load_template(text: str) -> TemplateSpec:
+    """Parse and validate a document as an import does; DomainError with every problem."""
+    spec = parse_template_yaml(text)
+    problems = validate_template(spec)
+    if problems:
+        raise DomainError(problems)
+    return spec
 
 
 def loose(value: object) -> Any:

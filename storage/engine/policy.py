@@ -176,11 +176,6 @@ def compiled(source: str) -> CompiledPolicy:
     return CompiledPolicy(policy.source, policy.names, _compile(policy.tree))
 
 
-def evaluate(policy: Policy, variables: Mapping[str, object]) -> bool:
-    """Truth of the policy; unknown names are None, incomparable values compare False."""
-    return compiled(policy.source).judge(variables).passed
-
-
 def _compile(node: ast.AST) -> _Node:
     if isinstance(node, ast.BoolOp):
         parts = [_compile(v) for v in node.values]

@@ -16,7 +16,7 @@ from typing import Any
 
 from storage.engine.policy import FORBIDDEN_NAMES, PolicyError, parse_policy
 from storage.enums import ComponentDirection, DecompositionStrategy, GuardianType, RoleType
-from storage.errors import DomainError, ErrorCode, Problem
+from storage.errors import ErrorCode, Problem
 from storage.models import (
     TemplateComponentRow,
     TemplateGuardianRow,
@@ -24,7 +24,6 @@ from storage.models import (
     TemplateRoleRow,
     TemplateWorkflowRow,
 )
-from storage.templates.document import parse_template_yaml
 from storage.templates.specs import (
     ComponentSpec,
     GuardianSpec,
@@ -360,12 +359,3 @@ def validate_template(spec: TemplateSpec) -> list[Problem]:
             )
             problems.append(_rule("R12", message, "roles", role_name))
     return problems
-
-
-def load_template(text: str) -> TemplateSpec:
-    """Parse and validate a document; raises DomainError with every problem found."""
-    spec = parse_template_yaml(text)
-    problems = validate_template(spec)
-    if problems:
-        raise DomainError(problems)
-    return spec
