@@ -112,6 +112,16 @@ async def _hold_writer(
     return writing, release
 
 
+async def _queued(tiers: Tiers, count: int) -> None:
+    """Waits until `count` writes wait in the writer thread's queue (bounded: a hang fails)."""
+    jobs = tiers.instance._sqlite_writer()._jobs
+    for _ in range(3_000):
+        if jobs.qsize() >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{jobs.qsize()} of {count} writes queued")
+
+
 @SQLITE_ONLY
 async def test_group_commit_answers_each_writer_with_its_own_outcome(tiers: Tiers) -> None:
     instance = await expense_instance(tiers)
@@ -124,7 +134,7 @@ async def test_group_commit_answers_each_writer_with_its_own_outcome(tiers: Tier
         asyncio.create_task(tiers.instance.write(_rename(instance.instance_id, n, then_fail=f)))
         for n, f in plan
     ]
-    await asyncio.sleep(0.05)  # all four are queued behind the blocker
+    await _queued(tiers, len(plan))  # all four are queued behind the blocker
     release.set()
     await first
     outcomes = await asyncio.gather(*queued, return_exceptions=True)
@@ -143,7 +153,7 @@ async def test_a_write_cancelled_before_it_started_writes_nothing(tiers: Tiers) 
     instance = await expense_instance(tiers)
     first, release = await _hold_writer(tiers, instance.instance_id)
     waiting = asyncio.create_task(tiers.instance.write(_rename(instance.instance_id, "Never")))
-    await asyncio.sleep(0.05)
+    await _queued(tiers, 1)
     waiting.cancel()
     release.set()
     await first
