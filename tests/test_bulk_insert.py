@@ -68,6 +68,18 @@ async def _stored_after(tiers: Tiers, log_id: int) -> list[tuple[str | None, ...
     return await tiers.instance.write(read)
 
 
+async def _telemetry_details(tiers: Tiers) -> list[Any]:
+    """The details of every TELEMETRY row, in the order written."""
+    async with tiers.instance.sessions() as session:
+        return list(
+            await session.scalars(
+                select(InteractionLogRow.event_details)
+                .where(InteractionLogRow.log_type == LogType.TELEMETRY)
+                .order_by(InteractionLogRow.log_id)
+            )
+        )
+
+
 async def _last_log_id(tiers: Tiers) -> int:
     async with tiers.instance.sessions() as session:
         return int(await session.scalar(select(func.max(InteractionLogRow.log_id))) or 0)
@@ -102,15 +114,7 @@ async def test_more_values_than_one_sqlite_statement_takes(tiers: Tiers) -> None
     count = SQLITE_MAX_PARAMETERS // len(COLUMNS) + 7
     rows = [_row(seeded.instance_id, None, {"n": n}) for n in range(count)]
     await tiers.instance.write(lambda connection: insert_rows(connection, LOGS, rows))
-    async with tiers.instance.sessions() as session:
-        details = list(
-            await session.scalars(
-                select(InteractionLogRow.event_details)
-                .where(InteractionLogRow.log_type == LogType.TELEMETRY)
-                .order_by(InteractionLogRow.log_id)
-            )
-        )
-    assert details == [{"n": n} for n in range(count)]
+    assert await _telemetry_details(tiers) == [{"n": n} for n in range(count)]
 
 
 async def test_rows_with_other_keys_are_refused_and_nothing_is_written(tiers: Tiers) -> None:
@@ -119,11 +123,7 @@ async def test_rows_with_other_keys_are_refused_and_nothing_is_written(tiers: Ti
     del rows[1]["role_id"]
     with pytest.raises(ValueError, match="every row needs the keys"):
         await tiers.instance.write(lambda connection: insert_rows(connection, LOGS, rows))
-    async with tiers.instance.sessions() as session:
-        telemetry = select(InteractionLogRow.log_id).where(
-            InteractionLogRow.log_type == LogType.TELEMETRY
-        )
-        assert list(await session.scalars(telemetry)) == []
+    assert await _telemetry_details(tiers) == []
 
 
 @pytest.mark.parametrize("db_factory", [p for p in BACKENDS if p.id == "sqlite"], indirect=True)
@@ -145,12 +145,4 @@ async def test_a_sqlite_build_with_fewer_parameters_gets_smaller_statements(
             driver.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, default)
 
     await tiers.instance.write(write)
-    async with tiers.instance.sessions() as session:
-        details = list(
-            await session.scalars(
-                select(InteractionLogRow.event_details)
-                .where(InteractionLogRow.log_type == LogType.TELEMETRY)
-                .order_by(InteractionLogRow.log_id)
-            )
-        )
-    assert details == [{"n": n} for n in range(50)]
+    assert await _telemetry_details(tiers) == [{"n": n} for n in range(50)]
