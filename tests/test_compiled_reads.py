@@ -43,18 +43,6 @@ from tests.conftest import module_fixtures_per_backend
 from tests.databases import PostgresFactory, SqliteFactory, TierUrls
 from tests.graphql_documents import Pool, documents
 
-# When a non-null field fails, graphql-core (3.3.2) nulls its parent and cancels the tasks of
-# the sibling fields (`gather_with_cancel`); a task cancelled before its first step never
-# awaits the resolver coroutine it was given, which Python then reports as never awaited.
-# Those resolvers never ran: `test_abandoned_sibling_resolvers_hold_nothing` checks that they
-# leave no connection checked out and no task behind. graphql-core's behaviour, not a leak.
-pytestmark = [
-    pytest.mark.filterwarnings(
-        f"ignore:Exception ignored in. <coroutine object {name}:"
-        "pytest.PytestUnraisableExceptionWarning"
-    )
-    for name in ("GraphQLCoreConverter", "Executor")
-]
 TESTS = Path(__file__).resolve().parent
 # Generated documents per backend. The defaults keep the suite to a few minutes on a loaded
 # 2-core machine; the report's runs set CHAMELEON_COMPILED_EXAMPLES=5000.
