@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from graphql import GraphQLError
@@ -95,33 +96,24 @@ def _is_request_error(result: ExecutionResult) -> bool:
     return result.data is None and bool(errors) and all(error.path is None for error in errors)
 
 
+@dataclass(eq=False)
 class GraphQLHTTP:
     """The `/graphql` HTTP endpoint."""
 
-    def __init__(
-        self,
-        schema: Schema,
-        make_context: ContextFactory,
-        metrics: Metrics,
-        *,
-        graphiql: bool,
-        max_body_bytes: int = 1_000_000,
-        operation_timeout_s: float = 30.0,
-        planner: compiled.Planner | None = None,
-        cost_limit: CostLimit | None = None,
-        limiter: RateLimiter | None = None,
-    ) -> None:
-        self.schema = schema
-        self.make_context = make_context
-        self.metrics = metrics
-        self.graphiql = graphiql
-        self.max_body_bytes = max_body_bytes
-        self.operation_timeout_s = operation_timeout_s
-        self.planner = planner
-        self.cost_limit = cost_limit
-        self.limiter = limiter
-        self._compiled = metrics.operations.labels(path="compiled")
-        self._resolved = metrics.operations.labels(path="resolved")
+    schema: Schema
+    make_context: ContextFactory
+    metrics: Metrics
+    _: KW_ONLY
+    graphiql: bool
+    max_body_bytes: int = 1_000_000
+    operation_timeout_s: float = 30.0
+    planner: compiled.Planner | None = None
+    cost_limit: CostLimit | None = None
+    limiter: RateLimiter | None = None
+
+    def __post_init__(self) -> None:
+        self._compiled = self.metrics.operations.labels(path="compiled")
+        self._resolved = self.metrics.operations.labels(path="resolved")
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()

@@ -20,10 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from itertools import islice
 from typing import Any, cast
@@ -31,11 +30,11 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, insert
 
 from storage.engines import Tier
-from storage.enums import LogType
 from storage.errors import DomainError, ErrorCode
 from storage.models import InteractionLogRow
 from storage.prepared import PreparedInsert
 from storage.telemetry import quarantine
+from storage.telemetry.events import LogEntry
 from storage.telemetry.values import stored_size
 from storage.types import utcnow
 
@@ -55,20 +54,12 @@ _INSERT_ROWS = PreparedInsert(
 
 
 @dataclass(frozen=True, slots=True)
-class TelemetryEntry:
+class TelemetryEntry(LogEntry):
     """One accepted entry; `timestamp` is taken when it is recorded, not when it is flushed.
 
     `announce` asks for the entry to be handed to the buffer's `on_written` listener with
     its log id once stored (an event too large to travel before it is stored)."""
 
-    instance_id: uuid.UUID
-    log_type: LogType
-    uow_id: uuid.UUID | None = None
-    actor_id: uuid.UUID | None = None
-    role_id: uuid.UUID | None = None
-    interaction_id: uuid.UUID | None = None
-    details: Any = None
-    error: Any = None
     timestamp: datetime = field(default_factory=utcnow)
     announce: bool = False
 
@@ -98,37 +89,30 @@ Written = Sequence[tuple[TelemetryEntry, int]]
 WrittenListener = Callable[[Written], Awaitable[None]]
 
 
+@dataclass(eq=False)
 class TelemetryBuffer:
     """Accepts entries without blocking; a background task persists them in batches."""
 
-    def __init__(
-        self,
-        tier: Tier,
-        *,
-        capacity: int = 10_000,
-        max_bytes: int = 64_000_000,
-        batch_size: int = 1_000,
-        flush_interval_s: float = 0.5,
-        retry_delay_s: float = 1.0,
-        on_written: WrittenListener | None = None,
-    ) -> None:
-        if capacity < 1 or batch_size < 1 or max_bytes < 1:
+    tier: Tier
+    _: KW_ONLY
+    capacity: int = 10_000
+    max_bytes: int = 64_000_000
+    batch_size: int = 1_000
+    flush_interval_s: float = 0.5
+    retry_delay_s: float = 1.0
+    on_written: WrittenListener | None = None
+    refused: int = field(default=0, init=False)
+    flushed: int = field(default=0, init=False)
+    quarantined: int = field(default=0, init=False)
+    bytes: int = field(default=0, init=False)
+    _queue: deque[tuple[TelemetryEntry, int]] = field(default_factory=deque, init=False)
+    _wakeup: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+    _flush_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+
+    def __post_init__(self) -> None:
+        if self.capacity < 1 or self.batch_size < 1 or self.max_bytes < 1:
             raise ValueError("capacity, max_bytes and batch_size must be at least 1")
-        self.tier = tier
-        self.capacity = capacity
-        self.max_bytes = max_bytes
-        self.batch_size = batch_size
-        self.flush_interval_s = flush_interval_s
-        self.retry_delay_s = retry_delay_s
-        self.on_written = on_written
-        self.refused = 0
-        self.flushed = 0
-        self.quarantined = 0
-        self.bytes = 0
-        self._queue: deque[tuple[TelemetryEntry, int]] = deque()
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._flush_lock = asyncio.Lock()
 
     @property
     def depth(self) -> int:

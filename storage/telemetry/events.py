@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import KW_ONLY, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -42,34 +42,34 @@ class HistoryRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
-    """One interaction log entry as subscribers see it; `transition` for STATE_TRANSITION."""
+class LogEntry:
+    """What an interaction log entry says, whether accepted, stored or announced: the
+    instance, the kind, whom it concerns (keywords only) and its JSON payloads."""
 
     instance_id: uuid.UUID
     log_type: LogType
-    timestamp: datetime
-    log_id: int | None = None
+    _: KW_ONLY
     uow_id: uuid.UUID | None = None
     actor_id: uuid.UUID | None = None
     role_id: uuid.UUID | None = None
     interaction_id: uuid.UUID | None = None
     details: Any = None
     error: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event(LogEntry):
+    """One interaction log entry as subscribers see it; `transition` for STATE_TRANSITION."""
+
+    timestamp: datetime
+    log_id: int | None = None
     transition: HistoryRecord | None = None
 
     @classmethod
     def of_log(cls, row: Any, transition: Any = None) -> Event:
+        """A stored Interaction_Logs row (its payload columns are named apart)."""
         return cls(
-            instance_id=row.instance_id,
-            log_type=row.log_type,
-            timestamp=row.timestamp,
-            log_id=row.log_id,
-            uow_id=row.uow_id,
-            actor_id=row.actor_id,
-            role_id=row.role_id,
-            interaction_id=row.interaction_id,
-            details=row.event_details,
-            error=row.error_metadata,
+            **{name: getattr(row, _LOG_COLUMNS.get(name, name)) for name in _LOGGED},
             transition=None if transition is None else HistoryRecord.of(transition),
         )
 
@@ -100,19 +100,16 @@ class Event:
     def of_entry(cls, entry: Any, log_id: int | None = None) -> Event:
         """A telemetry entry: accepted by the buffer (no log id yet), or written (`log_id`)."""
         return cls(
-            instance_id=entry.instance_id,
-            log_type=entry.log_type,
+            **{name: getattr(entry, name) for name in _ENTRY_FIELDS},
             timestamp=entry.timestamp,
             log_id=log_id,
-            uow_id=entry.uow_id,
-            actor_id=entry.actor_id,
-            role_id=entry.role_id,
-            interaction_id=entry.interaction_id,
-            details=entry.details,
-            error=entry.error,
         )
 
 
+_ENTRY_FIELDS = tuple(f.name for f in fields(LogEntry))
+_LOGGED = (*_ENTRY_FIELDS, "timestamp", "log_id")
+# Event fields that Interaction_Logs stores under another column name.
+_LOG_COLUMNS = {"details": "event_details", "error": "error_metadata"}
 _EVENT_FIELDS = tuple(f.name for f in fields(Event))
 _HISTORY_FIELDS = tuple(f.name for f in fields(HistoryRecord))
 
