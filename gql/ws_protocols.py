@@ -30,7 +30,7 @@ import contextlib
 import functools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
@@ -49,6 +49,7 @@ from gql import params
 from gql.auth import AuthError, RevokedTokenError
 from gql.timeouts import timeout_error
 from resolvers.context import RequestContext
+from storage.ids import new_id
 
 WITH_ID = {"subscribe", "complete", "start", "stop"}
 UNAUTHORIZED = 4401
@@ -191,17 +192,13 @@ class Bounded:
 def operation_context(connection: RequestContext) -> RequestContext:
     """A context for one operation of a connection: its caller and services, with readers
     and loaders of its own (a timeout interrupts only this operation's statements)."""
-    return RequestContext(
-        tiers=connection.tiers,
-        events=connection.events,
-        telemetry=connection.telemetry,
-        caller=connection.caller,
-        connection_params=connection.connection_params,
-        max_page_size=connection.max_page_size,
-        caller_key=connection.caller_key,
-        idempotency_retention_s=connection.idempotency_retention_s,
-        unit_owners=connection.unit_owners,
-        revocations=connection.revocations,
+    return replace(
+        connection,
+        request_id=new_id().hex[:16],
+        extras={},
+        _readers={},
+        _loaders={},
+        _ended=False,
     )
 
 

@@ -650,16 +650,17 @@ def check_member(session: Executor, uow: Any, actor_id: uuid.UUID | None) -> Non
         return
     found = _ACTOR_INSTANCE.first(_connection(session), {"b_actor_id": actor_id})
     owner = None if found is None else found.instance_id
-    if owner is None:
-        raise DomainError.single(
-            ErrorCode.NOT_FOUND, f"actorId: no actor with id {actor_id}", ("input", "actorId")
-        )
-    if owner != uow.instance_id:
-        raise DomainError.single(
+    if owner == uow.instance_id:
+        return
+    problem = (
+        (ErrorCode.NOT_FOUND, f"actorId: no actor with id {actor_id}")
+        if owner is None
+        else (
             ErrorCode.FORBIDDEN,
             f"actorId: actor {actor_id} belongs to another instance than unit of work {uow.uow_id}",
-            ("input", "actorId"),
         )
+    )
+    raise DomainError.single(*problem, ("input", "actorId"))
 
 
 def record(

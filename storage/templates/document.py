@@ -71,13 +71,20 @@ class _Reader:
                 )
         return value
 
+    def given(
+        self, data: dict[str, Any], key: str, path: tuple[str, ...], what: str, required: bool
+    ) -> Any:
+        """`data[key]`, or None when it is absent or null (a failure when `required`)."""
+        value = data.get(key)
+        if value is None and required:
+            self.fail((*path, key), f"{what}: {key} is required")
+        return value
+
     def text(
         self, data: dict[str, Any], key: str, path: tuple[str, ...], what: str, required: bool
     ) -> str | None:
-        value = data.get(key)
+        value = self.given(data, key, path, what, required)
         if value is None:
-            if required:
-                self.fail((*path, key), f"{what}: {key} is required")
             return None
         if not isinstance(value, str) or (required and not value.strip()):
             self.fail((*path, key), f"{what}: {key} must be a non-empty string, got {_show(value)}")
@@ -110,10 +117,8 @@ class _Reader:
         enum_cls: type[E],
         required: bool,
     ) -> E | None:
-        value = data.get(key)
+        value = self.given(data, key, path, what, required)
         if value is None:
-            if required:
-                self.fail((*path, key), f"{what}: {key} is required")
             return None
         members = {member.value: member for member in enum_cls}
         if isinstance(value, str) and value in members:
