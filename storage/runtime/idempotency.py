@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
@@ -166,18 +166,8 @@ class KeyedTier(Tier):
 
     @classmethod
     def around(cls, base: Tier, spec: KeySpec) -> KeyedTier:
-        return cls(
-            name=base.name,
-            engine=base.engine,
-            sessions=base.sessions,
-            write_lock=base.write_lock,
-            lock_wait_ms=base.lock_wait_ms,
-            watchers=base.watchers,
-            memo=base.memo,
-            known_ids=base.known_ids,
-            base=base,
-            spec=spec,
-        )
+        shared = {f.name: getattr(base, f.name) for f in fields(Tier)}
+        return cls(**shared, base=base, spec=spec)
 
     def _parts(self) -> tuple[Tier, KeySpec]:
         if self.base is None or self.spec is None or self._used:
