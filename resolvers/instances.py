@@ -9,7 +9,7 @@ from typing import Any
 
 from resolvers.context import RequestContext
 from resolvers.loaders import by_id, list_by
-from resolvers.mutations import Outcome, input_id, once_for_id, optional_input_id
+from resolvers.mutations import Outcome, mutation_for_id, once_for_id, service_arguments
 from resolvers.relations import LOCAL, Info, Parent, Resolver, many, one
 from resolvers.stats import stats_of
 from storage.engines import Tier, Tiers
@@ -94,108 +94,33 @@ def memory_scope(root: Parent) -> MemoryScope:
 
 async def instantiate(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
     async def action(instance_tier: Tier) -> Any:
-        actors = [
-            ActorSpec(
-                name=a.name,
-                identity_key=a.identity_key,
-                type=a.type,
-                description=a.description,
-                capabilities=a.capabilities,
-                roles=list(a.roles),
-            )
-            for a in data.actors or ()
-        ]
-        return await instantiation.instantiate(
-            Tiers(ctx.tiers.template, instance_tier),
-            template_id=optional_input_id(data.template_id, "templateId"),
-            template_name=data.template_name,
-            template_version=data.template_version,
-            name=data.name,
-            description=data.description,
-            actors=actors,
-        )
+        tiers = Tiers(ctx.tiers.template, instance_tier)
+        arguments = service_arguments(data, actors=_actor_specs)
+        return await instantiation.instantiate(tiers, **arguments)
 
     return await once_for_id(ctx, data, "instantiate", action, "instance_id", InstanceRow)
 
 
-async def set_instance_status(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    return await once_for_id(
-        ctx,
-        data,
-        "setInstanceStatus",
-        lambda tier: actor_services.set_instance_status(
-            tier,
-            instance_id=input_id(data.instance_id, "instanceId"),
-            status=data.status,
-        ),
-        "instance_id",
-        InstanceRow,
-    )
+def _actor_specs(actors: list[Any] | None, field: str) -> list[ActorSpec]:
+    """The `actors` of an `InstantiateInput` as the service's specs (the same fields)."""
+    return [ActorSpec(**service_arguments(a)) for a in actors or ()]
 
 
-async def register_actor(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    return await once_for_id(
-        ctx,
-        data,
-        "registerActor",
-        lambda tier: actor_services.register_actor(
-            tier,
-            instance_id=input_id(data.instance_id, "instanceId"),
-            name=data.name,
-            identity_key=data.identity_key,
-            type=data.type,
-            description=data.description,
-            capabilities=data.capabilities,
-        ),
-        "actor_id",
-        ActorRow,
-    )
-
-
-async def assign_role(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    return await once_for_id(
-        ctx,
-        data,
-        "assignRole",
-        lambda tier: actor_services.assign_role(
-            tier,
-            actor_id=input_id(data.actor_id, "actorId"),
-            role_id=input_id(data.role_id, "roleId"),
-        ),
-        "assignment_id",
-        AssignmentRow,
-    )
-
-
-async def revoke_assignment(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    return await once_for_id(
-        ctx,
-        data,
-        "revokeAssignment",
-        lambda tier: actor_services.revoke_assignment(
-            tier,
-            assignment_id=input_id(data.assignment_id, "assignmentId"),
-        ),
-        "assignment_id",
-        AssignmentRow,
-    )
-
-
-async def put_role_memory(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    return await once_for_id(
-        ctx,
-        data,
-        "putRoleMemory",
-        lambda tier: actor_services.put_role_memory(
-            tier,
-            role_id=input_id(data.role_id, "roleId"),
-            actor_id=optional_input_id(data.actor_id, "actorId"),
-            key=data.key,
-            value=data.value,
-        ),
-        "memory_id",
-        RoleMemoryRow,
-    )
+set_instance_status = mutation_for_id(
+    "setInstanceStatus", actor_services.set_instance_status, "instance_id", InstanceRow
+)
+register_actor = mutation_for_id(
+    "registerActor", actor_services.register_actor, "actor_id", ActorRow
+)
+assign_role = mutation_for_id(
+    "assignRole", actor_services.assign_role, "assignment_id", AssignmentRow
+)
+revoke_assignment = mutation_for_id(
+    "revokeAssignment", actor_services.revoke_assignment, "assignment_id", AssignmentRow
+)
+put_role_memory = mutation_for_id(
+    "putRoleMemory", actor_services.put_role_memory, "memory_id", RoleMemoryRow
+)
 
 
 async def stats(root: Parent, info: Info) -> Any:

@@ -25,46 +25,42 @@ from storage.models import (
     AssignmentRow,
     InstanceRow,
     InteractionLogRow,
-    LocalComponentRow,
-    LocalGuardianRow,
-    LocalInteractionRow,
-    LocalRoleRow,
-    LocalWorkflowRow,
     RoleMemoryRow,
-    TemplateComponentRow,
-    TemplateGuardianRow,
-    TemplateInteractionRow,
-    TemplateRoleRow,
-    TemplateWorkflowRow,
     UnitOfWorkRow,
     UowAttributeRow,
     UowHistoryRow,
 )
+from storage.models.graphs import LOCAL_GRAPH, TEMPLATE_GRAPH, GraphModels
+
+ModelsByType = dict[str, type[DeclarativeBase]]
+
+
+def _graph_types(prefix: str, graph: GraphModels) -> ModelsByType:
+    """A tier's workflow-graph types, named as `schema` names them: `<prefix>Workflow`,
+    `<prefix>Role`, `<prefix>Interaction`, `<prefix>Component`, `<prefix>Guardian`."""
+    return {
+        f"{prefix}Workflow": graph.workflows,
+        f"{prefix}Role": graph.roles,
+        f"{prefix}Interaction": graph.interactions,
+        f"{prefix}Component": graph.components,
+        f"{prefix}Guardian": graph.guardians,
+    }
+
 
 # The GraphQL type each table's rows are shown as, per tier; the instance tier is asked
 # first (most ids a client holds are of units of work and their records).
-NODE_TYPES: dict[str, dict[str, type[DeclarativeBase]]] = {
+NODE_TYPES: dict[str, ModelsByType] = {
     "instance": {
         "UnitOfWork": UnitOfWorkRow,
         "UowHistoryEntry": UowHistoryRow,
         "UowAttribute": UowAttributeRow,
         "Instance": InstanceRow,
-        "LocalWorkflow": LocalWorkflowRow,
-        "LocalRole": LocalRoleRow,
-        "LocalInteraction": LocalInteractionRow,
-        "LocalComponent": LocalComponentRow,
-        "LocalGuardian": LocalGuardianRow,
+        **_graph_types("Local", LOCAL_GRAPH),
         "Actor": ActorRow,
         "RoleAssignment": AssignmentRow,
         "RoleMemory": RoleMemoryRow,
     },
-    "template": {
-        "TemplateWorkflow": TemplateWorkflowRow,
-        "TemplateRole": TemplateRoleRow,
-        "TemplateInteraction": TemplateInteractionRow,
-        "TemplateComponent": TemplateComponentRow,
-        "TemplateGuardian": TemplateGuardianRow,
-    },
+    "template": _graph_types("Template", TEMPLATE_GRAPH),
 }
 LOG_TYPE = "InteractionLog"
 _MAX_LOG_ID = 2**63 - 1
@@ -127,7 +123,7 @@ async def _load_logs(ctx: RequestContext, ids: list[int], found: dict[NodeKey, N
 async def _find_in_tier(
     ctx: RequestContext,
     tier: str,
-    types: dict[str, type[DeclarativeBase]],
+    types: ModelsByType,
     ids: Sequence[uuid.UUID],
     found: dict[NodeKey, NodeRow],
 ) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from resolvers.access import authorize
 from resolvers.context import RequestContext
-from resolvers.mutations import Outcome, input_id, optional_input_id
+from resolvers.mutations import Outcome, service_arguments
 from storage.access import with_caller
 from storage.errors import DomainError, ErrorCode
 from storage.telemetry import checks as telemetry_checks
@@ -26,14 +26,9 @@ async def record_telemetry(ctx: RequestContext, data: Any) -> Outcome[bool]:
         await authorize(ctx, "recordTelemetry", data)
         check_client_log_type(data.log_type, ("input", "logType"))
         entry = TelemetryEntry(
-            instance_id=input_id(data.instance_id, "instanceId"),
-            uow_id=optional_input_id(data.uow_id, "uowId"),
-            actor_id=optional_input_id(data.actor_id, "actorId"),
-            role_id=optional_input_id(data.role_id, "roleId"),
-            interaction_id=optional_input_id(data.interaction_id, "interactionId"),
-            log_type=data.log_type,
-            details=with_caller(data.details, ctx.caller.subject),
-            error=data.error,
+            **service_arguments(
+                data, details=lambda details, _: with_caller(details, ctx.caller.subject)
+            )
         )
         await telemetry_checks.check_entry(ctx.tiers.instance, entry)
         event = Event.of_entry(entry)

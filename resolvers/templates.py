@@ -12,7 +12,7 @@ from sqlalchemy import select
 from resolvers.access import authorize
 from resolvers.context import RequestContext
 from resolvers.errors import ClientError, parse_uuid
-from resolvers.mutations import Outcome, input_id, run, run_for_id
+from resolvers.mutations import Outcome, run, run_for_id, service_arguments
 from resolvers.relations import many, one
 from storage.models import TemplateRoleRow, TemplateWorkflowRow
 from storage.runtime.workflow_graph import local_workflow_graph
@@ -140,8 +140,7 @@ def _spec(spec: type[S], data: Any, **given: Any) -> S:
 async def retire_template(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
     async def action() -> Any:
         await authorize(ctx, "retireTemplate", None)
-        template_id = input_id(data.template_id, "templateId")
-        return await lifecycle.retire_template(ctx.tiers.template, template_id=template_id)
+        return await lifecycle.retire_template(ctx.tiers.template, **service_arguments(data))
 
     return await run_for_id(ctx, action, "workflow_id")
 
@@ -149,8 +148,7 @@ async def retire_template(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
 async def delete_template(ctx: RequestContext, data: Any) -> Outcome[DeletedTemplate]:
     async def action() -> DeletedTemplate:
         await authorize(ctx, "deleteTemplate", None)
-        template_id = input_id(data.template_id, "templateId")
-        return await lifecycle.delete_template(ctx.tiers.template, template_id=template_id)
+        return await lifecycle.delete_template(ctx.tiers.template, **service_arguments(data))
 
     return await run(ctx, action)
 

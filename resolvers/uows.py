@@ -15,11 +15,13 @@ from resolvers.context import RequestContext
 from resolvers.idempotency import run_once
 from resolvers.mutations import (
     Outcome,
-    input_id,
+    calling,
+    input_text,
     json_object,
-    once_for_id,
+    mutation_for_id,
+    mutation_publishing,
     once_published,
-    optional_input_id,
+    service_arguments,
 )
 from resolvers.relations import LOCAL, Info, Parent, one
 from storage.errors import DomainError, ErrorCode, Problem
@@ -27,7 +29,6 @@ from storage.models import ActorRow, LocalInteractionRow, LocalRoleRow, UnitOfWo
 from storage.runtime import transitions
 from storage.runtime import uows as uow_services
 from storage.telemetry.events import Event
-from storage.values import checked_text
 
 uow = one(UnitOfWorkRow, "uow_id")
 parent = one(UnitOfWorkRow, "parent_id")
@@ -78,25 +79,18 @@ async def _published(ctx: RequestContext, results: list[Any]) -> None:
             await ctx.events.publish(event)
 
 
-async def start_work(ctx: RequestContext, data: Any) -> Outcome[Any]:
-    return await once_published(
-        ctx,
-        data,
-        "startWork",
-        lambda tier: uow_services.start_work(
-            tier,
-            instance_id=input_id(data.instance_id, "instanceId"),
-            workflow_id=optional_input_id(data.workflow_id, "workflowId"),
-            actor_id=optional_input_id(data.actor_id, "actorId"),
-            attributes=json_object(data.attributes, "attributes"),
-            # The unit-of-work service writes reasoning as given; it is checked here.
-            reasoning=checked_text(data.reasoning, ("input", "reasoning")),
-        ),
-        _moved,
-    )
+start_work = mutation_publishing(
+    "startWork",
+    uow_services.start_work,
+    _moved,
+    attributes=json_object,
+    # The unit-of-work service writes reasoning as given; it is checked here.
+    reasoning=input_text,
+)
 
 
 async def transition_uow(ctx: RequestContext, data: Any) -> Outcome[Any]:
+    """The change read as a batch item is (`_requested`), once per idempotency key."""
     return await once_published(
         ctx,
         data,
@@ -121,17 +115,7 @@ def _spec(item: Any) -> transitions.TransitionSpec:
 
 def _requested(item: Any) -> transitions.TransitionSpec:
     """The change a `TransitionUowInput` (alone or as a batch item) asks for, its ids read."""
-    return transitions.TransitionSpec(
-        uow_id=input_id(item.uow_id, "uowId"),
-        to_status=item.to_status,
-        to_interaction_id=optional_input_id(item.to_interaction_id, "toInteractionId"),
-        actor_id=optional_input_id(item.actor_id, "actorId"),
-        reasoning=item.reasoning,
-        metadata=item.metadata,
-        attributes=json_object(item.attributes, "attributes"),
-        expected_version=item.expected_version,
-        expected_state_hash=item.expected_state_hash,
-    )
+    return transitions.TransitionSpec(**service_arguments(item, attributes=json_object))
 
 
 def _in_item(problems: Sequence[Problem], index: int) -> list[Problem]:
@@ -198,20 +182,8 @@ async def transition_many(
 async def decompose(ctx: RequestContext, data: Any) -> Outcome[DecomposeIds]:
     # The service checks each child (a JSON object) inside `run`: a bad one is a payload
     # error with its path, never an exception.
-    children = list(data.children)
-    done = await run_once(
-        ctx,
-        data,
-        "decompose",
-        lambda tier: uow_services.decompose(
-            tier,
-            parent_id=input_id(data.parent_id, "parentId"),
-            actor_id=optional_input_id(data.actor_id, "actorId"),
-            children=children,
-            inherit=data.inherit,
-            reasoning=checked_text(data.reasoning, ("input", "reasoning")),
-        ),
-    )
+    action = calling(uow_services.decompose, data, reasoning=input_text)
+    done = await run_once(ctx, data, "decompose", action)
     result = done.result
     if result is None:
         return None, done.problems
@@ -220,30 +192,11 @@ async def decompose(ctx: RequestContext, data: Any) -> Outcome[DecomposeIds]:
     return DecomposeIds(result.parent.uow_id, [c.uow.uow_id for c in result.children]), []
 
 
-async def heartbeat(ctx: RequestContext, data: Any) -> Outcome[uuid.UUID]:
-    return await once_for_id(
-        ctx,
-        data,
-        "heartbeat",
-        lambda tier: uow_services.heartbeat(
-            tier,
-            uow_id=input_id(data.uow_id, "uowId"),
-            actor_id=input_id(data.actor_id, "actorId"),
-        ),
-        "uow_id",
-    )
+heartbeat = mutation_for_id("heartbeat", uow_services.heartbeat, "uow_id")
 
 
 async def verify_uow_state(ctx: RequestContext, data: Any) -> Outcome[VerifyOutcome]:
-    done = await run_once(
-        ctx,
-        data,
-        "verifyUowState",
-        lambda tier: uow_services.verify_uow_state(
-            tier,
-            uow_id=input_id(data.uow_id, "uowId"),
-        ),
-    )
+    done = await run_once(ctx, data, "verifyUowState", calling(uow_services.verify_uow_state, data))
     result = done.result
     if result is None:
         return None, done.problems
