@@ -9,7 +9,8 @@ Fields backed by a column are described by its comment (`schema.describe.describ
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Generic, TypeVar
+from dataclasses import fields
+from typing import Annotated, Any, Generic, TypeVar, cast
 
 import strawberry
 from strawberry.types import Info as StrawberryInfo
@@ -60,6 +61,14 @@ OfLogTypes = Annotated[
     list[LogType] | None,
     strawberry.argument(description="Only entries of these types (every type if omitted)."),
 ]
+
+
+def from_record(cls: type[T], record: object, **given: Any) -> T:
+    """A `cls` (a Strawberry type, or any dataclass) whose fields are read from the
+    attributes of the same name of `record` (a storage dataclass or row), but for those
+    `given`: a storage record is shown as it is, without restating each field."""
+    names = [f.name for f in fields(cast(Any, cls)) if f.init and f.name not in given]
+    return cls(**{name: getattr(record, name) for name in names}, **given)
 
 
 def id_field(column: str) -> Any:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from resolvers.loaders import load_optional
-from schema.base import Info
+from schema.base import Info, from_record
 from schema.describe import field
 from schema.enums import RouteKind
 from schema.errors import ERRORS, UserError
@@ -50,17 +50,7 @@ class Route:
 
 
 def route_of(route: Any) -> Route | None:
-    if route is None:
-        return None
-    return Route(
-        kind=route.kind,
-        reason=route.reason,
-        component_name=route.component_name,
-        guardian_name=route.guardian_name,
-        interaction_id=route.interaction_id,
-        component_id=route.component_id,
-        guardian_id=route.guardian_id,
-    )
+    return None if route is None else from_record(Route, route)
 
 
 @strawberry.type(description="What an engine verb did to the unit of work.")
