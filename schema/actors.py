@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -12,20 +11,13 @@ from resolvers import instances
 from schema.base import id_field
 from schema.describe import described_by
 from schema.enums import ActorType, AssignmentStatus, MemoryScope
+from schema.lazy import InstanceT, RoleT, UowT
 from schema.node import Node
 from storage.models import (
     ActorRow,
     AssignmentRow,
     RoleMemoryRow,
 )
-
-if TYPE_CHECKING:
-    from schema.instances import Instance, LocalRole
-    from schema.uows import UnitOfWork
-
-InstanceT = Annotated["Instance", strawberry.lazy("schema.instances")]
-RoleT = Annotated["LocalRole", strawberry.lazy("schema.instances")]
-UowT = Annotated["UnitOfWork", strawberry.lazy("schema.uows")]
 
 
 @described_by(ActorRow)

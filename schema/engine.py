@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 
@@ -11,15 +11,9 @@ from schema.base import Info, from_record
 from schema.describe import field
 from schema.enums import RouteKind
 from schema.errors import ERRORS, UserError
+from schema.lazy import ComponentT, GuardianT, InteractionT
 from schema.uows import UnitOfWork, UowHistoryEntry
 from storage.models import LocalComponentRow, LocalGuardianRow, LocalInteractionRow
-
-if TYPE_CHECKING:
-    from schema.instances import LocalComponent, LocalGuardian, LocalInteraction
-
-InteractionT = Annotated["LocalInteraction", strawberry.lazy("schema.instances")]
-ComponentT = Annotated["LocalComponent", strawberry.lazy("schema.instances")]
-GuardianT = Annotated["LocalGuardian", strawberry.lazy("schema.instances")]
 
 
 @strawberry.type(description="How the engine decided where a submitted unit of work goes.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -41,6 +41,7 @@ from schema.filters import (
     WithAttributes,
     attribute_pairs,
 )
+from schema.lazy import ActorT, AssignmentT, MemoryT
 from schema.node import Node
 from schema.stats import InstanceStats
 from schema.templates import GRAPH, AGraphFormat
@@ -59,14 +60,6 @@ from storage.models import (
     LocalRoleRow,
     LocalWorkflowRow,
 )
-
-if TYPE_CHECKING:
-    from schema.actors import Actor, RoleAssignment, RoleMemory
-
-ActorT = Annotated["Actor", strawberry.lazy("schema.actors")]
-AssignmentT = Annotated["RoleAssignment", strawberry.lazy("schema.actors")]
-MemoryT = Annotated["RoleMemory", strawberry.lazy("schema.actors")]
-
 
 G = relations.LOCAL
 

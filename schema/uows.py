@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -26,6 +26,7 @@ from schema.base import (
 )
 from schema.describe import described_by
 from schema.enums import LogType, UowStatus
+from schema.lazy import ActorT, InstanceT, InteractionT, RoleT, WorkflowT
 from schema.node import Node
 from storage.models import (
     InteractionLogRow,
@@ -33,16 +34,6 @@ from storage.models import (
     UowAttributeRow,
     UowHistoryRow,
 )
-
-if TYPE_CHECKING:
-    from schema.actors import Actor
-    from schema.instances import Instance, LocalInteraction, LocalRole, LocalWorkflow
-
-InstanceT = Annotated["Instance", strawberry.lazy("schema.instances")]
-WorkflowT = Annotated["LocalWorkflow", strawberry.lazy("schema.instances")]
-InteractionT = Annotated["LocalInteraction", strawberry.lazy("schema.instances")]
-RoleT = Annotated["LocalRole", strawberry.lazy("schema.instances")]
-ActorT = Annotated["Actor", strawberry.lazy("schema.actors")]
 
 
 async def page_of(
