@@ -70,13 +70,11 @@ class Mutation:
     async def import_template(
         self, info: Info, input: Input[ImportTemplateInput]
     ) -> TemplatePayload:
-        outcome = await _audited(info, templates.import_template, input.yaml)
-        return answer(TemplatePayload, "committed_id", outcome)
+        return TemplatePayload.of(await _audited(info, templates.import_template, input.yaml))
 
     @mutation("Create a template from typed input, validated as on import.")
     async def create_template(self, info: Info, input: Input[TemplateInput]) -> TemplatePayload:
-        outcome = await _audited(info, templates.create_template, input)
-        return answer(TemplatePayload, "committed_id", outcome)
+        return TemplatePayload.of(await _audited(info, templates.create_template, input))
 
     @mutation(
         "Retire a template (one version): instantiate refuses it from now on, naming it; the "
@@ -86,8 +84,7 @@ class Mutation:
     async def retire_template(
         self, info: Info, input: Input[RetireTemplateInput]
     ) -> TemplatePayload:
-        outcome = await _audited(info, templates.retire_template, input)
-        return answer(TemplatePayload, "committed_id", outcome)
+        return TemplatePayload.of(await _audited(info, templates.retire_template, input))
 
     @mutation(
         "Delete a template (one version) and all its rows, unless another template names it "
@@ -102,49 +99,33 @@ class Mutation:
 
     @mutation("Deep-copy a template and its child templates into a new instance.")
     async def instantiate(self, info: Info, input: Input[InstantiateInput]) -> InstancePayload:
-        return answer(
-            InstancePayload, "committed_id", await instances.instantiate(info.context, input)
-        )
+        return InstancePayload.of(await instances.instantiate(info.context, input))
 
     @mutation("Pause, resume or archive an instance.")
     async def set_instance_status(
         self, info: Info, input: Input[SetInstanceStatusInput]
     ) -> InstancePayload:
-        return answer(
-            InstancePayload,
-            "committed_id",
-            await instances.set_instance_status(info.context, input),
-        )
+        return InstancePayload.of(await instances.set_instance_status(info.context, input))
 
     @mutation("Register a person, AI agent or system in an instance.")
     async def register_actor(self, info: Info, input: Input[RegisterActorInput]) -> ActorPayload:
-        return answer(
-            ActorPayload, "committed_id", await instances.register_actor(info.context, input)
-        )
+        return ActorPayload.of(await instances.register_actor(info.context, input))
 
     @mutation("Let an actor act in a role of its instance.")
     async def assign_role(self, info: Info, input: Input[AssignRoleInput]) -> AssignmentPayload:
-        return answer(
-            AssignmentPayload, "committed_id", await instances.assign_role(info.context, input)
-        )
+        return AssignmentPayload.of(await instances.assign_role(info.context, input))
 
     @mutation("Revoke an assignment; the row is kept, marked REVOKED.")
     async def revoke_assignment(
         self, info: Info, input: Input[RevokeAssignmentInput]
     ) -> AssignmentPayload:
-        return answer(
-            AssignmentPayload,
-            "committed_id",
-            await instances.revoke_assignment(info.context, input),
-        )
+        return AssignmentPayload.of(await instances.revoke_assignment(info.context, input))
 
     @mutation("Set a role memory value (global, or one actor's playbook).")
     async def put_role_memory(
         self, info: Info, input: Input[PutRoleMemoryInput]
     ) -> RoleMemoryPayload:
-        return answer(
-            RoleMemoryPayload, "committed_id", await instances.put_role_memory(info.context, input)
-        )
+        return RoleMemoryPayload.of(await instances.put_role_memory(info.context, input))
 
     @mutation("Genesis: create a base unit of work in a workflow.")
     async def start_work(self, info: Info, input: Input[StartWorkInput]) -> TransitionUowPayload:
@@ -185,7 +166,7 @@ class Mutation:
 
     @mutation("Tell the engine the actor holding a unit of work is alive.")
     async def heartbeat(self, info: Info, input: Input[HeartbeatInput]) -> UowPayload:
-        return answer(UowPayload, "committed_id", await uows.heartbeat(info.context, input))
+        return UowPayload.of(await uows.heartbeat(info.context, input))
 
     @mutation("Recompute the state hash; a mismatch is a security breach.")
     async def verify_uow_state(

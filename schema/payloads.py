@@ -4,16 +4,17 @@ and the expected failures as `errors`."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Self
 
 import strawberry
 from sqlalchemy.orm import DeclarativeBase
 
 from resolvers.loaders import by_id, load_optional
+from resolvers.mutations import Outcome
 from schema.actors import Actor, RoleAssignment, RoleMemory
 from schema.base import Info
 from schema.describe import field
-from schema.errors import ERRORS, UserError
+from schema.errors import ERRORS, UserError, answer
 from schema.instances import Instance
 from schema.templates import TemplateWorkflow
 from schema.uows import UnitOfWork, UowHistoryEntry
@@ -36,6 +37,11 @@ class CommittedPayload:
 
     committed_id: Id = None
     errors: list[UserError] = strawberry.field(description=ERRORS)
+
+    @classmethod
+    def of(cls, outcome: Outcome[uuid.UUID]) -> Self:
+        """The payload of a mutation's outcome: the written row's id and the problems."""
+        return answer(cls, "committed_id", outcome)
 
 
 def committed(model: type[DeclarativeBase], description: str) -> Any:
