@@ -13,7 +13,7 @@ from schema.enums import RouteKind
 from schema.errors import ERRORS, UserError
 from schema.lazy import ComponentT, GuardianT, InteractionT
 from schema.uows import UnitOfWork, UowHistoryEntry
-from storage.models import LocalComponentRow, LocalGuardianRow, LocalInteractionRow
+from storage import models
 
 
 @strawberry.type(description="How the engine decided where a submitted unit of work goes.")
@@ -32,15 +32,15 @@ class Route:
 
     @field("The interaction the unit of work went to.")
     async def interaction(self, info: Info) -> InteractionT | None:
-        return await load_optional(info.context, LocalInteractionRow, self.interaction_id)
+        return await load_optional(info.context, models.LocalInteractionRow, self.interaction_id)
 
     @field("The OUTBOUND component taken, if one decided.")
     async def component(self, info: Info) -> ComponentT | None:
-        return await load_optional(info.context, LocalComponentRow, self.component_id)
+        return await load_optional(info.context, models.LocalComponentRow, self.component_id)
 
     @field("The guardian that decided, if one did.")
     async def guardian(self, info: Info) -> GuardianT | None:
-        return await load_optional(info.context, LocalGuardianRow, self.guardian_id)
+        return await load_optional(info.context, models.LocalGuardianRow, self.guardian_id)
 
 
 def route_of(route: Any) -> Route | None:

@@ -18,14 +18,7 @@ from schema.errors import ERRORS, UserError, answer
 from schema.instances import Instance
 from schema.templates import TemplateWorkflow
 from schema.uows import UnitOfWork, UowHistoryEntry
-from storage.models import (
-    ActorRow,
-    AssignmentRow,
-    InstanceRow,
-    RoleMemoryRow,
-    TemplateWorkflowRow,
-    UnitOfWorkRow,
-)
+from storage import models
 
 Id = strawberry.Private[uuid.UUID | None]
 
@@ -57,7 +50,7 @@ def committed(model: type[DeclarativeBase], description: str) -> Any:
 @strawberry.type(description="The template a mutation wrote.")
 class TemplatePayload(CommittedPayload):
     template: TemplateWorkflow | None = committed(
-        TemplateWorkflowRow, "The blueprint as committed."
+        models.TemplateWorkflowRow, "The blueprint as committed."
     )
 
 
@@ -81,27 +74,29 @@ class DeleteTemplatePayload:
 
 @strawberry.type(description="The instance a mutation created or changed.")
 class InstancePayload(CommittedPayload):
-    instance: Instance | None = committed(InstanceRow, "The instance as committed.")
+    instance: Instance | None = committed(models.InstanceRow, "The instance as committed.")
 
 
 @strawberry.type(description="The actor a mutation registered.")
 class ActorPayload(CommittedPayload):
-    actor: Actor | None = committed(ActorRow, "The actor as committed.")
+    actor: Actor | None = committed(models.ActorRow, "The actor as committed.")
 
 
 @strawberry.type(description="The role assignment a mutation made or revoked.")
 class AssignmentPayload(CommittedPayload):
-    assignment: RoleAssignment | None = committed(AssignmentRow, "The assignment as committed.")
+    assignment: RoleAssignment | None = committed(
+        models.AssignmentRow, "The assignment as committed."
+    )
 
 
 @strawberry.type(description="The role memory entry a mutation wrote.")
 class RoleMemoryPayload(CommittedPayload):
-    memory: RoleMemory | None = committed(RoleMemoryRow, "The memory entry as committed.")
+    memory: RoleMemory | None = committed(models.RoleMemoryRow, "The memory entry as committed.")
 
 
 @strawberry.type(description="The unit of work a mutation touched.")
 class UowPayload(CommittedPayload):
-    uow: UnitOfWork | None = committed(UnitOfWorkRow, "The unit of work as committed.")
+    uow: UnitOfWork | None = committed(models.UnitOfWorkRow, "The unit of work as committed.")
 
 
 @strawberry.type(description="A unit of work's change: the row and the history entry written.")
@@ -139,11 +134,11 @@ class DecomposePayload:
 
     @field("The parent unit of work, its child count raised.")
     async def parent(self, info: Info) -> UnitOfWork | None:
-        return await load_optional(info.context, UnitOfWorkRow, self.parent_id)
+        return await load_optional(info.context, models.UnitOfWorkRow, self.parent_id)
 
     @field("The child units of work created.")
     async def children(self, info: Info) -> list[UnitOfWork]:
-        return await by_id(info.context, UnitOfWorkRow).load_many(self.child_ids)
+        return await by_id(info.context, models.UnitOfWorkRow).load_many(self.child_ids)
 
 
 @strawberry.type(description="The outcome of a state hash check.")

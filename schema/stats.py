@@ -12,7 +12,7 @@ from schema.base import Info, Row
 from schema.describe import field
 from schema.enums import UowStatus
 from schema.lazy import InteractionT
-from storage.models import LocalInteractionRow
+from storage import models
 
 
 @strawberry.type(description="How many of an instance's units of work are in one status.")
@@ -42,7 +42,7 @@ class InteractionCount:
 
     @field("The interaction itself.")
     async def interaction(self, root: Row, info: Info) -> InteractionT:
-        return await by_id(info.context, LocalInteractionRow).load(root.interaction_id)
+        return await by_id(info.context, models.LocalInteractionRow).load(root.interaction_id)
 
 
 @strawberry.type(
