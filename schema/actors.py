@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -12,23 +11,12 @@ from resolvers import instances
 from schema.base import id_field
 from schema.describe import described_by
 from schema.enums import ActorType, AssignmentStatus, MemoryScope
+from schema.lazy import InstanceT, RoleT, UowT
 from schema.node import Node
-from storage.models import (
-    ActorRow,
-    AssignmentRow,
-    RoleMemoryRow,
-)
-
-if TYPE_CHECKING:
-    from schema.instances import Instance, LocalRole
-    from schema.uows import UnitOfWork
-
-InstanceT = Annotated["Instance", strawberry.lazy("schema.instances")]
-RoleT = Annotated["LocalRole", strawberry.lazy("schema.instances")]
-UowT = Annotated["UnitOfWork", strawberry.lazy("schema.uows")]
+from storage import models
 
 
-@described_by(ActorRow)
+@described_by(models.ActorRow)
 @strawberry.type(description="A person, AI agent or system acting within an instance.")
 class Actor(Node):
     id: strawberry.ID = id_field("actor_id")
@@ -53,7 +41,7 @@ class Actor(Node):
     )
 
 
-@described_by(AssignmentRow)
+@described_by(models.AssignmentRow)
 @strawberry.type(description="An actor's permission to act in a role; revoked ones are kept.")
 class RoleAssignment(Node):
     id: strawberry.ID = id_field("assignment_id")
@@ -62,7 +50,7 @@ class RoleAssignment(Node):
     role: RoleT = strawberry.field(resolver=instances.role)
 
 
-@described_by(RoleMemoryRow)
+@described_by(models.RoleMemoryRow)
 @strawberry.type(description="One remembered value of a role: global blueprint or personal.")
 class RoleMemory(Node):
     id: strawberry.ID = id_field("memory_id")

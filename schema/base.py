@@ -9,7 +9,9 @@ Fields backed by a column are described by its comment (`schema.describe.describ
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Generic, TypeVar
+import functools
+from dataclasses import fields
+from typing import Annotated, Any, Generic, TypeVar, cast
 
 import strawberry
 from strawberry.types import Info as StrawberryInfo
@@ -60,6 +62,20 @@ OfLogTypes = Annotated[
     list[LogType] | None,
     strawberry.argument(description="Only entries of these types (every type if omitted)."),
 ]
+
+
+@functools.cache
+def _init_fields(cls: Any) -> tuple[str, ...]:
+    """The fields `cls` (a dataclass) takes when built: all but resolver fields."""
+    return tuple(f.name for f in fields(cls) if f.init)
+
+
+def from_record(cls: type[T], record: object, **given: Any) -> T:
+    """A `cls` (a Strawberry type, or any dataclass) whose fields are read from the
+    attributes of the same name of `record` (a storage dataclass or row), but for those
+    `given`: a storage record is shown as it is, without restating each field."""
+    names = [name for name in _init_fields(cast(type, cls)) if name not in given]
+    return cls(**{name: getattr(record, name) for name in names}, **given)
 
 
 def id_field(column: str) -> Any:

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 
 from resolvers.loaders import load_optional
-from schema.base import Info
+from schema.base import Info, from_record
 from schema.describe import field
 from schema.enums import RouteKind
 from schema.errors import ERRORS, UserError
+from schema.lazy import ComponentT, GuardianT, InteractionT
 from schema.uows import UnitOfWork, UowHistoryEntry
-from storage.models import LocalComponentRow, LocalGuardianRow, LocalInteractionRow
-
-if TYPE_CHECKING:
-    from schema.instances import LocalComponent, LocalGuardian, LocalInteraction
-
-InteractionT = Annotated["LocalInteraction", strawberry.lazy("schema.instances")]
-ComponentT = Annotated["LocalComponent", strawberry.lazy("schema.instances")]
-GuardianT = Annotated["LocalGuardian", strawberry.lazy("schema.instances")]
+from storage import models
 
 
 @strawberry.type(description="How the engine decided where a submitted unit of work goes.")
@@ -38,29 +32,19 @@ class Route:
 
     @field("The interaction the unit of work went to.")
     async def interaction(self, info: Info) -> InteractionT | None:
-        return await load_optional(info.context, LocalInteractionRow, self.interaction_id)
+        return await load_optional(info.context, models.LocalInteractionRow, self.interaction_id)
 
     @field("The OUTBOUND component taken, if one decided.")
     async def component(self, info: Info) -> ComponentT | None:
-        return await load_optional(info.context, LocalComponentRow, self.component_id)
+        return await load_optional(info.context, models.LocalComponentRow, self.component_id)
 
     @field("The guardian that decided, if one did.")
     async def guardian(self, info: Info) -> GuardianT | None:
-        return await load_optional(info.context, LocalGuardianRow, self.guardian_id)
+        return await load_optional(info.context, models.LocalGuardianRow, self.guardian_id)
 
 
 def route_of(route: Any) -> Route | None:
-    if route is None:
-        return None
-    return Route(
-        kind=route.kind,
-        reason=route.reason,
-        component_name=route.component_name,
-        guardian_name=route.guardian_name,
-        interaction_id=route.interaction_id,
-        component_id=route.component_id,
-        guardian_id=route.guardian_id,
-    )
+    return None if route is None else from_record(Route, route)
 
 
 @strawberry.type(description="What an engine verb did to the unit of work.")

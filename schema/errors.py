@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import strawberry
 
+from schema.base import from_record
 from schema.enums import ErrorCode
 from storage.errors import Problem
 
@@ -27,12 +28,7 @@ class UserError:
 
     @classmethod
     def of(cls, problem: Problem) -> UserError:
-        return cls(
-            code=problem.code,
-            message=problem.message,
-            path=list(problem.path) or None,
-            rule=problem.rule,
-        )
+        return from_record(cls, problem, path=list(problem.path) or None)
 
 
 def user_errors(problems: list[Problem]) -> list[UserError]:

@@ -18,17 +18,7 @@ from schema.enums import (
     RoleType,
     UowStatus,
 )
-from storage.models import (
-    ActorRow,
-    InstanceRow,
-    InteractionLogRow,
-    RoleMemoryRow,
-    TemplateComponentRow,
-    TemplateGuardianRow,
-    TemplateInteractionRow,
-    TemplateRoleRow,
-    TemplateWorkflowRow,
-)
+from storage import models
 
 ACTOR = "The actor acting, if any (kept in the history)."
 REASONING = "Why, for the history."
@@ -57,7 +47,7 @@ class ImportTemplateInput:
     yaml: str = strawberry.field(description="A template document in the YAML format.")
 
 
-@described_by(TemplateGuardianRow)
+@described_by(models.TemplateGuardianRow)
 @strawberry.input(description="A guardian of a component, as in a template document.")
 class TemplateGuardianInput:
     name: str
@@ -67,7 +57,7 @@ class TemplateGuardianInput:
     config: JSON | None = None
 
 
-@described_by(TemplateComponentRow)
+@described_by(models.TemplateComponentRow)
 @strawberry.input(description="A component of a template, as in a template document.")
 class TemplateComponentInput:
     name: str
@@ -81,7 +71,7 @@ class TemplateComponentInput:
     )
 
 
-@described_by(TemplateRoleRow)
+@described_by(models.TemplateRoleRow)
 @strawberry.input(description="A role of a template, as in a template document.")
 class TemplateRoleInput:
     name: str
@@ -95,7 +85,7 @@ class TemplateRoleInput:
     )
 
 
-@described_by(TemplateInteractionRow)
+@described_by(models.TemplateInteractionRow)
 @strawberry.input(description="An interaction of a template, as in a template document.")
 class TemplateInteractionInput:
     name: str
@@ -104,7 +94,7 @@ class TemplateInteractionInput:
     stale_token_limit_seconds: int | None = None
 
 
-@described_by(TemplateWorkflowRow)
+@described_by(models.TemplateWorkflowRow)
 @strawberry.input(
     description="A template as typed input; validated like an imported file. Without a "
     "version it becomes version 1 of a new name, or the next version of an existing name "
@@ -143,7 +133,7 @@ class DeleteTemplateInput:
     template_id: strawberry.ID = strawberry.field(description="The template (one version).")
 
 
-@described_by(ActorRow)
+@described_by(models.ActorRow)
 @strawberry.input(description="An actor to register with a new instance.")
 class ActorInput:
     name: str
@@ -157,7 +147,7 @@ class ActorInput:
     )
 
 
-@described_by(InstanceRow)
+@described_by(models.InstanceRow)
 @strawberry.input(description="Which template to copy (by id, or by name) and the new instance.")
 class InstantiateInput:
     template_id: strawberry.ID | None = optional("The template to copy (or give its name).")
@@ -180,7 +170,7 @@ class SetInstanceStatusInput:
     idempotency_key: str | None = idempotency_key()
 
 
-@described_by(ActorRow)
+@described_by(models.ActorRow)
 @strawberry.input(description="An actor to register in an instance.")
 class RegisterActorInput:
     instance_id: strawberry.ID
@@ -205,7 +195,7 @@ class RevokeAssignmentInput:
     idempotency_key: str | None = idempotency_key()
 
 
-@described_by(RoleMemoryRow)
+@described_by(models.RoleMemoryRow)
 @strawberry.input(description="A value for a role's memory: global, or one actor's.")
 class PutRoleMemoryInput:
     role_id: strawberry.ID
@@ -280,7 +270,7 @@ class VerifyUowStateInput:
     idempotency_key: str | None = idempotency_key()
 
 
-@described_by(InteractionLogRow)
+@described_by(models.InteractionLogRow)
 @strawberry.input(description="An interaction log entry to record.")
 class RecordTelemetryInput:
     instance_id: strawberry.ID

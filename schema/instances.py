@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -41,6 +41,7 @@ from schema.filters import (
     WithAttributes,
     attribute_pairs,
 )
+from schema.lazy import ActorT, AssignmentT, MemoryT
 from schema.node import Node
 from schema.stats import InstanceStats
 from schema.templates import GRAPH, AGraphFormat
@@ -51,22 +52,7 @@ from schema.uows import (
     uow_connection,
     uows_by_status,
 )
-from storage.models import (
-    InstanceRow,
-    LocalComponentRow,
-    LocalGuardianRow,
-    LocalInteractionRow,
-    LocalRoleRow,
-    LocalWorkflowRow,
-)
-
-if TYPE_CHECKING:
-    from schema.actors import Actor, RoleAssignment, RoleMemory
-
-ActorT = Annotated["Actor", strawberry.lazy("schema.actors")]
-AssignmentT = Annotated["RoleAssignment", strawberry.lazy("schema.actors")]
-MemoryT = Annotated["RoleMemory", strawberry.lazy("schema.actors")]
-
+from storage import models
 
 G = relations.LOCAL
 
@@ -131,7 +117,7 @@ async def _inbox(
     return UnitOfWorkConnection.of(page, "uow_id")
 
 
-@described_by(InstanceRow)
+@described_by(models.InstanceRow)
 @strawberry.type(description="A running, self-contained copy of a template and its children.")
 class Instance(Node):
     id: strawberry.ID = id_field("instance_id")
@@ -164,7 +150,7 @@ class Instance(Node):
     )
 
 
-@described_by(LocalWorkflowRow)
+@described_by(models.LocalWorkflowRow)
 @strawberry.type(description="A workflow copied into an instance.")
 class LocalWorkflow(Node):
     id: strawberry.ID = id_field("local_workflow_id")
@@ -205,7 +191,7 @@ class LocalWorkflow(Node):
     )
 
 
-@described_by(LocalRoleRow)
+@described_by(models.LocalRoleRow)
 @strawberry.type(description="A role of a local workflow.")
 class LocalRole(Node):
     id: strawberry.ID = id_field("role_id")
@@ -251,7 +237,7 @@ class LocalRole(Node):
     )
 
 
-@described_by(LocalInteractionRow)
+@described_by(models.LocalInteractionRow)
 @strawberry.type(description="An interaction (queue) of a local workflow.")
 class LocalInteraction(Node):
     id: strawberry.ID = id_field("interaction_id")
@@ -273,7 +259,7 @@ class LocalInteraction(Node):
     )
 
 
-@described_by(LocalComponentRow)
+@described_by(models.LocalComponentRow)
 @strawberry.type(description="A link between a local role and a local interaction.")
 class LocalComponent(Node):
     id: strawberry.ID = id_field("component_id")
@@ -292,7 +278,7 @@ class LocalComponent(Node):
     )
 
 
-@described_by(LocalGuardianRow)
+@described_by(models.LocalGuardianRow)
 @strawberry.type(description="A guardian of a local component.")
 class LocalGuardian(Node):
     id: strawberry.ID = id_field("guardian_id")

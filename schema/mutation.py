@@ -3,9 +3,13 @@ with a payload whose `errors` hold every expected failure."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 import strawberry
 
 from resolvers import engine, instances, telemetry, templates, tokens, uows
+from resolvers.context import RequestContext
 from schema.base import Info, Input
 from schema.describe import mutation
 from schema.engine import CheckoutPayload, ReportFailurePayload, SubmitPayload
@@ -50,6 +54,15 @@ from schema.payloads import (
 )
 from storage.access import acting_as
 
+A = TypeVar("A")
+R = TypeVar("R")
+
+
+async def _audited(info: Info, write: Callable[[RequestContext, A], Awaitable[R]], data: A) -> R:
+    """A template write made as the caller, whose subject Template_Audit records."""
+    with acting_as(info.context.caller.subject):
+        return await write(info.context, data)
+
 
 @strawberry.type(description="Every change: one `input` argument, a payload with `errors`.")
 class Mutation:
@@ -57,15 +70,11 @@ class Mutation:
     async def import_template(
         self, info: Info, input: Input[ImportTemplateInput]
     ) -> TemplatePayload:
-        with acting_as(info.context.caller.subject):  # recorded in Template_Audit
-            outcome = await templates.import_template(info.context, input.yaml)
-        return answer(TemplatePayload, "template_id", outcome)
+        return TemplatePayload.of(await _audited(info, templates.import_template, input.yaml))
 
     @mutation("Create a template from typed input, validated as on import.")
     async def create_template(self, info: Info, input: Input[TemplateInput]) -> TemplatePayload:
-        with acting_as(info.context.caller.subject):
-            outcome = await templates.create_template(info.context, input)
-        return answer(TemplatePayload, "template_id", outcome)
+        return TemplatePayload.of(await _audited(info, templates.create_template, input))
 
     @mutation(
         "Retire a template (one version): instantiate refuses it from now on, naming it; the "
@@ -75,9 +84,7 @@ class Mutation:
     async def retire_template(
         self, info: Info, input: Input[RetireTemplateInput]
     ) -> TemplatePayload:
-        with acting_as(info.context.caller.subject):
-            outcome = await templates.retire_template(info.context, input)
-        return answer(TemplatePayload, "template_id", outcome)
+        return TemplatePayload.of(await _audited(info, templates.retire_template, input))
 
     @mutation(
         "Delete a template (one version) and all its rows, unless another template names it "
@@ -87,51 +94,38 @@ class Mutation:
     async def delete_template(
         self, info: Info, input: Input[DeleteTemplateInput]
     ) -> DeleteTemplatePayload:
-        with acting_as(info.context.caller.subject):
-            outcome = await templates.delete_template(info.context, input)
+        outcome = await _audited(info, templates.delete_template, input)
         return answer(DeleteTemplatePayload, "deleted", outcome)
 
     @mutation("Deep-copy a template and its child templates into a new instance.")
     async def instantiate(self, info: Info, input: Input[InstantiateInput]) -> InstancePayload:
-        return answer(
-            InstancePayload, "instance_id", await instances.instantiate(info.context, input)
-        )
+        return InstancePayload.of(await instances.instantiate(info.context, input))
 
     @mutation("Pause, resume or archive an instance.")
     async def set_instance_status(
         self, info: Info, input: Input[SetInstanceStatusInput]
     ) -> InstancePayload:
-        return answer(
-            InstancePayload, "instance_id", await instances.set_instance_status(info.context, input)
-        )
+        return InstancePayload.of(await instances.set_instance_status(info.context, input))
 
     @mutation("Register a person, AI agent or system in an instance.")
     async def register_actor(self, info: Info, input: Input[RegisterActorInput]) -> ActorPayload:
-        return answer(ActorPayload, "actor_id", await instances.register_actor(info.context, input))
+        return ActorPayload.of(await instances.register_actor(info.context, input))
 
     @mutation("Let an actor act in a role of its instance.")
     async def assign_role(self, info: Info, input: Input[AssignRoleInput]) -> AssignmentPayload:
-        return answer(
-            AssignmentPayload, "assignment_id", await instances.assign_role(info.context, input)
-        )
+        return AssignmentPayload.of(await instances.assign_role(info.context, input))
 
     @mutation("Revoke an assignment; the row is kept, marked REVOKED.")
     async def revoke_assignment(
         self, info: Info, input: Input[RevokeAssignmentInput]
     ) -> AssignmentPayload:
-        return answer(
-            AssignmentPayload,
-            "assignment_id",
-            await instances.revoke_assignment(info.context, input),
-        )
+        return AssignmentPayload.of(await instances.revoke_assignment(info.context, input))
 
     @mutation("Set a role memory value (global, or one actor's playbook).")
     async def put_role_memory(
         self, info: Info, input: Input[PutRoleMemoryInput]
     ) -> RoleMemoryPayload:
-        return answer(
-            RoleMemoryPayload, "memory_id", await instances.put_role_memory(info.context, input)
-        )
+        return RoleMemoryPayload.of(await instances.put_role_memory(info.context, input))
 
     @mutation("Genesis: create a base unit of work in a workflow.")
     async def start_work(self, info: Info, input: Input[StartWorkInput]) -> TransitionUowPayload:
@@ -172,7 +166,7 @@ class Mutation:
 
     @mutation("Tell the engine the actor holding a unit of work is alive.")
     async def heartbeat(self, info: Info, input: Input[HeartbeatInput]) -> UowPayload:
-        return answer(UowPayload, "uow_id", await uows.heartbeat(info.context, input))
+        return UowPayload.of(await uows.heartbeat(info.context, input))
 
     @mutation("Recompute the state hash; a mismatch is a security breach.")
     async def verify_uow_state(
@@ -182,7 +176,7 @@ class Mutation:
         if result is None:
             return VerifyUowStatePayload(errors=user_errors(problems))
         return VerifyUowStatePayload(
-            uow_id=result.uow_id, intact=result.intact, errors=user_errors(problems)
+            committed_id=result.uow_id, intact=result.intact, errors=user_errors(problems)
         )
 
     @mutation("Record a telemetry entry without waiting for the database.")

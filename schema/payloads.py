@@ -4,38 +4,54 @@ and the expected failures as `errors`."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Self
 
 import strawberry
+from sqlalchemy.orm import DeclarativeBase
 
 from resolvers.loaders import by_id, load_optional
+from resolvers.mutations import Outcome
 from schema.actors import Actor, RoleAssignment, RoleMemory
 from schema.base import Info
 from schema.describe import field
-from schema.errors import ERRORS, UserError
+from schema.errors import ERRORS, UserError, answer
 from schema.instances import Instance
 from schema.templates import TemplateWorkflow
 from schema.uows import UnitOfWork, UowHistoryEntry
-from storage.models import (
-    ActorRow,
-    AssignmentRow,
-    InstanceRow,
-    RoleMemoryRow,
-    TemplateWorkflowRow,
-    UnitOfWorkRow,
-)
+from storage import models
 
 Id = strawberry.Private[uuid.UUID | None]
 
 
-@strawberry.type(description="The template a mutation wrote.")
-class TemplatePayload:
-    template_id: Id = None
+@strawberry.type
+class CommittedPayload:
+    """A payload answering with the one row a mutation wrote: the service gives its id, the
+    subclass's `committed` field reads it back (so it shows the committed state)."""
+
+    committed_id: Id = None
     errors: list[UserError] = strawberry.field(description=ERRORS)
 
-    @field("The blueprint as committed.")
-    async def template(self, info: Info) -> TemplateWorkflow | None:
-        return await load_optional(info.context, TemplateWorkflowRow, self.template_id)
+    @classmethod
+    def of(cls, outcome: Outcome[uuid.UUID]) -> Self:
+        """The payload of a mutation's outcome: the written row's id and the problems."""
+        return answer(cls, "committed_id", outcome)
+
+
+def committed(model: type[DeclarativeBase], description: str) -> Any:
+    """The field of a `CommittedPayload` subclass that loads the written row of `model`;
+    its GraphQL type is the annotation it is assigned to."""
+
+    async def resolve(root: strawberry.Parent[CommittedPayload], info: Info) -> Any:
+        return await load_optional(info.context, model, root.committed_id)
+
+    return strawberry.field(resolver=resolve, description=description)
+
+
+@strawberry.type(description="The template a mutation wrote.")
+class TemplatePayload(CommittedPayload):
+    template: TemplateWorkflow | None = committed(
+        models.TemplateWorkflowRow, "The blueprint as committed."
+    )
 
 
 @strawberry.type(description="The template a deletion removed (its rows are gone).")
@@ -57,53 +73,30 @@ class DeleteTemplatePayload:
 
 
 @strawberry.type(description="The instance a mutation created or changed.")
-class InstancePayload:
-    instance_id: Id = None
-    errors: list[UserError] = strawberry.field(description=ERRORS)
-
-    @field("The instance as committed.")
-    async def instance(self, info: Info) -> Instance | None:
-        return await load_optional(info.context, InstanceRow, self.instance_id)
+class InstancePayload(CommittedPayload):
+    instance: Instance | None = committed(models.InstanceRow, "The instance as committed.")
 
 
 @strawberry.type(description="The actor a mutation registered.")
-class ActorPayload:
-    actor_id: Id = None
-    errors: list[UserError] = strawberry.field(description=ERRORS)
-
-    @field("The actor as committed.")
-    async def actor(self, info: Info) -> Actor | None:
-        return await load_optional(info.context, ActorRow, self.actor_id)
+class ActorPayload(CommittedPayload):
+    actor: Actor | None = committed(models.ActorRow, "The actor as committed.")
 
 
 @strawberry.type(description="The role assignment a mutation made or revoked.")
-class AssignmentPayload:
-    assignment_id: Id = None
-    errors: list[UserError] = strawberry.field(description=ERRORS)
-
-    @field("The assignment as committed.")
-    async def assignment(self, info: Info) -> RoleAssignment | None:
-        return await load_optional(info.context, AssignmentRow, self.assignment_id)
+class AssignmentPayload(CommittedPayload):
+    assignment: RoleAssignment | None = committed(
+        models.AssignmentRow, "The assignment as committed."
+    )
 
 
 @strawberry.type(description="The role memory entry a mutation wrote.")
-class RoleMemoryPayload:
-    memory_id: Id = None
-    errors: list[UserError] = strawberry.field(description=ERRORS)
-
-    @field("The memory entry as committed.")
-    async def memory(self, info: Info) -> RoleMemory | None:
-        return await load_optional(info.context, RoleMemoryRow, self.memory_id)
+class RoleMemoryPayload(CommittedPayload):
+    memory: RoleMemory | None = committed(models.RoleMemoryRow, "The memory entry as committed.")
 
 
 @strawberry.type(description="The unit of work a mutation touched.")
-class UowPayload:
-    uow_id: Id = None
-    errors: list[UserError] = strawberry.field(description=ERRORS)
-
-    @field("The unit of work as committed.")
-    async def uow(self, info: Info) -> UnitOfWork | None:
-        return await load_optional(info.context, UnitOfWorkRow, self.uow_id)
+class UowPayload(CommittedPayload):
+    uow: UnitOfWork | None = committed(models.UnitOfWorkRow, "The unit of work as committed.")
 
 
 @strawberry.type(description="A unit of work's change: the row and the history entry written.")
@@ -141,11 +134,11 @@ class DecomposePayload:
 
     @field("The parent unit of work, its child count raised.")
     async def parent(self, info: Info) -> UnitOfWork | None:
-        return await load_optional(info.context, UnitOfWorkRow, self.parent_id)
+        return await load_optional(info.context, models.UnitOfWorkRow, self.parent_id)
 
     @field("The child units of work created.")
     async def children(self, info: Info) -> list[UnitOfWork]:
-        return await by_id(info.context, UnitOfWorkRow).load_many(self.child_ids)
+        return await by_id(info.context, models.UnitOfWorkRow).load_many(self.child_ids)
 
 
 @strawberry.type(description="The outcome of a state hash check.")

@@ -30,12 +30,7 @@ from schema.template_audit import TemplateAuditConnection
 from schema.template_diff import TemplateDiff, template_diff
 from schema.templates import TemplateWorkflow, TemplateWorkflowConnection
 from schema.uows import UnitOfWork, UnitOfWorkConnection, page_of, uow_connection
-from storage.models import (
-    ActorRow,
-    InstanceRow,
-    TemplateWorkflowRow,
-    UnitOfWorkRow,
-)
+from storage import models
 
 
 @strawberry.input(description="Narrows the template list.")
@@ -90,7 +85,7 @@ class Query:
 
     @field("A blueprint by id.")
     async def template(self, info: Info, id: AnId) -> TemplateWorkflow:
-        return await _one(info, TemplateWorkflowRow, "template", id)
+        return await _one(info, models.TemplateWorkflowRow, "template", id)
 
     @field("A blueprint by name; its newest version unless one is given.")
     async def template_by_name(
@@ -175,11 +170,11 @@ class Query:
 
     @field("An instance by id.")
     async def instance(self, info: Info, id: AnId) -> Instance:
-        return await _one(info, InstanceRow, "instance", id)
+        return await _one(info, models.InstanceRow, "instance", id)
 
     @field("A unit of work by id.")
     async def uow(self, info: Info, id: AnId) -> UnitOfWork:
-        return await _one(info, UnitOfWorkRow, "unit of work", id)
+        return await _one(info, models.UnitOfWorkRow, "unit of work", id)
 
     @field("Units of work of an instance, oldest first, filtered.")
     async def uows(
@@ -228,7 +223,7 @@ class Query:
 
     @field("An actor by id.")
     async def actor(self, info: Info, id: AnId) -> Actor:
-        return await _one(info, ActorRow, "actor", id)
+        return await _one(info, models.ActorRow, "actor", id)
 
     @field("Every column of a tier (or one table) with its description.")
     async def schema_guide(

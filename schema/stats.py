@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -12,12 +11,8 @@ from resolvers.stats import InstanceCounts
 from schema.base import Info, Row
 from schema.describe import field
 from schema.enums import UowStatus
-from storage.models import LocalInteractionRow
-
-if TYPE_CHECKING:
-    from schema.instances import LocalInteraction
-
-InteractionT = Annotated["LocalInteraction", strawberry.lazy("schema.instances")]
+from schema.lazy import InteractionT
+from storage import models
 
 
 @strawberry.type(description="How many of an instance's units of work are in one status.")
@@ -47,7 +42,7 @@ class InteractionCount:
 
     @field("The interaction itself.")
     async def interaction(self, root: Row, info: Info) -> InteractionT:
-        return await by_id(info.context, LocalInteractionRow).load(root.interaction_id)
+        return await by_id(info.context, models.LocalInteractionRow).load(root.interaction_id)
 
 
 @strawberry.type(

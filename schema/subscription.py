@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator, Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -13,7 +13,7 @@ from strawberry.scalars import JSON
 
 from resolvers.errors import optional_uuid, parse_uuid
 from resolvers.subscriptions import check_target
-from schema.base import Info, OfLogTypes
+from schema.base import Info, OfLogTypes, from_record
 from schema.describe import subscription
 from schema.enums import LogType
 from schema.uows import UowHistoryEntry
@@ -51,18 +51,15 @@ class TelemetryEvent:
 
     @classmethod
     def of(cls, event: Event, dropped: int) -> TelemetryEvent:
-        return cls(
+        return from_record(
+            cls,
+            event,
             log_id=None if event.log_id is None else strawberry.ID(str(event.log_id)),
             instance_id=strawberry.ID(str(event.instance_id)),
             uow_id=_id(event.uow_id),
             actor_id=_id(event.actor_id),
             role_id=_id(event.role_id),
             interaction_id=_id(event.interaction_id),
-            log_type=event.log_type,
-            timestamp=event.timestamp,
-            details=event.details,
-            error=event.error,
-            transition=event.transition,
             dropped=dropped,
         )
 
@@ -103,8 +100,7 @@ class DeliveredTransition(HistoryRecord):
 
     @classmethod
     def with_dropped(cls, record: HistoryRecord, dropped: int) -> DeliveredTransition:
-        values = {f.name: getattr(record, f.name) for f in fields(HistoryRecord)}
-        return cls(**values, dropped=dropped)
+        return from_record(cls, record, dropped=dropped)
 
 
 InstanceId = Annotated[strawberry.ID, strawberry.argument(description="The instance to watch.")]

@@ -8,10 +8,10 @@ import strawberry
 
 from schema.base import Connection, id_field
 from schema.describe import described_by
-from storage.models import TemplateAuditRow
+from storage import models
 
 
-@described_by(TemplateAuditRow)
+@described_by(models.TemplateAuditRow)
 @strawberry.type(description="One template write: when, by whom, what it did.")
 class TemplateAuditEntry:
     audit_id: int

@@ -3,11 +3,12 @@ added, removed or changed, each with the fields that differ."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
+from schema.base import from_record
 from schema.describe import field
 from schema.enums import TemplateChangeKind, TemplateElementKind
 from schema.templates import TemplateWorkflow
@@ -44,17 +45,8 @@ class TemplateElementChange:
 
     @classmethod
     def of(cls, change: ElementChange) -> TemplateElementChange:
-        return cls(
-            kind=change.kind,
-            name=change.name,
-            change=change.change,
-            fields=[
-                TemplateFieldChange(field=f.field, before=f.before, after=f.after)
-                for f in change.fields
-            ],
-            before=cast(Any, change.before),
-            after=cast(Any, change.after),
-        )
+        fields = [from_record(TemplateFieldChange, f) for f in change.fields]
+        return from_record(cls, change, fields=fields)
 
 
 @strawberry.type(description="The differences between two templates (usually two versions).")

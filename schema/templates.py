@@ -20,13 +20,7 @@ from schema.enums import (
     RoleType,
 )
 from schema.node import Node
-from storage.models import (
-    TemplateComponentRow,
-    TemplateGuardianRow,
-    TemplateInteractionRow,
-    TemplateRoleRow,
-    TemplateWorkflowRow,
-)
+from storage import models
 
 AGraphFormat = Annotated[
     GraphFormat, strawberry.argument(description="DOT (Graphviz) or MERMAID (a flowchart).")
@@ -41,7 +35,7 @@ GRAPH = (
 G = relations.TEMPLATE
 
 
-@described_by(TemplateWorkflowRow)
+@described_by(models.TemplateWorkflowRow)
 @strawberry.type(description="A workflow blueprint (one version of it).")
 class TemplateWorkflow(Node):
     id: strawberry.ID = id_field("workflow_id")
@@ -84,7 +78,7 @@ class TemplateWorkflow(Node):
         return await templates_resolvers.graph(info.context, root.workflow_id, format)
 
 
-@described_by(TemplateRoleRow)
+@described_by(models.TemplateRoleRow)
 @strawberry.type(description="A role of a blueprint.")
 class TemplateRole(Node):
     id: strawberry.ID = id_field("role_id")
@@ -103,7 +97,7 @@ class TemplateRole(Node):
     )
 
 
-@described_by(TemplateInteractionRow)
+@described_by(models.TemplateInteractionRow)
 @strawberry.type(description="An interaction (queue) of a blueprint.")
 class TemplateInteraction(Node):
     id: strawberry.ID = id_field("interaction_id")
@@ -118,7 +112,7 @@ class TemplateInteraction(Node):
     )
 
 
-@described_by(TemplateComponentRow)
+@described_by(models.TemplateComponentRow)
 @strawberry.type(description="A directed link between a role and an interaction.")
 class TemplateComponent(Node):
     id: strawberry.ID = id_field("component_id")
@@ -135,7 +129,7 @@ class TemplateComponent(Node):
     )
 
 
-@described_by(TemplateGuardianRow)
+@described_by(models.TemplateGuardianRow)
 @strawberry.type(description="A check on a component: a gate, a routing filter, a sync point.")
 class TemplateGuardian(Node):
     id: strawberry.ID = id_field("guardian_id")

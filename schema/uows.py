@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -26,23 +26,9 @@ from schema.base import (
 )
 from schema.describe import described_by
 from schema.enums import LogType, UowStatus
+from schema.lazy import ActorT, InstanceT, InteractionT, RoleT, WorkflowT
 from schema.node import Node
-from storage.models import (
-    InteractionLogRow,
-    UnitOfWorkRow,
-    UowAttributeRow,
-    UowHistoryRow,
-)
-
-if TYPE_CHECKING:
-    from schema.actors import Actor
-    from schema.instances import Instance, LocalInteraction, LocalRole, LocalWorkflow
-
-InstanceT = Annotated["Instance", strawberry.lazy("schema.instances")]
-WorkflowT = Annotated["LocalWorkflow", strawberry.lazy("schema.instances")]
-InteractionT = Annotated["LocalInteraction", strawberry.lazy("schema.instances")]
-RoleT = Annotated["LocalRole", strawberry.lazy("schema.instances")]
-ActorT = Annotated["Actor", strawberry.lazy("schema.actors")]
+from storage import models
 
 
 async def page_of(
@@ -140,7 +126,7 @@ def uows_by_status(spec: PagedList, key: str, description: str) -> Any:
     return strawberry.field(resolver=resolve, description=description)
 
 
-@described_by(UowAttributeRow)
+@described_by(models.UowAttributeRow)
 @strawberry.type(description="The current value of one attribute of a unit of work.")
 class UowAttribute(Node):
     id: strawberry.ID = id_field("attribute_id")
@@ -152,7 +138,7 @@ class UowAttribute(Node):
     actor: ActorT | None = strawberry.field(resolver=instances.actor)
 
 
-@described_by(UnitOfWorkRow)
+@described_by(models.UnitOfWorkRow)
 @strawberry.type(description="A token of work moving through a workflow's interactions.")
 class UnitOfWork(Node):
     id: strawberry.ID = id_field("uow_id")
@@ -198,7 +184,7 @@ class UnitOfWork(Node):
     )
 
 
-@described_by(UowHistoryRow)
+@described_by(models.UowHistoryRow)
 @strawberry.type(description="One committed change of a unit of work's status or location.")
 class UowHistoryEntry(Node):
     id: strawberry.ID = id_field("history_id")
@@ -222,7 +208,7 @@ class UowHistoryEntry(Node):
     new_interaction: InteractionT = strawberry.field(resolver=uows.new_interaction)
 
 
-@described_by(InteractionLogRow)
+@described_by(models.InteractionLogRow)
 @strawberry.type(description="An entry of an instance's append-only event log.")
 class InteractionLog(Node):
     id: strawberry.ID = id_field("log_id")
