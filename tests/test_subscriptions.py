@@ -27,13 +27,19 @@ RECORD = """mutation($input: RecordTelemetryInput!) {
 }"""
 
 
+@pytest.fixture(params=PROTOCOLS)
+def protocol(request: pytest.FixtureRequest) -> str:
+    """Each test taking `protocol` runs once over each WebSocket protocol."""
+    name: str = request.param
+    return name
+
+
 def data_of(message: dict, protocol: str) -> dict:
     assert message["type"] == ("next" if protocol == TRANSPORT_WS else "data"), message
     assert "errors" not in message["payload"], message
     return message["payload"]["data"]
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_a_transition_made_over_http_arrives(
     live: LiveServer, live_client: GraphQLClient, protocol: str
 ) -> None:
@@ -51,7 +57,6 @@ async def test_a_transition_made_over_http_arrives(
     assert event["transition"]["uow"] == {"id": scenario.uow_ids[0], "status": "ACTIVE"}
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_recorded_telemetry_and_filters(
     live: LiveServer, live_client: GraphQLClient, protocol: str
 ) -> None:
@@ -85,7 +90,6 @@ async def test_recorded_telemetry_and_filters(
     assert event["transition"] is None
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_uow_transitions_stream(
     live: LiveServer, live_client: GraphQLClient, protocol: str
 ) -> None:
@@ -105,7 +109,6 @@ async def test_uow_transitions_stream(
     assert events[0]["newInteraction"]["name"] == "Intake_Queue"
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_unknown_instance_is_a_subscription_error(live: LiveServer, protocol: str) -> None:
     """Not a silent stream: the error arrives, then the subscription is over."""
     unknown = str(uuid.uuid4())
