@@ -26,7 +26,7 @@ import httpx
 import pytest
 from graphql import OperationDefinitionNode, OperationType, VariableNode, Visitor, parse, visit
 from graphql.error import GraphQLSyntaxError
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.applications import Starlette
 
@@ -42,6 +42,7 @@ from storage.models import UowHistoryRow
 from tests.conftest import module_fixtures_per_backend
 from tests.databases import PostgresFactory, SqliteFactory, TierUrls
 from tests.graphql_documents import Pool, documents
+from tests.hypothesis_settings import replayable_examples
 
 TESTS = Path(__file__).resolve().parent
 # Generated documents per backend. The defaults keep the suite to a few minutes on a loaded
@@ -540,42 +541,28 @@ async def test_every_query_of_the_suite_answers_alike(servers: Servers) -> None:
     assert compiled_count > len(queries) // 3
 
 
-async def _check_generated(
-    servers: Servers, document: tuple[str, dict[str, Any] | None, bool]
-) -> None:
-    query, variables, clean = document
+async def _check_generated(servers: Servers, data: st.DataObject) -> None:
+    """A document generated from the servers' schema and rows answers alike on both."""
+    schema = servers.app.state.schema._schema
+    query, variables, clean = data.draw(documents(schema, servers.pool))
     await servers.check(query, variables, clean=clean)
 
 
-@settings(
-    max_examples=SQLITE_EXAMPLES,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+@replayable_examples(SQLITE_EXAMPLES)
 @given(data=st.data())
 async def test_generated_documents_answer_alike_on_sqlite(
     sqlite_servers: Servers, data: st.DataObject
 ) -> None:
-    schema = sqlite_servers.app.state.schema._schema
-    await _check_generated(sqlite_servers, data.draw(documents(schema, sqlite_servers.pool)))
+    await _check_generated(sqlite_servers, data)
 
 
 @pytest.mark.postgres
-@settings(
-    max_examples=POSTGRES_EXAMPLES,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+@replayable_examples(POSTGRES_EXAMPLES)
 @given(data=st.data())
 async def test_generated_documents_answer_alike_on_postgres(
     postgres_servers: Servers, data: st.DataObject
 ) -> None:
-    schema = postgres_servers.app.state.schema._schema
-    await _check_generated(postgres_servers, data.draw(documents(schema, postgres_servers.pool)))
+    await _check_generated(postgres_servers, data)
 
 
 async def test_most_generated_documents_compiled(sqlite_servers: Servers) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from starlette.applications import Starlette
 
@@ -19,15 +19,12 @@ from resolvers.nodes import NODE_TYPES
 from resolvers.pagination import encode_cursor
 from storage.enums import UowStatus
 from tests.client import GraphQLClient
+from tests.hypothesis_settings import examples_sharing_fixtures
 from tests.scenario import TRANSITION, Scenario, build_scenario, mutate
 from tests.statements import count_statements
 
-EXAMPLES = settings(
-    max_examples=40,
-    deadline=None,
-    # One app and database per test on purpose: the examples add to the same instance.
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+# One app and database per test on purpose: the examples add to the same instance.
+EXAMPLES = examples_sharing_fixtures(40)
 SERIAL = itertools.count()
 
 

@@ -9,11 +9,12 @@ import itertools
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.client import GraphQLClient
 from tests.engine_client import LOAN, REPORT_FAILURE, START, SUBMIT, Engine, loan_instance
+from tests.hypothesis_settings import examples_sharing_fixtures
 from tests.json_values import (
     JSON_VALUES,
     TEXT,
@@ -25,12 +26,8 @@ from tests.json_values import (
 )
 from tests.scenario import mutate
 
-EXAMPLES = settings(
-    max_examples=30,
-    deadline=None,
-    # One instance serves every example of a test: each takes a fresh unit of work.
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+# One instance serves every example of a test: each takes a fresh unit of work.
+EXAMPLES = examples_sharing_fixtures(30)
 SPLITTER = f"{LOAN}.Document_Splitter"
 COUNTS = """query($id: ID!, $uow: ID!) {
   instance(id: $id) { logs(first: 1) { totalCount } }
