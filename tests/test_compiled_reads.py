@@ -37,10 +37,10 @@ from gql.settings import Settings
 from resolvers.context import Caller, RequestContext
 from resolvers.pagination import encode_cursor
 from storage.engines import Tiers
-from storage.enums import UowStatus
 from storage.models import UowHistoryRow
 from tests.conftest import module_fixtures_per_backend
 from tests.databases import PostgresFactory, SqliteFactory, TierUrls
+from tests.factories import pending_history
 from tests.graphql_documents import Pool, documents
 from tests.hypothesis_settings import replayable_examples
 
@@ -167,13 +167,12 @@ async def _odd_rows(tiers: Tiers, client: httpx.AsyncClient, uow_id: str) -> Non
         row = await session.get(UowHistoryRow, _first_history(await _history(client, uow_id)))
         assert row is not None
         session.add(
-            UowHistoryRow(
-                instance_id=row.instance_id,
-                uow_id=row.uow_id,
-                new_status=UowStatus.PENDING,
-                new_state_hash=row.new_state_hash,
-                new_interaction_id=row.new_interaction_id,
-                transition_timestamp=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC),
+            pending_history(
+                row.instance_id,
+                row.uow_id,
+                row.new_interaction_id,
+                row.new_state_hash,
+                at=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC),
             )
         )
 
