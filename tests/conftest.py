@@ -16,7 +16,7 @@ from gql.settings import Settings
 from storage.engines import Tiers
 from tests.client import GraphQLClient
 from tests.databases import PostgresFactory, SqliteFactory, TierUrls, postgres_url
-from tests.live_server import LiveServer, serve
+from tests.live_server import LiveServer, demo_server, serve
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 EXAMPLES = SHARED / "examples"
@@ -141,6 +141,13 @@ async def live(db_urls: TierUrls) -> AsyncIterator[LiveServer]:
         Settings(template_db_url=db_urls.template, instance_db_url=db_urls.instance)
     )
     async with serve(application) as server:
+        yield server
+
+
+@pytest.fixture
+async def demo_live(db_urls: TierUrls) -> AsyncIterator[LiveServer]:
+    """The demo data set (a smaller one) behind the real app on a real socket."""
+    async with demo_server(db_urls) as server:
         yield server
 
 
