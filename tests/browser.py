@@ -26,13 +26,6 @@ from playwright.async_api import (
 )
 from playwright.async_api import Error as PlaywrightError
 
-from gql import demo
-from gql.app import create_app
-from gql.settings import Settings
-from storage.engines import Tiers
-from tests.databases import TierUrls
-from tests.live_server import LiveServer, serve
-
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / ".artifacts" / "browser"
 LOCAL_HOSTS = {"127.0.0.1"}
@@ -131,25 +124,6 @@ async def offline_page(width: int = 1440, height: int = 900) -> AsyncIterator[Of
             yield offline
         finally:
             await context.close()
-
-
-@contextlib.asynccontextmanager
-async def demo_server(
-    urls: TierUrls, uow_count: int = 40, auth_secret: str | None = None
-) -> AsyncIterator[LiveServer]:
-    """The demo data set (a smaller one) behind the real app on a real socket; with
-    `auth_secret`, auth is on and every request needs an HS256 token signed with it."""
-    tiers = Tiers.open(urls.template, urls.instance)
-    try:
-        await demo.load_demo(tiers, uow_count=uow_count)
-    finally:
-        await tiers.dispose()
-    settings = Settings(
-        template_db_url=urls.template, instance_db_url=urls.instance, auth_secret=auth_secret
-    )
-    app = create_app(settings)
-    async with serve(app) as server:
-        yield server
 
 
 async def api_data(http: httpx.AsyncClient, query: str, **variables: str) -> dict[str, Any]:

@@ -11,12 +11,10 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from gql.app import create_app
-from gql.settings import Settings
 from storage.engines import Tiers
 from tests.client import GraphQLClient
 from tests.databases import PostgresFactory, SqliteFactory, TierUrls, postgres_url
-from tests.live_server import LiveServer, serve
+from tests.live_server import LiveServer, app_on, demo_server, serve
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 EXAMPLES = SHARED / "examples"
@@ -127,9 +125,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.fixture
 async def app(db_urls: TierUrls) -> AsyncIterator[Starlette]:
     """The real ASGI app on fresh databases, its lifespan running."""
-    application = create_app(
-        Settings(template_db_url=db_urls.template, instance_db_url=db_urls.instance)
-    )
+    application = app_on(db_urls)
     async with application.router.lifespan_context(application):
         yield application
 
@@ -137,10 +133,14 @@ async def app(db_urls: TierUrls) -> AsyncIterator[Starlette]:
 @pytest.fixture
 async def live(db_urls: TierUrls) -> AsyncIterator[LiveServer]:
     """The real app served by uvicorn on a free local port (real HTTP and WebSockets)."""
-    application = create_app(
-        Settings(template_db_url=db_urls.template, instance_db_url=db_urls.instance)
-    )
-    async with serve(application) as server:
+    async with serve(app_on(db_urls)) as server:
+        yield server
+
+
+@pytest.fixture
+async def demo_live(db_urls: TierUrls) -> AsyncIterator[LiveServer]:
+    """The demo data set (a smaller one) behind the real app on a real socket."""
+    async with demo_server(db_urls) as server:
         yield server
 
 

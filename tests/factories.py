@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from storage.engines import Tiers
 from storage.enums import LogType, UowStatus
@@ -25,6 +26,28 @@ class SeededUow:
     workflow_id: uuid.UUID
     interaction_id: uuid.UUID
     uow_id: uuid.UUID
+
+
+def pending_history(
+    instance_id: uuid.UUID,
+    uow_id: uuid.UUID,
+    interaction_id: uuid.UUID,
+    state_hash: str,
+    *,
+    at: datetime | None = None,
+) -> UowHistoryRow:
+    """A history entry putting a unit of work PENDING at an interaction with no state before
+    it, as a unit's first entry is; `at` pins its time (otherwise the insert's)."""
+    entry = UowHistoryRow(
+        instance_id=instance_id,
+        uow_id=uow_id,
+        new_status=UowStatus.PENDING,
+        new_state_hash=state_hash,
+        new_interaction_id=interaction_id,
+    )
+    if at is not None:
+        entry.transition_timestamp = at
+    return entry
 
 
 async def seed_uow(tiers: Tiers, name: str = "seed") -> SeededUow:
@@ -59,12 +82,8 @@ async def seed_uow(tiers: Tiers, name: str = "seed") -> SeededUow:
                     value=1,
                     version=1,
                 ),
-                UowHistoryRow(
-                    instance_id=instance.instance_id,
-                    uow_id=uow.uow_id,
-                    new_status=UowStatus.PENDING,
-                    new_state_hash=uow.content_hash,
-                    new_interaction_id=interaction.interaction_id,
+                pending_history(
+                    instance.instance_id, uow.uow_id, interaction.interaction_id, uow.content_hash
                 ),
                 InteractionLogRow(
                     instance_id=instance.instance_id,

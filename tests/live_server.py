@@ -11,8 +11,10 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
+from gql import demo
 from gql.app import create_app
 from gql.settings import Settings
+from storage.engines import Tiers
 from tests.databases import TierUrls
 
 
@@ -58,3 +60,18 @@ def app_on(urls: TierUrls, **settings: Any) -> Starlette:
     return create_app(
         Settings(template_db_url=urls.template, instance_db_url=urls.instance, **settings)
     )
+
+
+@contextlib.asynccontextmanager
+async def demo_server(
+    urls: TierUrls, uow_count: int = 40, auth_secret: str | None = None
+) -> AsyncIterator[LiveServer]:
+    """The demo data set (a smaller one) behind the real app on a real socket; with
+    `auth_secret`, auth is on and every request needs an HS256 token signed with it."""
+    tiers = Tiers.open(urls.template, urls.instance)
+    try:
+        await demo.load_demo(tiers, uow_count=uow_count)
+    finally:
+        await tiers.dispose()
+    async with serve(app_on(urls, auth_secret=auth_secret)) as server:
+        yield server

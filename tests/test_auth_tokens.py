@@ -24,7 +24,7 @@ import jwt
 import pytest
 import websockets
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from gql.app import create_app
@@ -42,6 +42,7 @@ from tests.auth_world import (
 )
 from tests.client import GraphQLClient
 from tests.databases import TierUrls
+from tests.hypothesis_settings import examples_sharing_fixtures
 from tests.live_server import serve
 
 QUERY = "query Q { instances { totalCount } }"
@@ -456,11 +457,7 @@ SCOPES = st.one_of(
 )
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@examples_sharing_fixtures(40)
 @given(header=st.text(max_size=200), scope=SCOPES, subject=st.text(max_size=30))
 async def test_any_header_or_claims_answer_200_or_401(
     app_with_auth: httpx.AsyncClient, header: str, scope: Any, subject: str

@@ -20,7 +20,7 @@ from tests.databases import TierUrls
 from tests.engine_client import Engine
 from tests.live_server import serve
 from tests.scenario import build_scenario, mutate
-from tests.ws_client import TRANSPORT_WS, Subscriber, wait_for_subscribers
+from tests.ws_client import subscribed
 
 
 def _event(instance: uuid.UUID, n: int) -> Event:
@@ -84,9 +84,7 @@ async def _burst_to_slow_subscriber(db_urls: TierUrls, document: str, count: int
         scenario = await build_scenario(client, uows=1, steps=0)
         desk = await Engine.of(client, scenario.instance_id)
         await desk.take("Expense_Review.Line_Splitter", "Ada")
-        async with Subscriber(live.ws_url, TRANSPORT_WS) as ws:
-            await ws.subscribe(document, {"id": scenario.instance_id})
-            await wait_for_subscribers(app)
+        async with subscribed(live, document, {"id": scenario.instance_id}) as ws:
             children = [{"n": n} for n in range(20)]
             await mutate(
                 client,

@@ -24,12 +24,11 @@ from tests.browser import (
     RESPONSE,
     api_data,
     await_transition_in_graphiql,
-    demo_server,
     move,
     offline_page,
 )
 from tests.databases import TierUrls
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, demo_server
 
 SECRET = secrets.token_urlsafe(32)
 INSTANCES = "query Instances { instances(first: 10) { edges { node { id name } } } }"

@@ -7,17 +7,15 @@ console; history and logs newest first, paged back to their first rows."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page, expect
 
 from gql.app import create_app
 from gql.settings import Settings
-from tests.browser import OfflinePage, api_data, demo_server, move, offline_page
+from tests.browser import OfflinePage, api_data, move, offline_page
 from tests.databases import TierUrls
 from tests.live_server import LiveServer, serve
 
@@ -60,12 +58,6 @@ UNIT = """query Unit($id: ID!) {
 HISTORY = "query History($id: ID!) { uow(id: $id) { history(first: 100) { totalCount } } }"
 
 
-@pytest.fixture
-async def server(db_urls: TierUrls) -> AsyncIterator[LiveServer]:
-    async with demo_server(db_urls) as live:
-        yield live
-
-
 async def _stats(http: httpx.AsyncClient, instance: str) -> dict[str, Any]:
     """The instance's counts as the API gives them: by status, and waiting per interaction."""
     stats = (await api_data(http, STATS, id=instance))["instance"]["stats"]
@@ -74,6 +66,23 @@ async def _stats(http: httpx.AsyncClient, instance: str) -> dict[str, Any]:
         "by_status": {s["status"]: s["count"] for s in stats["byStatus"]},
         "waiting": {i["interactionId"]: i["waiting"] for i in stats["byInteraction"]},
     }
+
+
+async def _refused_then_sent(tab: Page, button: str, field: str, problem: str, value: str) -> None:
+    """Clicks `button`: the console refuses what `field` holds with a problem saying
+    `problem`, sends nothing; with `value` in `field`, the next click reaches the engine."""
+    await tab.click(button)
+    await expect(tab.locator("#engine-message .problem")).to_contain_text(problem)
+    await tab.fill(field, value)
+    await tab.click(button)
+    await tab.wait_for_selector("#engine-done")
+
+
+async def _released(http: httpx.AsyncClient, unit: str) -> dict[str, Any]:
+    """The unit of work as the API gives it, checked to be held by no one."""
+    uow: dict[str, Any] = (await api_data(http, UNIT, id=unit))["uow"]
+    assert uow["lockedBy"] is None
+    return uow
 
 
 async def _waiting(http: httpx.AsyncClient, instance: str) -> dict[str, int]:
@@ -104,8 +113,8 @@ async def _until_event(
     raise AssertionError(f"no event appeared in {selector}")
 
 
-async def test_console_pages_live_graph_and_unit_of_work(server: LiveServer) -> None:
-    base = f"http://127.0.0.1:{server.port}"
+async def test_console_pages_live_graph_and_unit_of_work(demo_live: LiveServer) -> None:
+    base = f"http://127.0.0.1:{demo_live.port}"
     async with httpx.AsyncClient(base_url=base) as http, offline_page() as offline:
         page = offline.page
         instance_node = (await api_data(http, GRAPH))["instances"]["edges"][0]["node"]
@@ -188,12 +197,12 @@ async def test_console_pages_live_graph_and_unit_of_work(server: LiveServer) -> 
         offline.assert_clean()
 
 
-async def test_console_checkout_submit_and_older_pages(server: LiveServer) -> None:
+async def test_console_checkout_submit_and_older_pages(demo_live: LiveServer) -> None:
     """An actor checks work out from the graph page and submits it from the unit's page
     (another tab): the graph that stays open follows both moves. The unit's history and
     logs, longer than a page, come newest first and "load older" reaches their first rows.
     Then the unit's page checks it out again and reports a failure."""
-    base = f"http://127.0.0.1:{server.port}"
+    base = f"http://127.0.0.1:{demo_live.port}"
     async with httpx.AsyncClient(base_url=base) as http, offline_page() as offline:
         page = offline.page
         instance = (await api_data(http, GRAPH))["instances"]["edges"][0]["node"]["id"]
@@ -228,14 +237,9 @@ async def test_console_checkout_submit_and_older_pages(server: LiveServer) -> No
         tab = await offline.open_tab()
         await tab.goto(f"{base}/console/{await link.get_attribute('href')}")
         await tab.fill("#submit-attributes", '{"score": 710')
-        await tab.click("#submit")
-        await expect(tab.locator("#engine-message .problem")).to_contain_text("not JSON")
-        await tab.fill("#submit-attributes", '{"score": 710}')
-        await tab.click("#submit")
-        await tab.wait_for_selector("#engine-done")
-        moved = (await api_data(http, UNIT, id=unit))["uow"]
+        await _refused_then_sent(tab, "#submit", "#submit-attributes", "not JSON", '{"score": 710}')
+        moved = await _released(http, unit)
         assert moved["status"] == "PENDING"
-        assert moved["lockedBy"] is None
         assert {"key": "score", "value": 710} in moved["attributes"]
         where = moved["currentInteraction"]["id"]
         assert where != applications
@@ -280,14 +284,11 @@ async def test_console_checkout_submit_and_older_pages(server: LiveServer) -> No
         # From the unit's page: check it out again, then give up on it.
         await tab.click("#uow-checkout")
         await tab.wait_for_selector("#report-failure")
-        await tab.click("#report-failure")
-        await expect(tab.locator("#engine-message .problem")).to_contain_text("what went wrong")
-        await tab.fill("#failure-reason", "bureau down")
-        await tab.click("#report-failure")
-        await tab.wait_for_selector("#engine-done")
-        failed = (await api_data(http, UNIT, id=unit))["uow"]
+        await _refused_then_sent(
+            tab, "#report-failure", "#failure-reason", "what went wrong", "bureau down"
+        )
+        failed = await _released(http, unit)
         assert failed["status"] == "FAILED"
-        assert failed["lockedBy"] is None
         assert "FAILED" in await tab.locator("#timeline li").first.inner_text()
         await offline.screenshot("console-unit-of-work-all-history", tab)
         await tab.close()

@@ -5,22 +5,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-import pytest
 
 from gql import graphiql, vendor
 from tests.browser import (
     RESPONSE,
     api_data,
     await_transition_in_graphiql,
-    demo_server,
     offline_page,
 )
-from tests.databases import TierUrls
 from tests.live_server import LiveServer
 
 UNITS = """query Pending($id: ID!) {
@@ -29,16 +25,10 @@ UNITS = """query Pending($id: ID!) {
 INSTANCES = "query Demo { instances(first: 1) { edges { node { id } } } }"
 
 
-@pytest.fixture
-async def server(db_urls: TierUrls) -> AsyncIterator[LiveServer]:
-    async with demo_server(db_urls) as live:
-        yield live
-
-
-async def test_graphiql_renders_and_runs_a_query_offline(server: LiveServer) -> None:
+async def test_graphiql_renders_and_runs_a_query_offline(demo_live: LiveServer) -> None:
     async with offline_page() as offline:
         page = offline.page
-        await page.goto(f"http://127.0.0.1:{server.port}/graphql")
+        await page.goto(f"http://127.0.0.1:{demo_live.port}/graphql")
         await page.wait_for_selector(".graphiql-query-editor .CodeMirror")
         await page.wait_for_selector(".graphiql-execute-button")
         # The default document lists the instances; run it as a user would.
@@ -50,8 +40,8 @@ async def test_graphiql_renders_and_runs_a_query_offline(server: LiveServer) -> 
         offline.assert_clean()
 
 
-async def test_graphiql_shows_subscription_events(server: LiveServer) -> None:
-    base = f"http://127.0.0.1:{server.port}"
+async def test_graphiql_shows_subscription_events(demo_live: LiveServer) -> None:
+    base = f"http://127.0.0.1:{demo_live.port}"
     async with httpx.AsyncClient(base_url=base) as http:
         instance = (await api_data(http, INSTANCES))["instances"]["edges"][0]["node"]["id"]
         unit = (await api_data(http, UNITS, id=instance))["uows"]["edges"][0]["node"]["id"]
@@ -70,9 +60,9 @@ async def test_graphiql_shows_subscription_events(server: LiveServer) -> None:
             offline.assert_clean()
 
 
-async def test_graphiql_page_pins_every_asset(server: LiveServer) -> None:
+async def test_graphiql_page_pins_every_asset(demo_live: LiveServer) -> None:
     """Every script and style the page names is served here and matches its integrity."""
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as http:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{demo_live.port}") as http:
         page = await http.get("/graphql", headers={"accept": "text/html"})
         assert page.status_code == 200
         for asset in vendor.assets():

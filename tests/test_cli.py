@@ -16,18 +16,18 @@ def chameleon(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return processes.chameleon(None, data_dir, *args)
 
 
+def import_examples(data_dir: Path, *names: str) -> subprocess.CompletedProcess[str]:
+    """`chameleon import` of shared example files, named in the order the command gets them."""
+    return chameleon(data_dir, "import", *(str(EXAMPLES / name) for name in names))
+
+
 def test_import_orders_children_first_and_reports(tmp_path: Path) -> None:
     # The parent is listed first: the command must still import the child before it.
-    result = chameleon(
-        tmp_path,
-        "import",
-        str(EXAMPLES / "expense_review.yaml"),
-        str(EXAMPLES / "receipt_audit.yaml"),
-    )
+    result = import_examples(tmp_path, "expense_review.yaml", "receipt_audit.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 files: 2 imported, 0 unchanged, 0 refused" in result.stdout
     # Importing a stored template version again writes nothing and refuses nothing.
-    again = chameleon(tmp_path, "import", str(EXAMPLES / "receipt_audit.yaml"))
+    again = import_examples(tmp_path, "receipt_audit.yaml")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "1 file: 0 imported, 1 unchanged, 0 refused" in again.stdout
     # The same name and version with other content is refused.
@@ -43,8 +43,7 @@ def test_import_orders_children_first_and_reports(tmp_path: Path) -> None:
 
 def test_import_counts_a_file_named_twice_once(tmp_path: Path) -> None:
     """`chameleon import f.yaml f.yaml` writes one template and says so (issue 12)."""
-    path = str(EXAMPLES / "receipt_audit.yaml")
-    result = chameleon(tmp_path, "import", path, path)
+    result = import_examples(tmp_path, "receipt_audit.yaml", "receipt_audit.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 files: 1 imported, 1 unchanged, 0 refused" in result.stdout
     assert "same file as" in result.stdout
@@ -53,12 +52,7 @@ def test_import_counts_a_file_named_twice_once(tmp_path: Path) -> None:
 
 
 def test_import_rejects_a_bad_file_with_its_rules(tmp_path: Path) -> None:
-    result = chameleon(
-        tmp_path,
-        "import",
-        str(EXAMPLES / "receipt_audit.yaml"),
-        str(EXAMPLES / "invalid_missing_roles.yaml"),
-    )
+    result = import_examples(tmp_path, "receipt_audit.yaml", "invalid_missing_roles.yaml")
     assert result.returncode == 1
     for rule in ("R2", "R3", "R4", "R5", "R7"):
         assert rule in result.stdout

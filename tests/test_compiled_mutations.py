@@ -53,6 +53,7 @@ from storage.enums import LogType, UowStatus
 from tests.bench.engine import TEMPLATE as ENGINE_TEMPLATE
 from tests.conftest import module_fixtures_per_backend
 from tests.databases import PostgresFactory, SqliteFactory, TierUrls
+from tests.hypothesis_settings import replayable_examples
 from tests.json_values import JSON_VALUES, TEXT
 
 strawberry_schema = build_schema()
@@ -447,13 +448,7 @@ def _counted(app: Starlette, path: str) -> float:
     return float(metrics.operations.labels(path=path)._value.get())
 
 
-@settings(
-    max_examples=150,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+@replayable_examples(150)
 @given(steps=st.lists(step(), min_size=1, max_size=6))
 async def test_a_sequence_of_mutations_answers_alike(
     worlds: Worlds, steps: list[tuple[str, str, dict[str, Any]]]

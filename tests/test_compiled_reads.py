@@ -26,7 +26,7 @@ import httpx
 import pytest
 from graphql import OperationDefinitionNode, OperationType, VariableNode, Visitor, parse, visit
 from graphql.error import GraphQLSyntaxError
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.applications import Starlette
 
@@ -37,11 +37,12 @@ from gql.settings import Settings
 from resolvers.context import Caller, RequestContext
 from resolvers.pagination import encode_cursor
 from storage.engines import Tiers
-from storage.enums import UowStatus
 from storage.models import UowHistoryRow
 from tests.conftest import module_fixtures_per_backend
 from tests.databases import PostgresFactory, SqliteFactory, TierUrls
+from tests.factories import pending_history
 from tests.graphql_documents import Pool, documents
+from tests.hypothesis_settings import replayable_examples
 
 TESTS = Path(__file__).resolve().parent
 # Generated documents per backend. The defaults keep the suite to a few minutes on a loaded
@@ -166,13 +167,12 @@ async def _odd_rows(tiers: Tiers, client: httpx.AsyncClient, uow_id: str) -> Non
         row = await session.get(UowHistoryRow, _first_history(await _history(client, uow_id)))
         assert row is not None
         session.add(
-            UowHistoryRow(
-                instance_id=row.instance_id,
-                uow_id=row.uow_id,
-                new_status=UowStatus.PENDING,
-                new_state_hash=row.new_state_hash,
-                new_interaction_id=row.new_interaction_id,
-                transition_timestamp=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC),
+            pending_history(
+                row.instance_id,
+                row.uow_id,
+                row.new_interaction_id,
+                row.new_state_hash,
+                at=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC),
             )
         )
 
@@ -540,42 +540,28 @@ async def test_every_query_of_the_suite_answers_alike(servers: Servers) -> None:
     assert compiled_count > len(queries) // 3
 
 
-async def _check_generated(
-    servers: Servers, document: tuple[str, dict[str, Any] | None, bool]
-) -> None:
-    query, variables, clean = document
+async def _check_generated(servers: Servers, data: st.DataObject) -> None:
+    """A document generated from the servers' schema and rows answers alike on both."""
+    schema = servers.app.state.schema._schema
+    query, variables, clean = data.draw(documents(schema, servers.pool))
     await servers.check(query, variables, clean=clean)
 
 
-@settings(
-    max_examples=SQLITE_EXAMPLES,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+@replayable_examples(SQLITE_EXAMPLES)
 @given(data=st.data())
 async def test_generated_documents_answer_alike_on_sqlite(
     sqlite_servers: Servers, data: st.DataObject
 ) -> None:
-    schema = sqlite_servers.app.state.schema._schema
-    await _check_generated(sqlite_servers, data.draw(documents(schema, sqlite_servers.pool)))
+    await _check_generated(sqlite_servers, data)
 
 
 @pytest.mark.postgres
-@settings(
-    max_examples=POSTGRES_EXAMPLES,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+@replayable_examples(POSTGRES_EXAMPLES)
 @given(data=st.data())
 async def test_generated_documents_answer_alike_on_postgres(
     postgres_servers: Servers, data: st.DataObject
 ) -> None:
-    schema = postgres_servers.app.state.schema._schema
-    await _check_generated(postgres_servers, data.draw(documents(schema, postgres_servers.pool)))
+    await _check_generated(postgres_servers, data)
 
 
 async def test_most_generated_documents_compiled(sqlite_servers: Servers) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from starlette.applications import Starlette
 
@@ -19,15 +19,12 @@ from resolvers.nodes import NODE_TYPES
 from resolvers.pagination import encode_cursor
 from storage.enums import UowStatus
 from tests.client import GraphQLClient
+from tests.hypothesis_settings import examples_sharing_fixtures
 from tests.scenario import TRANSITION, Scenario, build_scenario, mutate
-from tests.statements import count_statements, statements_by_role_page
+from tests.statements import count_statements
 
-EXAMPLES = settings(
-    max_examples=40,
-    deadline=None,
-    # One app and database per test on purpose: the examples add to the same instance.
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+# One app and database per test on purpose: the examples add to the same instance.
+EXAMPLES = examples_sharing_fixtures(40)
 SERIAL = itertools.count()
 
 
@@ -181,28 +178,6 @@ async def test_page_arguments_are_checked(client: GraphQLClient) -> None:
     garbage = await client.errors(HISTORY, {"id": uow_id, "before": "not-a-cursor"})
     assert "before:" in garbage[0]["message"]
     assert "not a cursor" in garbage[0]["message"]
-
-
-DEEP_BACKWARDS = """query($id: ID!, $n: Int!) {
-  instance(id: $id) {
-    workflows { roles { uows(last: $n) { totalCount edges { node {
-      id history(last: 10) { totalCount edges { node { newStatus } } }
-      logs(last: 3) { edges { node { id } } } } } } } }
-  }
-}"""
-
-
-async def test_backward_nested_pages_take_as_many_statements_for_any_size(
-    app: Starlette, client: GraphQLClient
-) -> None:
-    scenario = await build_scenario(client, uows=30, steps=1)
-    counts, largest = await statements_by_role_page(
-        app, client, DEEP_BACKWARDS, scenario.instance_id, (2, 30)
-    )
-    assert largest == {2: 2, 30: 30}
-    depth = 6  # instance, workflows, roles, uows, history, logs
-    assert counts[2] == counts[30], counts
-    assert counts[30] <= depth + 2, counts
 
 
 async def test_the_inbox_pages_backwards_too(client: GraphQLClient) -> None:

@@ -10,7 +10,7 @@ from tests.client import GraphQLClient
 from tests.engine_client import CHECKOUT, LOAN, SET_STATUS, START, Engine, loan_instance
 from tests.live_server import LiveServer
 from tests.scenario import mutate
-from tests.ws_client import TRANSPORT_WS, Subscriber, wait_for_subscribers
+from tests.ws_client import subscribed
 
 UNITS = """query($id: ID!) {
   uows(instanceId: $id, first: 500) { edges { node {
@@ -302,9 +302,7 @@ async def test_guardian_decisions_reach_subscribers_with_the_move(
     # The low-level verb places an unheld unit where the EPSILON role looks for work.
     exceptions = desk.interactions[f"{LOAN}.Exceptions"]
     await mutate(clients[0], MOVE, {"input": {"uowId": uow_id, "toInteractionId": exceptions}})
-    async with Subscriber(live.ws_url, TRANSPORT_WS) as ws:
-        await ws.subscribe(DECISIONS, {"id": instance_id})
-        await wait_for_subscribers(live.app)
+    async with subscribed(live, DECISIONS, {"id": instance_id}) as ws:
         taken = await desk.take(f"{LOAN}.Remediation", "remedy")
         first = (await ws.next())["payload"]["data"]["telemetry"]
         second = (await ws.next())["payload"]["data"]["telemetry"]

@@ -9,11 +9,12 @@ import itertools
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.client import GraphQLClient
 from tests.engine_client import LOAN, REPORT_FAILURE, START, SUBMIT, Engine, loan_instance
+from tests.hypothesis_settings import examples_sharing_fixtures
 from tests.json_values import (
     JSON_VALUES,
     TEXT,
@@ -25,12 +26,8 @@ from tests.json_values import (
 )
 from tests.scenario import mutate
 
-EXAMPLES = settings(
-    max_examples=30,
-    deadline=None,
-    # One instance serves every example of a test: each takes a fresh unit of work.
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+# One instance serves every example of a test: each takes a fresh unit of work.
+EXAMPLES = examples_sharing_fixtures(30)
 SPLITTER = f"{LOAN}.Document_Splitter"
 COUNTS = """query($id: ID!, $uow: ID!) {
   instance(id: $id) { logs(first: 1) { totalCount } }
@@ -54,10 +51,20 @@ async def _held_unit(desk: Engine) -> tuple[str, int]:
 
 
 async def _verb(
-    desk: Engine, document: str, uow_id: str, values: dict[str, Any], bad_path: list[str] | None
+    desk: Engine, document: str, values: dict[str, Any], bad_path: list[str] | None
 ) -> None:
+    """`document` on a fresh held unit with `values` (and its id, actor and version): accepted
+    and the unit moved on, or, with a `bad_path`, refused there with nothing written."""
+    uow_id, version = await _held_unit(desk)
     before = await desk.client.data(COUNTS, {"id": desk.instance_id, "uow": uow_id})
-    variables = {"input": {"uowId": uow_id, "actorId": desk.actors["splitter"], **values}}
+    variables = {
+        "input": {
+            "uowId": uow_id,
+            "actorId": desk.actors["splitter"],
+            "expectedVersion": version,
+            **values,
+        }
+    }
     payload = await call(desk.client, document, variables)
     after = await desk.client.data(COUNTS, {"id": desk.instance_id, "uow": uow_id})
     if bad_path is None:
@@ -69,12 +76,16 @@ async def _verb(
         assert after == before
 
 
-def _first_refused(**fields: tuple[Any, bool]) -> list[str] | None:
+def _first_refused(**storable_fields: bool) -> list[str] | None:
     """The path the service names: the first field (in its order of checks) it refuses."""
-    for name, (_, ok) in fields.items():
+    for name, ok in storable_fields.items():
         if not ok:
             return ["input", name]
     return None
+
+
+def _storable_reasoning(reasoning: str | None) -> bool:
+    return reasoning is None or storable_text(as_sent(reasoning))
 
 
 @EXAMPLES
@@ -82,13 +93,10 @@ def _first_refused(**fields: tuple[Any, bool]) -> list[str] | None:
 async def test_submit_metadata_and_reasoning_are_checked(
     desk: Engine, metadata: Any, reasoning: str | None
 ) -> None:
-    uow_id, version = await _held_unit(desk)
     bad = _first_refused(
-        reasoning=(reasoning, reasoning is None or storable_text(as_sent(reasoning))),
-        metadata=(metadata, storable(as_sent(metadata))),
+        reasoning=_storable_reasoning(reasoning), metadata=storable(as_sent(metadata))
     )
-    values = {"metadata": metadata, "reasoning": reasoning, "expectedVersion": version}
-    await _verb(desk, SUBMIT, uow_id, values, bad)
+    await _verb(desk, SUBMIT, {"metadata": metadata, "reasoning": reasoning}, bad)
 
 
 @EXAMPLES
@@ -96,13 +104,8 @@ async def test_submit_metadata_and_reasoning_are_checked(
 async def test_report_failure_error_and_reasoning_are_checked(
     desk: Engine, error: Any, reasoning: str | None
 ) -> None:
-    uow_id, version = await _held_unit(desk)
-    bad = _first_refused(
-        error=(error, storable(as_sent(error))),
-        reasoning=(reasoning, reasoning is None or storable_text(as_sent(reasoning))),
-    )
-    values = {"error": {"cause": error}, "reasoning": reasoning, "expectedVersion": version}
-    await _verb(desk, REPORT_FAILURE, uow_id, values, bad)
+    bad = _first_refused(error=storable(as_sent(error)), reasoning=_storable_reasoning(reasoning))
+    await _verb(desk, REPORT_FAILURE, {"error": {"cause": error}, "reasoning": reasoning}, bad)
 
 
 @pytest.mark.parametrize(
@@ -110,5 +113,4 @@ async def test_report_failure_error_and_reasoning_are_checked(
     [("metadata", {"s": "a\x00b"}), ("metadata", [1, "\ud800"]), ("metadata", {"x": float("nan")})],
 )
 async def test_submit_refuses_what_postgresql_would(desk: Engine, field: str, value: Any) -> None:
-    uow_id, version = await _held_unit(desk)
-    await _verb(desk, SUBMIT, uow_id, {field: value, "expectedVersion": version}, ["input", field])
+    await _verb(desk, SUBMIT, {field: value}, ["input", field])

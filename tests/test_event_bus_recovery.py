@@ -19,7 +19,7 @@ from tests.conftest import BACKENDS
 from tests.databases import TierUrls, allow_connections, terminate_backends
 from tests.live_server import LiveServer, serve
 from tests.scenario import TRANSITION, build_scenario, mutate
-from tests.ws_client import TRANSPORT_WS, Subscriber, wait_for_subscribers
+from tests.ws_client import subscribed
 
 POSTGRES_ONLY = [p for p in BACKENDS if p.id == "postgresql"]
 pytestmark = pytest.mark.parametrize("db_factory", POSTGRES_ONLY, indirect=True)
@@ -55,9 +55,7 @@ async def test_transitions_after_backends_are_terminated_commit_and_arrive_in_or
     bus_live: LiveServer, http: GraphQLClient, db_urls: TierUrls
 ) -> None:
     scenario = await build_scenario(http, uows=6, steps=0)
-    async with Subscriber(bus_live.ws_url, TRANSPORT_WS) as ws:
-        await ws.subscribe(WATCH, {"id": scenario.instance_id})
-        await wait_for_subscribers(bus_live.app)
+    async with subscribed(bus_live, WATCH, {"id": scenario.instance_id}) as ws:
         heard = []
         for uow in scenario.uow_ids:
             await terminate_backends(db_urls)
@@ -84,9 +82,7 @@ async def test_events_wait_for_the_bus_in_a_bounded_queue_and_ready_reports_it(
 ) -> None:
     scenario = await build_scenario(http, uows=1, steps=0)
     bus = bus_live.app.state.bus
-    async with Subscriber(bus_live.ws_url, TRANSPORT_WS) as ws:
-        await ws.subscribe(WATCH, {"id": scenario.instance_id})
-        await wait_for_subscribers(bus_live.app)
+    async with subscribed(bus_live, WATCH, {"id": scenario.instance_id}) as ws:
         await allow_connections(db_urls, False)
         try:
             await terminate_backends(db_urls)

@@ -9,12 +9,13 @@ import math
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from storage.runtime.hashing import state_hash
 from tests.client import GraphQLClient
 from tests.conftest import EXAMPLES as EXAMPLES_DIR
+from tests.hypothesis_settings import examples_sharing_fixtures
 from tests.json_values import (
     JSON_VALUES,
     KEYS,
@@ -27,13 +28,9 @@ from tests.json_values import (
 )
 from tests.scenario import Scenario, build_scenario
 
-EXAMPLES = settings(
-    max_examples=60,
-    deadline=None,
-    # The app and its databases are shared by the examples of one test on purpose: each
-    # example checks that a refused input left them as they were.
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+# The app and its databases are shared by the examples of one test on purpose: each
+# example checks that a refused input left them as they were.
+EXAMPLES = examples_sharing_fixtures(60)
 TRANSITION = """mutation($input: TransitionUowInput!) {
   transitionUow(input: $input) { uow { version } errors { code message path } } }"""
 UOW = """query($id: ID!) { uow(id: $id) { version contentHash attributes { key value } } }"""

@@ -10,22 +10,19 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.client import GraphQLClient
 from tests.databases import TierUrls
+from tests.hypothesis_settings import examples_sharing_fixtures
 from tests.live_server import LiveServer, app_on, serve
 from tests.scenario import Scenario, build_scenario
 from tests.ws_client import TRANSPORT_WS, Subscriber
 
 LIMIT = 2_000
-EXAMPLES = settings(
-    max_examples=40,
-    deadline=None,
-    # One server and data set for the examples of a test: each checks nothing was written.
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+# One server and data set for the examples of a test: each checks nothing was written.
+EXAMPLES = examples_sharing_fixtures(40)
 START = """mutation($i: StartWorkInput!) {
   startWork(input: $i) { uow { id } errors { code path message } } }"""
 TRANSITION = """mutation($i: TransitionUowInput!) {

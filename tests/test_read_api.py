@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import event
 from starlette.applications import Starlette
 
@@ -162,19 +163,34 @@ DEEP_QUERY = """query($id: ID!, $n: Int!) {
       id history(first: 10) { totalCount edges { node { newStatus } } } } } } } }
   }
 }"""
+DEEP_BACKWARDS = """query($id: ID!, $n: Int!) {
+  instance(id: $id) {
+    workflows { roles { uows(last: $n) { totalCount edges { node {
+      id history(last: 10) { totalCount edges { node { newStatus } } }
+      logs(last: 3) { edges { node { id } } } } } } } }
+  }
+}"""
 
 
+@pytest.mark.parametrize(
+    ("document", "units", "large", "depth"),
+    [
+        # depth: instance, workflows, roles, uows, history
+        pytest.param(DEEP_QUERY, 45, 40, 5, id="forwards"),
+        # depth: instance, workflows, roles, uows, history, logs
+        pytest.param(DEEP_BACKWARDS, 30, 30, 6, id="backwards"),
+    ],
+)
 async def test_deep_query_statements_do_not_grow_with_page_size(
-    app: Starlette, client: GraphQLClient
+    app: Starlette, client: GraphQLClient, document: str, units: int, large: int, depth: int
 ) -> None:
-    scenario = await build_scenario(client, uows=45, steps=1)
+    scenario = await build_scenario(client, uows=units, steps=1)
     counts, largest = await statements_by_role_page(
-        app, client, DEEP_QUERY, scenario.instance_id, (2, 40)
+        app, client, document, scenario.instance_id, (2, large)
     )
-    assert largest == {2: 2, 40: 40}
-    depth = 5  # instance, workflows, roles, uows, history
-    assert counts[2] == counts[40], counts
-    assert counts[40] <= depth + 2, counts
+    assert largest == {2: 2, large: large}
+    assert counts[2] == counts[large], counts
+    assert counts[large] <= depth + 2, counts
 
 
 TEMPLATE_QUERY = """{ templates(first: 50) { edges { node {

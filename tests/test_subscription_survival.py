@@ -10,7 +10,7 @@ from tests.conftest import BACKENDS
 from tests.databases import TierUrls, terminate_backends
 from tests.live_server import LiveServer
 from tests.scenario import TRANSITION, build_scenario, mutate
-from tests.ws_client import TRANSPORT_WS, Subscriber, wait_for_subscribers
+from tests.ws_client import subscribed
 
 WATCH = """subscription($id: ID!) {
   telemetry(instanceId: $id) { logType transition { newStatus uow { id status } } }
@@ -23,9 +23,7 @@ async def test_a_subscription_survives_its_read_connection(
 ) -> None:
     scenario = await build_scenario(live_client, uows=2, steps=0)
     first, second = scenario.uow_ids
-    async with Subscriber(live.ws_url, TRANSPORT_WS) as ws:
-        await ws.subscribe(WATCH, {"id": scenario.instance_id})
-        await wait_for_subscribers(live.app)
+    async with subscribed(live, WATCH, {"id": scenario.instance_id}) as ws:
         for uow_id in (first, second):
             # The connections the subscription read with so far die, before each event.
             await terminate_backends(db_urls)

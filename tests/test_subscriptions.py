@@ -10,7 +10,7 @@ import pytest
 from tests.client import GraphQLClient
 from tests.live_server import LiveServer
 from tests.scenario import TRANSITION, build_scenario, mutate
-from tests.ws_client import LEGACY_WS, TRANSPORT_WS, Subscriber, wait_for_subscribers
+from tests.ws_client import LEGACY_WS, TRANSPORT_WS, Subscriber, subscribed, wait_for_subscribers
 
 PROTOCOLS = [TRANSPORT_WS, LEGACY_WS]
 TELEMETRY = """subscription($id: ID!, $uow: ID, $types: [LogType!]) {
@@ -27,20 +27,24 @@ RECORD = """mutation($input: RecordTelemetryInput!) {
 }"""
 
 
+@pytest.fixture(params=PROTOCOLS)
+def protocol(request: pytest.FixtureRequest) -> str:
+    """Each test taking `protocol` runs once over each WebSocket protocol."""
+    name: str = request.param
+    return name
+
+
 def data_of(message: dict, protocol: str) -> dict:
     assert message["type"] == ("next" if protocol == TRANSPORT_WS else "data"), message
     assert "errors" not in message["payload"], message
     return message["payload"]["data"]
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_a_transition_made_over_http_arrives(
     live: LiveServer, live_client: GraphQLClient, protocol: str
 ) -> None:
     scenario = await build_scenario(live_client, uows=1, steps=0)
-    async with Subscriber(live.ws_url, protocol) as ws:
-        await ws.subscribe(TELEMETRY, {"id": scenario.instance_id})
-        await wait_for_subscribers(live.app)
+    async with subscribed(live, TELEMETRY, {"id": scenario.instance_id}, protocol) as ws:
         await mutate(
             live_client, TRANSITION, {"input": {"uowId": scenario.uow_ids[0], "toStatus": "ACTIVE"}}
         )
@@ -53,17 +57,13 @@ async def test_a_transition_made_over_http_arrives(
     assert event["transition"]["uow"] == {"id": scenario.uow_ids[0], "status": "ACTIVE"}
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_recorded_telemetry_and_filters(
     live: LiveServer, live_client: GraphQLClient, protocol: str
 ) -> None:
     scenario = await build_scenario(live_client, uows=2, steps=0)
     first, second = scenario.uow_ids
-    async with Subscriber(live.ws_url, protocol) as ws:
-        await ws.subscribe(
-            TELEMETRY, {"id": scenario.instance_id, "uow": second, "types": ["TELEMETRY"]}
-        )
-        await wait_for_subscribers(live.app)
+    watched = {"id": scenario.instance_id, "uow": second, "types": ["TELEMETRY"]}
+    async with subscribed(live, TELEMETRY, watched, protocol) as ws:
         # Filtered out: another UOW, and a transition of the watched UOW.
         await mutate(
             live_client,
@@ -90,14 +90,11 @@ async def test_recorded_telemetry_and_filters(
     assert event["transition"] is None
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_uow_transitions_stream(
     live: LiveServer, live_client: GraphQLClient, protocol: str
 ) -> None:
     scenario = await build_scenario(live_client, uows=1, steps=0)
-    async with Subscriber(live.ws_url, protocol) as ws:
-        await ws.subscribe(TRANSITIONS, {"id": scenario.instance_id})
-        await wait_for_subscribers(live.app)
+    async with subscribed(live, TRANSITIONS, {"id": scenario.instance_id}, protocol) as ws:
         for status in ("ACTIVE", "COMPLETED"):
             await mutate(
                 live_client,
@@ -112,7 +109,6 @@ async def test_uow_transitions_stream(
     assert events[0]["newInteraction"]["name"] == "Intake_Queue"
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_unknown_instance_is_a_subscription_error(live: LiveServer, protocol: str) -> None:
     """Not a silent stream: the error arrives, then the subscription is over."""
     unknown = str(uuid.uuid4())
@@ -132,9 +128,7 @@ async def test_a_failed_transition_publishes_nothing(
     live: LiveServer, live_client: GraphQLClient
 ) -> None:
     scenario = await build_scenario(live_client, uows=1, steps=0)
-    async with Subscriber(live.ws_url, TRANSPORT_WS) as ws:
-        await ws.subscribe(TRANSITIONS, {"id": scenario.instance_id})
-        await wait_for_subscribers(live.app)
+    async with subscribed(live, TRANSITIONS, {"id": scenario.instance_id}) as ws:
         refused = await live_client.data(
             TRANSITION, {"input": {"uowId": scenario.uow_ids[0], "toStatus": "COMPLETED"}}
         )

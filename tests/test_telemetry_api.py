@@ -24,7 +24,7 @@ from tests.databases import TierUrls
 from tests.live_server import LiveServer, app_on, serve
 from tests.processes import running_server
 from tests.scenario import TRANSITION, build_scenario, mutate
-from tests.ws_client import TRANSPORT_WS, Subscriber, wait_for_subscribers
+from tests.ws_client import subscribed
 
 RECORD = """mutation($input: RecordTelemetryInput!) {
   recordTelemetry(input: $input) { accepted errors { code message path } }
@@ -161,9 +161,7 @@ async def test_a_large_entry_is_announced_once_written_and_a_refused_one_never(
         moved = await mutate(client, TRANSITION, {"input": {"uowId": first, "toStatus": "ACTIVE"}})
         someone_elses_history = moved["historyEntry"]["id"]
         blob = "x" * 10_000  # over NOTIFY's 8000 bytes
-        async with Subscriber(bus_live.ws_url, TRANSPORT_WS) as ws:
-            await ws.subscribe(WATCH, {"id": scenario.instance_id})
-            await wait_for_subscribers(bus_live.app)
+        async with subscribed(bus_live, WATCH, {"id": scenario.instance_id}) as ws:
             base = {"instanceId": scenario.instance_id, "logType": "TELEMETRY", "uowId": second}
             refused = await record_raw(
                 http, {"input": {**base, "details": {"blob": blob, "bad": "\u0000"}}}

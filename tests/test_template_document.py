@@ -497,6 +497,21 @@ def test_unknown_keys_everywhere(where: Callable[[Document], None], path: tuple[
     assert f"unknown key {path[-1]!r}" in problems[0].message
 
 
+# Where the parser reports problems of component C and of its guardian G (`component_c`).
+COMPONENT_C = ("workflow", "components", "C")
+GUARDIAN_G = (*COMPONENT_C, "guardians", "G")
+
+
+def component_c(direction: str = "INBOUND", **more: str) -> str:
+    """A document of one component C (role R, interaction I, `direction`) with `more` keys,
+    their values in flow YAML: the parser checks each field alone, references are not read."""
+    keys = "".join(f", {key}: {value}" for key, value in more.items())
+    return (
+        "workflow: {name: X, components: [{name: C, role: R, interaction: I, "
+        f"direction: {direction}{keys}}}]}}"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "path", "fragment"),
     [
@@ -511,52 +526,15 @@ def test_unknown_keys_everywhere(where: Callable[[Document], None], path: tuple[
         ("workflow: {name: X, ai_context: [1]}", ("workflow", "ai_context"), "string or a map"),
         ("workflow: {name: X, roles: {a: 1}}", ("workflow", "roles"), "must be a list"),
         ("workflow: {name: X, roles: [5]}", ("workflow", "roles", "0"), "expected a mapping"),
+        (component_c(guardian="{name: G}"), (*GUARDIAN_G, "type"), "type is required"),
         (
-            "workflow: {name: X, roles: [{type: ALPHA}]}",
-            ("workflow", "roles", "0", "name"),
-            "role '0': name is required",
-        ),
-        (
-            "workflow: {name: X, roles: [{name: R}]}",
-            ("workflow", "roles", "R", "role_type"),
-            "role 'R': role_type is required",
-        ),
-        (
-            "workflow: {name: X, interactions: [{description: d}]}",
-            ("workflow", "interactions", "0", "name"),
-            "name is required",
-        ),
-        (
-            "workflow: {name: X, components: [{name: C, interaction: I, direction: INBOUND}]}",
-            ("workflow", "components", "C", "role"),
-            "component 'C': role is required",
-        ),
-        (
-            "workflow: {name: X, components: [{name: C, role: R, direction: INBOUND}]}",
-            ("workflow", "components", "C", "interaction"),
-            "interaction is required",
-        ),
-        (
-            "workflow: {name: X, components: [{name: C, role: R, interaction: I}]}",
-            ("workflow", "components", "C", "direction"),
-            "direction is required",
-        ),
-        (
-            "workflow: {name: X, components: [{name: C, role: R, interaction: I, "
-            "direction: INBOUND, guardian: {name: G}}]}",
-            ("workflow", "components", "C", "guardians", "G", "type"),
-            "type is required",
-        ),
-        (
-            "workflow: {name: X, components: [{name: C, role: R, interaction: I, "
-            "direction: INBOUND, guardians: {name: G, type: PASS_THRU}}]}",
-            ("workflow", "components", "C", "guardians"),
+            component_c(guardians="{name: G, type: PASS_THRU}"),
+            (*COMPONENT_C, "guardians"),
             "must be a list",
         ),
         (
-            "workflow: {name: X, components: [{name: C, role: R, interaction: I, "
-            "direction: INBOUND, guardian: {name: G, type: PASS_THRU, config: [1]}}]}",
-            ("workflow", "components", "C", "guardians", "G", "config"),
+            component_c(guardian="{name: G, type: PASS_THRU, config: [1]}"),
+            (*GUARDIAN_G, "config"),
             "config must be a mapping",
         ),
     ],
@@ -565,6 +543,35 @@ def test_wrong_types_and_missing_fields(text: str, path: tuple[str, ...], fragme
     problems = parse_problems(text)
     assert all(p.code is ErrorCode.VALIDATION_FAILED and p.rule is None for p in problems)
     assert any(p.path == path and fragment in p.message for p in problems), problems
+
+
+# One complete element of each list: each required field left out in turn must be named.
+COMPLETE = {
+    "roles": {"name": "R", "role_type": "ALPHA"},
+    "interactions": {"name": "I", "description": "d"},
+    "components": {"name": "C", "role": "R", "interaction": "I", "direction": "INBOUND"},
+}
+
+
+@pytest.mark.parametrize(
+    ("section", "missing"),
+    [
+        ("roles", "name"),
+        ("roles", "role_type"),
+        ("interactions", "name"),
+        ("components", "role"),
+        ("components", "interaction"),
+        ("components", "direction"),
+    ],
+)
+def test_required_fields_are_named(section: str, missing: str) -> None:
+    element = {key: value for key, value in COMPLETE[section].items() if key != missing}
+    problems = parse_problems(dump({"workflow": {"name": "X", section: [element]}}))
+    key = element.get("name", "0")  # an element without a name is known by its position
+    message = f"{section.removesuffix('s')} '{key}': {missing} is required"
+    assert [(p.code, p.rule, p.path, p.message) for p in problems] == [
+        (ErrorCode.VALIDATION_FAILED, None, ("workflow", section, key, missing), message)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -581,15 +588,13 @@ def test_wrong_types_and_missing_fields(text: str, path: tuple[str, ...], fragme
             "role 'W': unknown strategy 'MIXED' (allowed: HOMOGENEOUS, HETEROGENEOUS)",
         ),
         (
-            "workflow: {name: X, components: [{name: C, role: R, interaction: I, "
-            "direction: SIDEWAYS}]}",
-            ("workflow", "components", "C", "direction"),
+            component_c("SIDEWAYS"),
+            (*COMPONENT_C, "direction"),
             "component 'C': unknown direction 'SIDEWAYS' (allowed: INBOUND, OUTBOUND)",
         ),
         (
-            "workflow: {name: X, components: [{name: C, role: R, interaction: I, "
-            "direction: INBOUND, guardian: {name: G, type: MAGIC}}]}",
-            ("workflow", "components", "C", "guardians", "G", "type"),
+            component_c(guardian="{name: G, type: MAGIC}"),
+            (*GUARDIAN_G, "type"),
             "component 'C': guardian 'G': unknown type 'MAGIC' (allowed: CERBERUS, PASS_THRU, "
             "CRITERIA_GATE, DIRECTIONAL_FILTER, TTL_CHECK, COMPOSITE)",
         ),

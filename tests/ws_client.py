@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import websockets
+
+from tests.live_server import LiveServer
 
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
@@ -53,3 +57,15 @@ async def wait_for_subscribers(app: Any, count: int = 1) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("subscription never registered")
+
+
+@asynccontextmanager
+async def subscribed(
+    live: LiveServer, query: str, variables: dict[str, Any], protocol: str = TRANSPORT_WS
+) -> AsyncIterator[Subscriber]:
+    """A connection to `live` running `query`, entered only once the server has registered
+    it: an event published inside the block is sure to be one the subscription can see."""
+    async with Subscriber(live.ws_url, protocol) as ws:
+        await ws.subscribe(query, variables)
+        await wait_for_subscribers(live.app)
+        yield ws

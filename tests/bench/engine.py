@@ -15,7 +15,6 @@ import functools
 from typing import Any
 
 import aiohttp
-import asyncpg
 from sqlalchemy import func, select
 
 from storage.engines import Tiers
@@ -25,7 +24,7 @@ from storage.runtime import uows
 from storage.runtime.instantiation import ActorSpec, instantiate
 from storage.templates.importer import import_template_yaml
 from tests.bench.common import Urls, fresh_sqlite, median, server, temporary_dir, timed_clients
-from tests.bench.transitions import postgres_server_url, postgres_tiers
+from tests.bench.transitions import postgres_figures
 
 ROUNDS = 3
 CYCLES_PER_ROUND = 1_500
@@ -207,15 +206,11 @@ async def measure() -> dict[str, Any]:
         "rounds": ROUNDS,
         "cycles_per_round": CYCLES_PER_ROUND,
     }
-    url = postgres_server_url()
-    if url is None:
-        result["note"] = "no PostgreSQL: set CHAMELEON_BENCH_POSTGRES_URL"
-        return result
-    try:
-        async with postgres_tiers(url) as urls:
-            result["postgres"] = (await _rate(urls))["cycles_per_s"]
-    except (OSError, asyncpg.PostgresError) as error:
-        result["note"] = f"PostgreSQL unreachable: {error}"
+
+    async def on_postgres(urls: Urls) -> dict[str, Any]:
+        return {"postgres": (await _rate(urls))["cycles_per_s"]}
+
+    result |= await postgres_figures(on_postgres)
     return result
 
 

@@ -37,6 +37,7 @@ from tests.bench.subscribers import (
     subscribe,
     units,
 )
+from tests.live_server import LocalEndpoint
 
 SUBSCRIBERS = 1_000
 EVENTS = 10
@@ -77,7 +78,7 @@ async def _identical_subscriber(
             latencies.append((arrived - datetime.fromisoformat(stamp).timestamp()) * 1000)
 
 
-async def identical(urls: Urls, port: int, http_url: str, ws_url: str) -> dict[str, Any]:
+async def identical(urls: Urls, endpoint: LocalEndpoint) -> dict[str, Any]:
     """The best case: one shared execution and one frame per event for all subscribers.
 
     Shared subscriptions count once in /metrics, so readiness is observed instead: warm-up
@@ -85,14 +86,16 @@ async def identical(urls: Urls, port: int, http_url: str, ws_url: str) -> dict[s
     instance_id, (uow_id,) = await units(urls, 1)
     ready, received, latencies = Countdown(SUBSCRIBERS), Countdown(SUBSCRIBERS), []
     tasks = [
-        asyncio.create_task(_identical_subscriber(ws_url, instance_id, ready, received, latencies))
+        asyncio.create_task(
+            _identical_subscriber(endpoint.ws_url, instance_id, ready, received, latencies)
+        )
         for _ in range(SUBSCRIBERS)
     ]
-    await registered(port, 1)
+    await registered(endpoint.port, 1)
     statuses = itertools.cycle(["ACTIVE", "PENDING"])
     async with httpx.AsyncClient(timeout=30) as http, frozen_garbage():
         for _ in range(240):
-            await move(http, http_url, uow_id, next(statuses), reasoning="warm-up")
+            await move(http, endpoint.http_url, uow_id, next(statuses), reasoning="warm-up")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(ready.wait(), timeout=0.5)
                 break
@@ -100,7 +103,7 @@ async def identical(urls: Urls, port: int, http_url: str, ws_url: str) -> dict[s
             raise AssertionError("the subscribers never all received a warm-up event")
         for _ in range(EVENTS):
             await asyncio.sleep(0.5)
-            await move(http, http_url, uow_id, next(statuses), reasoning=MEASURED)
+            await move(http, endpoint.http_url, uow_id, next(statuses), reasoning=MEASURED)
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=120)
     return {
         "identical_subscribers": SUBSCRIBERS,
@@ -131,7 +134,7 @@ async def measure() -> dict[str, Any]:
         with temporary_dir() as root:
             urls = fresh_sqlite(root)
             with server(urls) as running:
-                results |= await case(urls, running.port, running.http_url, running.ws_url)
+                results |= await case(urls, running)
     return results
 
 

@@ -34,6 +34,7 @@ from websockets.asyncio.client import ClientConnection
 
 from tests.bench.common import Urls, percentile
 from tests.bench.subscribers import frozen_garbage, move, registered, subscribe, units
+from tests.live_server import LocalEndpoint
 
 GATE = 1_000  # connection handshakes in flight at once
 WATCH = """subscription($id: ID!, $uow: ID!) { telemetry(instanceId: $id, uowId: $uow,
@@ -109,9 +110,7 @@ async def _round(
 
 async def distinct(
     urls: Urls,
-    port: int,
-    http_url: str,
-    ws_url: str,
+    endpoint: LocalEndpoint,
     *,
     subscribers: int = 1_000,
     events: int = 200,
@@ -127,24 +126,24 @@ async def distinct(
     watchers = _Subscribers(subscribers)
     connecting = time.perf_counter()
     tasks = [
-        asyncio.create_task(watchers.run(ws_url, n, {"id": instance_id, "uow": uow_id}))
+        asyncio.create_task(watchers.run(endpoint.ws_url, n, {"id": instance_id, "uow": uow_id}))
         for n, uow_id in enumerate(uow_ids)
     ]
-    await registered(port, subscribers, timeout_s=600)
+    await registered(endpoint.port, subscribers, timeout_s=600)
     subscribe_s = time.perf_counter() - connecting
     limits = httpx.Limits(max_connections=32)
     rates = {}
     async with httpx.AsyncClient(timeout=60, limits=limits) as http, frozen_garbage():
         rates["STATE_TRANSITION"] = await _round(
             watchers,
-            lambda uow_id: move(http, http_url, uow_id, "ACTIVE"),
+            lambda uow_id: move(http, endpoint.http_url, uow_id, "ACTIVE"),
             uow_ids[:events],
             events_per_s,
         )
         if telemetry:
             rates["TELEMETRY"] = await _round(
                 watchers,
-                lambda uow_id: _record(http, http_url, instance_id, uow_id),
+                lambda uow_id: _record(http, endpoint.http_url, instance_id, uow_id),
                 uow_ids[events : 2 * events],
                 events_per_s,
             )

@@ -140,37 +140,48 @@ def postgres_server_url() -> str | None:
     )
 
 
+async def postgres_figures(
+    figures: Callable[[Urls], Awaitable[dict[str, Any]]],
+) -> dict[str, Any]:
+    """What `figures` measures on fresh PostgreSQL tiers, or a `note` saying why nothing was
+    measured there (no server named, or none reachable): the benchmarks' PostgreSQL half."""
+    url = postgres_server_url()
+    if url is None:
+        return {"note": "no PostgreSQL: set CHAMELEON_BENCH_POSTGRES_URL"}
+    try:
+        async with postgres_tiers(url) as urls:
+            return await figures(urls)
+    except (OSError, asyncpg.PostgresError) as error:
+        return {"note": f"PostgreSQL unreachable: {error}"}
+
+
 async def measure() -> dict[str, Any]:
     with temporary_dir() as root:
         urls = fresh_sqlite(root)
         sqlite = await _rates(urls, lambda sets: sqlite_floor(urls, sets, per=1))
-    # (realistic, floor, bare), as `_rates` answers; None where PostgreSQL was not measured.
-    postgres: tuple[float | None, ...] = (None, None, None)
-    note = None
-    url = postgres_server_url()
-    if url is None:
-        note = "no PostgreSQL: set CHAMELEON_BENCH_POSTGRES_URL"
-    else:
-        try:
-            async with postgres_tiers(url) as pg_urls:
-                postgres = await _rates(
-                    pg_urls,
-                    lambda sets: postgres_floor(pg_urls, sets, per=1, connections=CLIENTS),
-                )
-        except (OSError, asyncpg.PostgresError) as error:
-            note = f"PostgreSQL unreachable: {error}"
+
+    async def on_postgres(pg_urls: Urls) -> dict[str, Any]:
+        postgres = await _rates(
+            pg_urls, lambda sets: postgres_floor(pg_urls, sets, per=1, connections=CLIENTS)
+        )
+        return {
+            "postgres": _rounded(postgres[0]),
+            "postgres_driver_floor": _rounded(postgres[1]),
+            "bare_postgres": _rounded(postgres[2]),
+        }
+
+    # None where PostgreSQL was not measured; `note` then says why.
     result: dict[str, Any] = {
         "sqlite": _rounded(sqlite[0]),
         "sqlite_driver_floor": _rounded(sqlite[1]),
-        "postgres": _rounded(postgres[0]),
-        "postgres_driver_floor": _rounded(postgres[1]),
+        "postgres": None,
+        "postgres_driver_floor": None,
         "bare_sqlite": _rounded(sqlite[2]),
-        "bare_postgres": _rounded(postgres[2]),
+        "bare_postgres": None,
         "clients": CLIENTS,
         "rounds": ROUNDS,
     }
-    if note:
-        result["note"] = note
+    result |= await postgres_figures(on_postgres)
     return result
 
 

@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-import asyncpg
 
 from tests.bench.common import Urls, fresh_sqlite, median, server, temporary_dir, timed_clients
 from tests.bench.data import pending_unit_sets
@@ -32,7 +31,7 @@ from tests.bench.driver_floor import (
     postgres_floor,
     sqlite_floor,
 )
-from tests.bench.transitions import postgres_server_url, postgres_tiers
+from tests.bench.transitions import postgres_figures
 
 ROUNDS = 3
 BATCH = 50
@@ -109,21 +108,17 @@ async def measure() -> dict[str, Any]:
         "clients": CLIENTS,
         "rounds": ROUNDS,
     }
-    url = postgres_server_url()
-    if url is None:
-        result["note"] = "no PostgreSQL: set CHAMELEON_BENCH_POSTGRES_URL"
-        return result
-    try:
-        async with postgres_tiers(url) as pg_urls:
-            postgres, postgres_floor_rate = await _rates(
-                pg_urls,
-                lambda sets: postgres_floor(pg_urls, sets, per=BATCH, connections=CLIENTS),
-            )
-    except (OSError, asyncpg.PostgresError) as error:
-        result["note"] = f"PostgreSQL unreachable: {error}"
-        return result
-    result["postgres"] = round(postgres, 1)
-    result["postgres_driver_floor"] = round(postgres_floor_rate, 1)
+
+    async def on_postgres(pg_urls: Urls) -> dict[str, Any]:
+        postgres, postgres_floor_rate = await _rates(
+            pg_urls, lambda sets: postgres_floor(pg_urls, sets, per=BATCH, connections=CLIENTS)
+        )
+        return {
+            "postgres": round(postgres, 1),
+            "postgres_driver_floor": round(postgres_floor_rate, 1),
+        }
+
+    result |= await postgres_figures(on_postgres)
     return result
 
 
