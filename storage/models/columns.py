@@ -1,10 +1,10 @@
-"""Column helpers shared by the model modules of both tiers."""
+"""Column and index helpers shared by the model modules of both tiers."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import mapped_column
 
 from storage.types import JSONText, JSONType, UTCDateTime, UUIDType, utcnow
@@ -24,9 +24,9 @@ def ai_context_column() -> Any:
     )
 
 
-def json_column(comment: str, *, nullable: bool = True) -> Any:
+def json_column(comment: str, *, nullable: bool = True, sort_order: int = 0) -> Any:
     """Instance-tier JSON a client (or a copied blueprint) wrote, kept as exact text."""
-    return mapped_column(JSONText(), nullable=nullable, comment=comment)
+    return mapped_column(JSONText(), nullable=nullable, comment=comment, sort_order=sort_order)
 
 
 def created_at_column(comment: str = "When the row was written (UTC).") -> Any:
@@ -34,7 +34,12 @@ def created_at_column(comment: str = "When the row was written (UTC).") -> Any:
 
 
 def fk_column(
-    target: str, comment: str, *, nullable: bool = False, ondelete: str | None = None
+    target: str,
+    comment: str,
+    *,
+    nullable: bool = False,
+    ondelete: str | None = None,
+    sort_order: int = 0,
 ) -> Any:
     """A UUID foreign key, always indexed (SPEC 3.3: indexes on every foreign key)."""
     return mapped_column(
@@ -43,4 +48,16 @@ def fk_column(
         nullable=nullable,
         index=True,
         comment=comment,
+        sort_order=sort_order,
+    )
+
+
+def partial_unique_index(name: str, *columns: str, where: str) -> Index:
+    """A unique index over the rows matching `where` only, the same on SQLite and PostgreSQL."""
+    return Index(
+        name,
+        *columns,
+        unique=True,
+        sqlite_where=text(where),
+        postgresql_where=text(where),
     )
