@@ -6,7 +6,7 @@ import enum
 import uuid
 from typing import Any
 
-from sqlalchemy import Enum, MetaData
+from sqlalchemy import Enum, Index, MetaData, text
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.orm.properties import MappedColumn
 
@@ -54,4 +54,15 @@ def enum_column(
         nullable=nullable,
         comment=comment,
         **kw,
+    )
+
+
+def partial_unique_index(name: str, *columns: str, where: str) -> Index:
+    """A unique index over the rows matching `where` only, the same on SQLite and PostgreSQL."""
+    return Index(
+        name,
+        *columns,
+        unique=True,
+        sqlite_where=text(where),
+        postgresql_where=text(where),
     )

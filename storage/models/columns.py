@@ -1,10 +1,10 @@
-"""Column and index helpers shared by the model modules of both tiers."""
+"""Column helpers shared by the model modules of both tiers."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import mapped_column
 
 from storage.types import JSONText, JSONType, UTCDateTime, UUIDType, utcnow
@@ -49,15 +49,4 @@ def fk_column(
         index=True,
         comment=comment,
         sort_order=sort_order,
-    )
-
-
-def partial_unique_index(name: str, *columns: str, where: str) -> Index:
-    """A unique index over the rows matching `where` only, the same on SQLite and PostgreSQL."""
-    return Index(
-        name,
-        *columns,
-        unique=True,
-        sqlite_where=text(where),
-        postgresql_where=text(where),
     )

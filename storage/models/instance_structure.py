@@ -10,14 +10,13 @@ from sqlalchemy import Boolean, CheckConstraint, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.enums import DecompositionStrategy, InstanceStatus
-from storage.models.base import InstanceBase, enum_column, uuid_pk
+from storage.models.base import InstanceBase, enum_column, partial_unique_index, uuid_pk
 from storage.models.columns import (
     ai_context_column,
     created_at_column,
     fk_column,
     json_column,
     name_column,
-    partial_unique_index,
     text_column,
 )
 from storage.models.elements import (
