@@ -22,18 +22,12 @@ from storage.models import (
     TemplateRoleRow,
     TemplateWorkflowRow,
 )
-from storage.templates import audit
+from storage.templates import audit, specs
 from storage.templates.canonical import same_content
 from storage.templates.document import parse_template_yaml, template_schema_json
 from storage.templates.export import stored_spec
 from storage.templates.rules import validate_template
-from storage.templates.specs import (
-    ComponentSpec,
-    GuardianSpec,
-    InteractionSpec,
-    RoleSpec,
-    TemplateSpec,
-)
+from storage.templates.specs import TemplateSpec
 from storage.values import INT32_MAX, text_problem
 
 
@@ -306,7 +300,8 @@ async def _write(
 
 
 def _element(
-    workflow: TemplateWorkflowRow, spec: RoleSpec | InteractionSpec | ComponentSpec | GuardianSpec
+    workflow: TemplateWorkflowRow,
+    spec: specs.RoleSpec | specs.InteractionSpec | specs.ComponentSpec | specs.GuardianSpec,
 ) -> dict[str, Any]:
     """What every element row of `workflow` takes from its spec as it is (the columns of
     `storage.models.elements` that all four kinds share)."""
