@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, CheckConstraint, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.enums import DecompositionStrategy, InstanceStatus
-from storage.models.base import InstanceBase, enum_column, partial_unique_index, uuid_pk
+from storage.models.base import InstanceBase, enum_column, owned_rows, partial_unique_index, uuid_pk
 from storage.models.columns import (
     ai_context_column,
     created_at_column,
@@ -91,21 +91,12 @@ class LocalWorkflowRow(InstanceBase):
     )
 
     instance: Mapped[InstanceRow] = relationship(back_populates="workflows")
-    roles: Mapped[list[LocalRoleRow]] = relationship(
-        back_populates="workflow",
-        foreign_keys="LocalRoleRow.local_workflow_id",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
+    roles: Mapped[list[LocalRoleRow]] = owned_rows(
+        "workflow", foreign_keys="LocalRoleRow.local_workflow_id"
     )
-    interactions: Mapped[list[LocalInteractionRow]] = relationship(
-        back_populates="workflow", cascade="all, delete-orphan", passive_deletes=True
-    )
-    components: Mapped[list[LocalComponentRow]] = relationship(
-        back_populates="workflow", cascade="all, delete-orphan", passive_deletes=True
-    )
-    guardians: Mapped[list[LocalGuardianRow]] = relationship(
-        back_populates="workflow", cascade="all, delete-orphan", passive_deletes=True
-    )
+    interactions: Mapped[list[LocalInteractionRow]] = owned_rows("workflow")
+    components: Mapped[list[LocalComponentRow]] = owned_rows("workflow")
+    guardians: Mapped[list[LocalGuardianRow]] = owned_rows("workflow")
     gateway_roles: Mapped[list[LocalRoleRow]] = relationship(
         back_populates="linked_workflow", foreign_keys="LocalRoleRow.linked_local_workflow_id"
     )
@@ -195,9 +186,7 @@ class LocalComponentRow(ComponentColumns, InstanceBase):
     workflow: Mapped[LocalWorkflowRow] = relationship(back_populates="components")
     role: Mapped[LocalRoleRow] = relationship(back_populates="components")
     interaction: Mapped[LocalInteractionRow] = relationship(back_populates="components")
-    guardians: Mapped[list[LocalGuardianRow]] = relationship(
-        back_populates="component", cascade="all, delete-orphan", passive_deletes=True
-    )
+    guardians: Mapped[list[LocalGuardianRow]] = owned_rows("component")
 
 
 class LocalGuardianRow(GuardianColumns, InstanceBase):

@@ -11,7 +11,7 @@ from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.enums import DecompositionStrategy
-from storage.models.base import TemplateBase, enum_column, uuid_pk
+from storage.models.base import TemplateBase, enum_column, owned_rows, uuid_pk
 from storage.models.columns import ai_context_column, fk_column, name_column, text_column
 from storage.models.elements import (
     AFTER_SHARED,
@@ -72,21 +72,12 @@ class TemplateWorkflowRow(TemplateBase):
         "NULL while it may be instantiated.",
     )
 
-    roles: Mapped[list[TemplateRoleRow]] = relationship(
-        back_populates="workflow",
-        foreign_keys="TemplateRoleRow.workflow_id",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
+    roles: Mapped[list[TemplateRoleRow]] = owned_rows(
+        "workflow", foreign_keys="TemplateRoleRow.workflow_id"
     )
-    interactions: Mapped[list[TemplateInteractionRow]] = relationship(
-        back_populates="workflow", cascade="all, delete-orphan", passive_deletes=True
-    )
-    components: Mapped[list[TemplateComponentRow]] = relationship(
-        back_populates="workflow", cascade="all, delete-orphan", passive_deletes=True
-    )
-    guardians: Mapped[list[TemplateGuardianRow]] = relationship(
-        back_populates="workflow", cascade="all, delete-orphan", passive_deletes=True
-    )
+    interactions: Mapped[list[TemplateInteractionRow]] = owned_rows("workflow")
+    components: Mapped[list[TemplateComponentRow]] = owned_rows("workflow")
+    guardians: Mapped[list[TemplateGuardianRow]] = owned_rows("workflow")
     parent_roles: Mapped[list[TemplateRoleRow]] = relationship(
         back_populates="child_workflow", foreign_keys="TemplateRoleRow.child_workflow_id"
     )
@@ -169,9 +160,7 @@ class TemplateComponentRow(ComponentColumns, TemplateBase):
     workflow: Mapped[TemplateWorkflowRow] = relationship(back_populates="components")
     role: Mapped[TemplateRoleRow] = relationship(back_populates="components")
     interaction: Mapped[TemplateInteractionRow] = relationship(back_populates="components")
-    guardians: Mapped[list[TemplateGuardianRow]] = relationship(
-        back_populates="component", cascade="all, delete-orphan", passive_deletes=True
-    )
+    guardians: Mapped[list[TemplateGuardianRow]] = owned_rows("component")
 
 
 class TemplateGuardianRow(GuardianColumns, TemplateBase):
