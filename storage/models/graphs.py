@@ -1,5 +1,6 @@
 """The five models of a workflow graph, alike in both tiers (a template and the local copies
-of it in an instance), and their tables for Core statements, named once per tier."""
+of it in an instance), and their tables for Core statements, named once per tier; reading
+one workflow's rows is written once for both."""
 
 from __future__ import annotations
 
