@@ -2,15 +2,16 @@
 role, interaction, component or guardian and its local copy in an instance (SPEC 3.2, 3.3).
 
 Each mixin is declared once and SQLAlchemy copies its columns into the table of every class
-that lists it, so a template element and its copy cannot drift apart. Keys, foreign keys and
-what only one tier has stay on the tier's class.
+that lists it, so a template element and its copy cannot drift apart; the checks on those
+columns are built here too, for both tiers' `__table_args__`. Keys, foreign keys and what
+only one tier has stay on the tier's class.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer
+from sqlalchemy import CheckConstraint, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.enums import ComponentDirection, GuardianType, RoleType
@@ -31,12 +32,29 @@ class RoleColumns:
     )
 
 
+def strategy_iff_beta(strategy_column: str) -> CheckConstraint:
+    """A BETA role decomposes its work by a strategy; no other kind of role has one."""
+    return CheckConstraint(
+        f"(role_type = 'BETA' AND {strategy_column} IS NOT NULL)"
+        f" OR (role_type <> 'BETA' AND {strategy_column} IS NULL)",
+        name="strategy_iff_beta",
+    )
+
+
 class InteractionColumns:
     name: Mapped[str] = name_column("Interaction name, unique in its workflow.")
     description: Mapped[str | None] = text_column("What waits in this interaction.")
     ai_context: Mapped[Any | None] = ai_context_column()
     stale_token_limit_seconds: Mapped[int | None] = mapped_column(
         Integer, nullable=True, comment="Seconds a unit of work may wait before it is stale."
+    )
+
+
+def stale_limit_positive() -> CheckConstraint:
+    """An interaction's stale limit, when it has one, is a positive number of seconds."""
+    return CheckConstraint(
+        "stale_token_limit_seconds IS NULL OR stale_token_limit_seconds > 0",
+        name="stale_limit_positive",
     )
 
 

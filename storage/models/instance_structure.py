@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, UniqueConstraint
+from sqlalchemy import Boolean, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.enums import DecompositionStrategy, InstanceStatus
@@ -25,6 +25,8 @@ from storage.models.elements import (
     GuardianColumns,
     InteractionColumns,
     RoleColumns,
+    stale_limit_positive,
+    strategy_iff_beta,
 )
 from storage.types import UUIDType
 
@@ -107,11 +109,7 @@ class LocalRoleRow(RoleColumns, InstanceBase):
     __tablename__ = "Local_Roles"
     __table_args__ = (
         UniqueConstraint("local_workflow_id", "name"),
-        CheckConstraint(
-            "(role_type = 'BETA' AND decomposition_strategy IS NOT NULL)"
-            " OR (role_type <> 'BETA' AND decomposition_strategy IS NULL)",
-            name="strategy_iff_beta",
-        ),
+        strategy_iff_beta("decomposition_strategy"),
         {"comment": "Roles of a local workflow."},
     )
 
@@ -151,10 +149,7 @@ class LocalInteractionRow(InteractionColumns, InstanceBase):
     __tablename__ = "Local_Interactions"
     __table_args__ = (
         UniqueConstraint("local_workflow_id", "name"),
-        CheckConstraint(
-            "stale_token_limit_seconds IS NULL OR stale_token_limit_seconds > 0",
-            name="stale_limit_positive",
-        ),
+        stale_limit_positive(),
         {"comment": "Interactions (queues) of a local workflow."},
     )
 

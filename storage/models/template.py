@@ -19,6 +19,8 @@ from storage.models.elements import (
     GuardianColumns,
     InteractionColumns,
     RoleColumns,
+    stale_limit_positive,
+    strategy_iff_beta,
 )
 from storage.types import JSONType, UTCDateTime, UUIDType, utcnow
 from storage.values import folded
@@ -87,11 +89,7 @@ class TemplateRoleRow(RoleColumns, TemplateBase):
     __tablename__ = "Template_Roles"
     __table_args__ = (
         UniqueConstraint("workflow_id", "name"),
-        CheckConstraint(
-            "(role_type = 'BETA' AND strategy IS NOT NULL)"
-            " OR (role_type <> 'BETA' AND strategy IS NULL)",
-            name="strategy_iff_beta",
-        ),
+        strategy_iff_beta("strategy"),
         {"comment": "Roles of a blueprint: who acts at each step (ALPHA..TAU)."},
     )
 
@@ -125,10 +123,7 @@ class TemplateInteractionRow(InteractionColumns, TemplateBase):
     __tablename__ = "Template_Interactions"
     __table_args__ = (
         UniqueConstraint("workflow_id", "name"),
-        CheckConstraint(
-            "stale_token_limit_seconds IS NULL OR stale_token_limit_seconds > 0",
-            name="stale_limit_positive",
-        ),
+        stale_limit_positive(),
         {"comment": "Interactions (queues) where units of work wait between roles."},
     )
 
