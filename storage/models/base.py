@@ -6,8 +6,8 @@ import enum
 import uuid
 from typing import Any
 
-from sqlalchemy import Enum, MetaData
-from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy import Enum, Index, MetaData, text
+from sqlalchemy.orm import DeclarativeBase, mapped_column, relationship
 from sqlalchemy.orm.properties import MappedColumn
 
 from storage.types import UUIDType
@@ -54,4 +54,24 @@ def enum_column(
         nullable=nullable,
         comment=comment,
         **kw,
+    )
+
+
+def partial_unique_index(name: str, *columns: str, where: str) -> Index:
+    """A unique index over the rows matching `where` only, the same on SQLite and PostgreSQL."""
+    return Index(
+        name,
+        *columns,
+        unique=True,
+        sqlite_where=text(where),
+        postgresql_where=text(where),
+    )
+
+
+def owned_rows(back_populates: str, **kw: Any) -> Any:
+    """A one-to-many relationship to rows that live and die with their owner: their foreign
+    key says ON DELETE CASCADE, so the ORM leaves the delete to the database (no loading
+    them first) and deletes a row taken out of the collection."""
+    return relationship(
+        back_populates=back_populates, cascade="all, delete-orphan", passive_deletes=True, **kw
     )

@@ -24,9 +24,9 @@ def ai_context_column() -> Any:
     )
 
 
-def json_column(comment: str, *, nullable: bool = True) -> Any:
+def json_column(comment: str, *, nullable: bool = True, sort_order: int = 0) -> Any:
     """Instance-tier JSON a client (or a copied blueprint) wrote, kept as exact text."""
-    return mapped_column(JSONText(), nullable=nullable, comment=comment)
+    return mapped_column(JSONText(), nullable=nullable, comment=comment, sort_order=sort_order)
 
 
 def created_at_column(comment: str = "When the row was written (UTC).") -> Any:
@@ -34,7 +34,12 @@ def created_at_column(comment: str = "When the row was written (UTC).") -> Any:
 
 
 def fk_column(
-    target: str, comment: str, *, nullable: bool = False, ondelete: str | None = None
+    target: str,
+    comment: str,
+    *,
+    nullable: bool = False,
+    ondelete: str | None = None,
+    sort_order: int = 0,
 ) -> Any:
     """A UUID foreign key, always indexed (SPEC 3.3: indexes on every foreign key)."""
     return mapped_column(
@@ -43,4 +48,5 @@ def fk_column(
         nullable=nullable,
         index=True,
         comment=comment,
+        sort_order=sort_order,
     )

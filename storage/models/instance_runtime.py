@@ -15,12 +15,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.enums import ActorType, AssignmentStatus, LogType, UowStatus
-from storage.models.base import InstanceBase, enum_column, uuid_pk
+from storage.models.base import InstanceBase, enum_column, partial_unique_index, uuid_pk
 from storage.models.columns import (
     ai_context_column,
     created_at_column,
@@ -99,22 +98,15 @@ class AssignmentRow(InstanceBase):
 class RoleMemoryRow(InstanceBase):
     __tablename__ = "Local_Role_Attributes"
     __table_args__ = (
-        Index(
-            "uq_Local_Role_Attributes_global_key",
-            "role_id",
-            "key",
-            unique=True,
-            sqlite_where=text("actor_id IS NULL"),
-            postgresql_where=text("actor_id IS NULL"),
+        partial_unique_index(
+            "uq_Local_Role_Attributes_global_key", "role_id", "key", where="actor_id IS NULL"
         ),
-        Index(
+        partial_unique_index(
             "uq_Local_Role_Attributes_personal_key",
             "role_id",
             "actor_id",
             "key",
-            unique=True,
-            sqlite_where=text("actor_id IS NOT NULL"),
-            postgresql_where=text("actor_id IS NOT NULL"),
+            where="actor_id IS NOT NULL",
         ),
         {"comment": "Role memory: global blueprints (no actor) and personal playbooks (actor)."},
     )

@@ -6,17 +6,11 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, CheckConstraint, Index, Integer, UniqueConstraint, text
+from sqlalchemy import Boolean, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.enums import (
-    ComponentDirection,
-    DecompositionStrategy,
-    GuardianType,
-    InstanceStatus,
-    RoleType,
-)
-from storage.models.base import InstanceBase, enum_column, uuid_pk
+from storage.enums import DecompositionStrategy, InstanceStatus
+from storage.models.base import InstanceBase, enum_column, owned_rows, partial_unique_index, uuid_pk
 from storage.models.columns import (
     ai_context_column,
     created_at_column,
@@ -24,6 +18,15 @@ from storage.models.columns import (
     json_column,
     name_column,
     text_column,
+)
+from storage.models.elements import (
+    AFTER_SHARED,
+    ComponentColumns,
+    GuardianColumns,
+    InteractionColumns,
+    RoleColumns,
+    stale_limit_positive,
+    strategy_iff_beta,
 )
 from storage.types import UUIDType
 
@@ -66,13 +69,7 @@ class LocalWorkflowRow(InstanceBase):
     __tablename__ = "Local_Workflows"
     __table_args__ = (
         UniqueConstraint("instance_id", "name"),
-        Index(
-            "uq_Local_Workflows_one_master",
-            "instance_id",
-            unique=True,
-            sqlite_where=text("is_master"),
-            postgresql_where=text("is_master"),
-        ),
+        partial_unique_index("uq_Local_Workflows_one_master", "instance_id", where="is_master"),
         {"comment": "Workflows copied into an instance; exactly one is the master."},
     )
 
@@ -96,60 +93,46 @@ class LocalWorkflowRow(InstanceBase):
     )
 
     instance: Mapped[InstanceRow] = relationship(back_populates="workflows")
-    roles: Mapped[list[LocalRoleRow]] = relationship(
-        back_populates="workflow",
-        foreign_keys="LocalRoleRow.local_workflow_id",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
+    roles: Mapped[list[LocalRoleRow]] = owned_rows(
+        "workflow", foreign_keys="LocalRoleRow.local_workflow_id"
     )
-    interactions: Mapped[list[LocalInteractionRow]] = relationship(
-        back_populates="workflow", cascade="all, delete-orphan", passive_deletes=True
-    )
-    components: Mapped[list[LocalComponentRow]] = relationship(
-        back_populates="workflow", cascade="all, delete-orphan", passive_deletes=True
-    )
-    guardians: Mapped[list[LocalGuardianRow]] = relationship(
-        back_populates="workflow", cascade="all, delete-orphan", passive_deletes=True
-    )
+    interactions: Mapped[list[LocalInteractionRow]] = owned_rows("workflow")
+    components: Mapped[list[LocalComponentRow]] = owned_rows("workflow")
+    guardians: Mapped[list[LocalGuardianRow]] = owned_rows("workflow")
     gateway_roles: Mapped[list[LocalRoleRow]] = relationship(
         back_populates="linked_workflow", foreign_keys="LocalRoleRow.linked_local_workflow_id"
     )
     uows: Mapped[list[UnitOfWorkRow]] = relationship(back_populates="workflow")
 
 
-class LocalRoleRow(InstanceBase):
+class LocalRoleRow(RoleColumns, InstanceBase):
     __tablename__ = "Local_Roles"
     __table_args__ = (
         UniqueConstraint("local_workflow_id", "name"),
-        CheckConstraint(
-            "(role_type = 'BETA' AND decomposition_strategy IS NOT NULL)"
-            " OR (role_type <> 'BETA' AND decomposition_strategy IS NULL)",
-            name="strategy_iff_beta",
-        ),
+        strategy_iff_beta("decomposition_strategy"),
         {"comment": "Roles of a local workflow."},
     )
 
     role_id: Mapped[uuid.UUID] = uuid_pk("Primary key of the local role.")
     local_workflow_id: Mapped[uuid.UUID] = _local_workflow_fk()
-    name: Mapped[str] = name_column("Role name, unique in its workflow.")
-    description: Mapped[str | None] = text_column("What the role does.")
-    ai_context: Mapped[Any | None] = ai_context_column()
-    role_type: Mapped[RoleType] = enum_column(
-        RoleType, "role_type", "Functional type: ALPHA, BETA, OMEGA, EPSILON or TAU."
-    )
     decomposition_strategy: Mapped[DecompositionStrategy | None] = enum_column(
         DecompositionStrategy,
         "decomposition_strategy",
         "Decomposition strategy; required for BETA roles, absent otherwise.",
         nullable=True,
+        sort_order=AFTER_SHARED,
     )
     is_recursive_gateway: Mapped[bool] = mapped_column(
-        Boolean, default=False, comment="True when the role delegates to a linked child workflow."
+        Boolean,
+        default=False,
+        comment="True when the role delegates to a linked child workflow.",
+        sort_order=AFTER_SHARED,
     )
     linked_local_workflow_id: Mapped[uuid.UUID | None] = fk_column(
         "Local_Workflows.local_workflow_id",
         "Child workflow copy (same instance) this gateway role delegates to.",
         nullable=True,
+        sort_order=AFTER_SHARED,
     )
 
     workflow: Mapped[LocalWorkflowRow] = relationship(
@@ -162,31 +145,22 @@ class LocalRoleRow(InstanceBase):
     assignments: Mapped[list[AssignmentRow]] = relationship(back_populates="role")
 
 
-class LocalInteractionRow(InstanceBase):
+class LocalInteractionRow(InteractionColumns, InstanceBase):
     __tablename__ = "Local_Interactions"
     __table_args__ = (
         UniqueConstraint("local_workflow_id", "name"),
-        CheckConstraint(
-            "stale_token_limit_seconds IS NULL OR stale_token_limit_seconds > 0",
-            name="stale_limit_positive",
-        ),
+        stale_limit_positive(),
         {"comment": "Interactions (queues) of a local workflow."},
     )
 
     interaction_id: Mapped[uuid.UUID] = uuid_pk("Primary key of the local interaction.")
     local_workflow_id: Mapped[uuid.UUID] = _local_workflow_fk()
-    name: Mapped[str] = name_column("Interaction name, unique in its workflow.")
-    description: Mapped[str | None] = text_column("What waits in this interaction.")
-    ai_context: Mapped[Any | None] = ai_context_column()
-    stale_token_limit_seconds: Mapped[int | None] = mapped_column(
-        Integer, nullable=True, comment="Seconds a unit of work may wait before it is stale."
-    )
 
     workflow: Mapped[LocalWorkflowRow] = relationship(back_populates="interactions")
     components: Mapped[list[LocalComponentRow]] = relationship(back_populates="interaction")
 
 
-class LocalComponentRow(InstanceBase):
+class LocalComponentRow(ComponentColumns, InstanceBase):
     __tablename__ = "Local_Components"
     __table_args__ = (
         UniqueConstraint("local_workflow_id", "name"),
@@ -203,24 +177,14 @@ class LocalComponentRow(InstanceBase):
     role_id: Mapped[uuid.UUID] = fk_column(
         "Local_Roles.role_id", "Role at the other end of the link.", ondelete="CASCADE"
     )
-    direction: Mapped[ComponentDirection] = enum_column(
-        ComponentDirection,
-        "direction",
-        "INBOUND (interaction to role) or OUTBOUND (role to interaction).",
-    )
-    name: Mapped[str] = name_column("Component name, unique in its workflow.")
-    description: Mapped[str | None] = text_column("What flows along this link.")
-    ai_context: Mapped[Any | None] = ai_context_column()
 
     workflow: Mapped[LocalWorkflowRow] = relationship(back_populates="components")
     role: Mapped[LocalRoleRow] = relationship(back_populates="components")
     interaction: Mapped[LocalInteractionRow] = relationship(back_populates="components")
-    guardians: Mapped[list[LocalGuardianRow]] = relationship(
-        back_populates="component", cascade="all, delete-orphan", passive_deletes=True
-    )
+    guardians: Mapped[list[LocalGuardianRow]] = owned_rows("component")
 
 
-class LocalGuardianRow(InstanceBase):
+class LocalGuardianRow(GuardianColumns, InstanceBase):
     __tablename__ = "Local_Guardians"
     __table_args__ = (
         UniqueConstraint("local_workflow_id", "name"),
@@ -232,14 +196,9 @@ class LocalGuardianRow(InstanceBase):
     component_id: Mapped[uuid.UUID] = fk_column(
         "Local_Components.component_id", "Component this guardian watches.", ondelete="CASCADE"
     )
-    name: Mapped[str] = name_column("Guardian name, unique in its workflow.")
-    description: Mapped[str | None] = text_column("What the guardian checks.")
-    ai_context: Mapped[Any | None] = ai_context_column()
-    type: Mapped[GuardianType] = enum_column(
-        GuardianType, "guardian_type", "Guardian kind: CERBERUS, PASS_THRU, CRITERIA_GATE, ..."
-    )
     attributes: Mapped[Any | None] = json_column(
-        "Guardian settings copied from the template config (criteria, interaction_policy)."
+        "Guardian settings copied from the template config (criteria, interaction_policy).",
+        sort_order=AFTER_SHARED,
     )
 
     workflow: Mapped[LocalWorkflowRow] = relationship(back_populates="guardians")

@@ -6,13 +6,22 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Integer, String, Text, UniqueConstraint
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.enums import ComponentDirection, DecompositionStrategy, GuardianType, RoleType
-from storage.models.base import TemplateBase, enum_column, uuid_pk
-from storage.models.columns import ai_context_column, fk_column, text_column
+from storage.enums import DecompositionStrategy
+from storage.models.base import TemplateBase, enum_column, owned_rows, uuid_pk
+from storage.models.columns import ai_context_column, fk_column, name_column, text_column
+from storage.models.elements import (
+    AFTER_SHARED,
+    ComponentColumns,
+    GuardianColumns,
+    InteractionColumns,
+    RoleColumns,
+    stale_limit_positive,
+    strategy_iff_beta,
+)
 from storage.types import JSONType, UTCDateTime, UUIDType, utcnow
 from storage.values import folded
 
@@ -39,7 +48,7 @@ class TemplateWorkflowRow(TemplateBase):
     )
 
     workflow_id: Mapped[uuid.UUID] = uuid_pk("Primary key of the workflow blueprint.")
-    name: Mapped[str] = mapped_column(String(200), comment="Workflow name, unique per version.")
+    name: Mapped[str] = name_column("Workflow name, unique per version.")
     # Set from `name` on every insert (a column default), never written by hand.
     name_folded: Mapped[str | None] = mapped_column(
         Text,
@@ -65,58 +74,40 @@ class TemplateWorkflowRow(TemplateBase):
         "NULL while it may be instantiated.",
     )
 
-    roles: Mapped[list[TemplateRoleRow]] = relationship(
-        back_populates="workflow",
-        foreign_keys="TemplateRoleRow.workflow_id",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
+    roles: Mapped[list[TemplateRoleRow]] = owned_rows(
+        "workflow", foreign_keys="TemplateRoleRow.workflow_id"
     )
-    interactions: Mapped[list[TemplateInteractionRow]] = relationship(
-        back_populates="workflow", cascade="all, delete-orphan", passive_deletes=True
-    )
-    components: Mapped[list[TemplateComponentRow]] = relationship(
-        back_populates="workflow", cascade="all, delete-orphan", passive_deletes=True
-    )
-    guardians: Mapped[list[TemplateGuardianRow]] = relationship(
-        back_populates="workflow", cascade="all, delete-orphan", passive_deletes=True
-    )
+    interactions: Mapped[list[TemplateInteractionRow]] = owned_rows("workflow")
+    components: Mapped[list[TemplateComponentRow]] = owned_rows("workflow")
+    guardians: Mapped[list[TemplateGuardianRow]] = owned_rows("workflow")
     parent_roles: Mapped[list[TemplateRoleRow]] = relationship(
         back_populates="child_workflow", foreign_keys="TemplateRoleRow.child_workflow_id"
     )
 
 
-class TemplateRoleRow(TemplateBase):
+class TemplateRoleRow(RoleColumns, TemplateBase):
     __tablename__ = "Template_Roles"
     __table_args__ = (
         UniqueConstraint("workflow_id", "name"),
-        CheckConstraint(
-            "(role_type = 'BETA' AND strategy IS NOT NULL)"
-            " OR (role_type <> 'BETA' AND strategy IS NULL)",
-            name="strategy_iff_beta",
-        ),
+        strategy_iff_beta("strategy"),
         {"comment": "Roles of a blueprint: who acts at each step (ALPHA..TAU)."},
     )
 
     role_id: Mapped[uuid.UUID] = uuid_pk("Primary key of the role.")
     workflow_id: Mapped[uuid.UUID] = _workflow_fk()
-    name: Mapped[str] = mapped_column(String(200), comment="Role name, unique in its workflow.")
-    description: Mapped[str | None] = text_column("What the role does.")
-    ai_context: Mapped[Any | None] = ai_context_column()
-    role_type: Mapped[RoleType] = enum_column(
-        RoleType, "role_type", "Functional type: ALPHA, BETA, OMEGA, EPSILON or TAU."
-    )
     strategy: Mapped[DecompositionStrategy | None] = enum_column(
         DecompositionStrategy,
         "strategy",
         "Decomposition strategy; required for BETA roles, absent otherwise.",
         nullable=True,
+        sort_order=AFTER_SHARED,
     )
-    child_workflow_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUIDType(),
-        ForeignKey("Template_Workflows.workflow_id", ondelete="RESTRICT"),
+    child_workflow_id: Mapped[uuid.UUID | None] = fk_column(
+        "Template_Workflows.workflow_id",
+        "Child blueprint this role delegates to (recursive gateway), if any.",
         nullable=True,
-        index=True,
-        comment="Child blueprint this role delegates to (recursive gateway), if any.",
+        ondelete="RESTRICT",
+        sort_order=AFTER_SHARED,
     )
 
     workflow: Mapped[TemplateWorkflowRow] = relationship(
@@ -128,33 +119,22 @@ class TemplateRoleRow(TemplateBase):
     components: Mapped[list[TemplateComponentRow]] = relationship(back_populates="role")
 
 
-class TemplateInteractionRow(TemplateBase):
+class TemplateInteractionRow(InteractionColumns, TemplateBase):
     __tablename__ = "Template_Interactions"
     __table_args__ = (
         UniqueConstraint("workflow_id", "name"),
-        CheckConstraint(
-            "stale_token_limit_seconds IS NULL OR stale_token_limit_seconds > 0",
-            name="stale_limit_positive",
-        ),
+        stale_limit_positive(),
         {"comment": "Interactions (queues) where units of work wait between roles."},
     )
 
     interaction_id: Mapped[uuid.UUID] = uuid_pk("Primary key of the interaction.")
     workflow_id: Mapped[uuid.UUID] = _workflow_fk()
-    name: Mapped[str] = mapped_column(
-        String(200), comment="Interaction name, unique in its workflow."
-    )
-    description: Mapped[str | None] = text_column("What waits in this interaction.")
-    ai_context: Mapped[Any | None] = ai_context_column()
-    stale_token_limit_seconds: Mapped[int | None] = mapped_column(
-        Integer, nullable=True, comment="Seconds a unit of work may wait before it is stale."
-    )
 
     workflow: Mapped[TemplateWorkflowRow] = relationship(back_populates="interactions")
     components: Mapped[list[TemplateComponentRow]] = relationship(back_populates="interaction")
 
 
-class TemplateComponentRow(TemplateBase):
+class TemplateComponentRow(ComponentColumns, TemplateBase):
     __tablename__ = "Template_Components"
     __table_args__ = (
         UniqueConstraint("workflow_id", "name"),
@@ -163,38 +143,22 @@ class TemplateComponentRow(TemplateBase):
 
     component_id: Mapped[uuid.UUID] = uuid_pk("Primary key of the component.")
     workflow_id: Mapped[uuid.UUID] = _workflow_fk()
-    interaction_id: Mapped[uuid.UUID] = mapped_column(
-        UUIDType(),
-        ForeignKey("Template_Interactions.interaction_id", ondelete="CASCADE"),
-        index=True,
-        comment="Interaction at one end of the link.",
+    interaction_id: Mapped[uuid.UUID] = fk_column(
+        "Template_Interactions.interaction_id",
+        "Interaction at one end of the link.",
+        ondelete="CASCADE",
     )
-    role_id: Mapped[uuid.UUID] = mapped_column(
-        UUIDType(),
-        ForeignKey("Template_Roles.role_id", ondelete="CASCADE"),
-        index=True,
-        comment="Role at the other end of the link.",
+    role_id: Mapped[uuid.UUID] = fk_column(
+        "Template_Roles.role_id", "Role at the other end of the link.", ondelete="CASCADE"
     )
-    direction: Mapped[ComponentDirection] = enum_column(
-        ComponentDirection,
-        "direction",
-        "INBOUND (interaction to role) or OUTBOUND (role to interaction).",
-    )
-    name: Mapped[str] = mapped_column(
-        String(200), comment="Component name, unique in its workflow."
-    )
-    description: Mapped[str | None] = text_column("What flows along this link.")
-    ai_context: Mapped[Any | None] = ai_context_column()
 
     workflow: Mapped[TemplateWorkflowRow] = relationship(back_populates="components")
     role: Mapped[TemplateRoleRow] = relationship(back_populates="components")
     interaction: Mapped[TemplateInteractionRow] = relationship(back_populates="components")
-    guardians: Mapped[list[TemplateGuardianRow]] = relationship(
-        back_populates="component", cascade="all, delete-orphan", passive_deletes=True
-    )
+    guardians: Mapped[list[TemplateGuardianRow]] = owned_rows("component")
 
 
-class TemplateGuardianRow(TemplateBase):
+class TemplateGuardianRow(GuardianColumns, TemplateBase):
     __tablename__ = "Template_Guardians"
     __table_args__ = (
         UniqueConstraint("workflow_id", "name"),
@@ -203,20 +167,14 @@ class TemplateGuardianRow(TemplateBase):
 
     guardian_id: Mapped[uuid.UUID] = uuid_pk("Primary key of the guardian.")
     workflow_id: Mapped[uuid.UUID] = _workflow_fk()
-    component_id: Mapped[uuid.UUID] = mapped_column(
-        UUIDType(),
-        ForeignKey("Template_Components.component_id", ondelete="CASCADE"),
-        index=True,
-        comment="Component this guardian watches.",
-    )
-    name: Mapped[str] = mapped_column(String(200), comment="Guardian name, unique in its workflow.")
-    description: Mapped[str | None] = text_column("What the guardian checks.")
-    ai_context: Mapped[Any | None] = ai_context_column()
-    type: Mapped[GuardianType] = enum_column(
-        GuardianType, "guardian_type", "Guardian kind: CERBERUS, PASS_THRU, CRITERIA_GATE, ..."
+    component_id: Mapped[uuid.UUID] = fk_column(
+        "Template_Components.component_id", "Component this guardian watches.", ondelete="CASCADE"
     )
     config: Mapped[Any | None] = mapped_column(
-        JSONType, nullable=True, comment="Guardian settings, e.g. criteria or interaction_policy."
+        JSONType,
+        nullable=True,
+        comment="Guardian settings, e.g. criteria or interaction_policy.",
+        sort_order=AFTER_SHARED,
     )
 
     workflow: Mapped[TemplateWorkflowRow] = relationship(back_populates="guardians")

@@ -20,21 +20,8 @@ from storage.engines import Tiers
 from storage.enums import ActorType, AssignmentStatus, InstanceStatus
 from storage.errors import DomainError, ErrorCode, Problem
 from storage.ids import new_id
-from storage.models import (
-    ActorRow,
-    AssignmentRow,
-    InstanceRow,
-    LocalComponentRow,
-    LocalGuardianRow,
-    LocalInteractionRow,
-    LocalRoleRow,
-    LocalWorkflowRow,
-    TemplateComponentRow,
-    TemplateGuardianRow,
-    TemplateInteractionRow,
-    TemplateRoleRow,
-    TemplateWorkflowRow,
-)
+from storage.models import ActorRow, AssignmentRow, InstanceRow, TemplateWorkflowRow
+from storage.models.graphs import LOCAL_GRAPH, TEMPLATE_GRAPH
 from storage.runtime.audit import audit
 from storage.values import check_text, checked_json, column_length
 
@@ -157,15 +144,11 @@ async def _read_blueprint(session: AsyncSession, master: Any, max_depth: int) ->
     depth = 0
     while frontier:
         depth += 1
-        roles = list(
-            await session.scalars(
-                select(TemplateRoleRow).where(TemplateRoleRow.workflow_id.in_(frontier))
-            )
-        )
+        roles = await _rows(session, TEMPLATE_GRAPH.roles, frontier)
         blueprint.roles += roles
-        blueprint.interactions += await _rows(session, TemplateInteractionRow, frontier)
-        blueprint.components += await _rows(session, TemplateComponentRow, frontier)
-        blueprint.guardians += await _rows(session, TemplateGuardianRow, frontier)
+        blueprint.interactions += await _rows(session, TEMPLATE_GRAPH.interactions, frontier)
+        blueprint.components += await _rows(session, TEMPLATE_GRAPH.components, frontier)
+        blueprint.guardians += await _rows(session, TEMPLATE_GRAPH.guardians, frontier)
         new = {r.child_workflow_id for r in roles if r.child_workflow_id is not None} - seen
         if new and depth >= max_depth:
             raise _fail(
@@ -230,6 +213,16 @@ async def _copy(
     def copy_id(template_id: uuid.UUID) -> uuid.UUID:
         return ids.setdefault(template_id, new_id())
 
+    def element(row: Any) -> dict[str, Any]:
+        """What the copy of any element takes from its template row: its workflow's copy,
+        and the columns of `storage.models.elements` that all four kinds share as they are."""
+        return {
+            "local_workflow_id": copy_id(row.workflow_id),
+            "name": row.name,
+            "description": row.description,
+            "ai_context": row.ai_context,
+        }
+
     names = {w.workflow_id: w.name for w in blueprint.workflows}
     if len(set(names.values())) < len(names):
         raise _fail(
@@ -251,7 +244,7 @@ async def _copy(
             ],
         ),
         (
-            LocalWorkflowRow,
+            LOCAL_GRAPH.workflows,
             [
                 {
                     "local_workflow_id": copy_id(w.workflow_id),
@@ -268,14 +261,11 @@ async def _copy(
             ],
         ),
         (
-            LocalRoleRow,
+            LOCAL_GRAPH.roles,
             [
                 {
                     "role_id": copy_id(r.role_id),
-                    "local_workflow_id": copy_id(r.workflow_id),
-                    "name": r.name,
-                    "description": r.description,
-                    "ai_context": r.ai_context,
+                    **element(r),
                     "role_type": r.role_type,
                     "decomposition_strategy": r.strategy,
                     "is_recursive_gateway": r.child_workflow_id is not None,
@@ -287,45 +277,36 @@ async def _copy(
             ],
         ),
         (
-            LocalInteractionRow,
+            LOCAL_GRAPH.interactions,
             [
                 {
                     "interaction_id": copy_id(i.interaction_id),
-                    "local_workflow_id": copy_id(i.workflow_id),
-                    "name": i.name,
-                    "description": i.description,
-                    "ai_context": i.ai_context,
+                    **element(i),
                     "stale_token_limit_seconds": i.stale_token_limit_seconds,
                 }
                 for i in blueprint.interactions
             ],
         ),
         (
-            LocalComponentRow,
+            LOCAL_GRAPH.components,
             [
                 {
                     "component_id": copy_id(c.component_id),
-                    "local_workflow_id": copy_id(c.workflow_id),
+                    **element(c),
                     "interaction_id": copy_id(c.interaction_id),
                     "role_id": copy_id(c.role_id),
                     "direction": c.direction,
-                    "name": c.name,
-                    "description": c.description,
-                    "ai_context": c.ai_context,
                 }
                 for c in blueprint.components
             ],
         ),
         (
-            LocalGuardianRow,
+            LOCAL_GRAPH.guardians,
             [
                 {
                     "guardian_id": copy_id(g.guardian_id),
-                    "local_workflow_id": copy_id(g.workflow_id),
+                    **element(g),
                     "component_id": copy_id(g.component_id),
-                    "name": g.name,
-                    "description": g.description,
-                    "ai_context": g.ai_context,
                     "type": g.type,
                     "attributes": g.config,
                 }

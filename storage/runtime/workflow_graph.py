@@ -5,34 +5,26 @@ units of work wait (PENDING) in each interaction right now. Drawing itself is
 from __future__ import annotations
 
 import uuid
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Connection, Table, func, select
 
 from storage.enums import ComponentDirection, UowStatus
 from storage.models import UnitOfWorkRow
-from storage.models.graphs import LOCAL_TABLES
+from storage.models.graphs import LOCAL_GRAPH, LOCAL_TABLES
 from storage.templates.graph import GraphEdge, GraphInteraction, GraphRole, WorkflowGraph
 
-WORKFLOWS, ROLES, INTERACTIONS, COMPONENTS, GUARDIANS = LOCAL_TABLES
+WORKFLOWS = LOCAL_TABLES.workflows
 UOWS = cast(Table, UnitOfWorkRow.__table__)
 
 
 def local_workflow_graph(connection: Connection, workflow_id: uuid.UUID) -> WorkflowGraph | None:
     """The graph of one local workflow with the PENDING units per interaction; None when
     there is no such workflow. Six statements, whatever the size of the workflow."""
-    workflow = connection.execute(
-        select(WORKFLOWS).where(WORKFLOWS.c.local_workflow_id == workflow_id)
-    ).first()
-    if workflow is None:
+    graph = LOCAL_GRAPH.read(connection, workflow_id)
+    if graph is None:
         return None
-
-    def of(table: Table) -> list[Any]:
-        rows = connection.execute(select(table).where(table.c.local_workflow_id == workflow_id))
-        return sorted(rows, key=lambda row: row.name)
-
-    roles, interactions = of(ROLES), of(INTERACTIONS)
-    components, guardians = of(COMPONENTS), of(GUARDIANS)
+    workflow, roles, interactions, components, guardians = graph
     linked_ids = {r.linked_local_workflow_id for r in roles if r.linked_local_workflow_id}
     linked = dict(
         connection.execute(

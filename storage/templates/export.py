@@ -16,9 +16,9 @@ import uuid
 from typing import Any
 
 import yaml
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, select
 
-from storage.models.graphs import TEMPLATE_TABLES
+from storage.models.graphs import TEMPLATE_GRAPH, TEMPLATE_TABLES
 from storage.templates.canonical import canonical_spec
 from storage.templates.specs import (
     ComponentSpec,
@@ -28,7 +28,7 @@ from storage.templates.specs import (
     TemplateSpec,
 )
 
-WORKFLOWS, ROLES, INTERACTIONS, COMPONENTS, GUARDIANS = TEMPLATE_TABLES
+WORKFLOWS = TEMPLATE_TABLES.workflows
 
 
 def named_id(connection: Connection, name: str, version: int | None) -> uuid.UUID | None:
@@ -57,17 +57,10 @@ def export_document(connection: Connection, workflow_id: uuid.UUID) -> str | Non
 def stored_spec(connection: Connection, workflow_id: uuid.UUID) -> TemplateSpec | None:
     """The template as stored, in canonical order, child templates by name and the version
     linked; None when there is no such template. Five statements plus one for children."""
-    workflow = connection.execute(
-        select(WORKFLOWS).where(WORKFLOWS.c.workflow_id == workflow_id)
-    ).first()
-    if workflow is None:
+    graph = TEMPLATE_GRAPH.read(connection, workflow_id)
+    if graph is None:
         return None
-
-    def of(table: Table) -> list[Any]:
-        return list(connection.execute(select(table).where(table.c.workflow_id == workflow_id)))
-
-    roles, interactions = of(ROLES), of(INTERACTIONS)
-    components, guardians = of(COMPONENTS), of(GUARDIANS)
+    workflow, roles, interactions, components, guardians = graph
     child_ids = {role.child_workflow_id for role in roles if role.child_workflow_id}
     children = {
         row.workflow_id: row

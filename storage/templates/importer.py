@@ -22,7 +22,7 @@ from storage.models import (
     TemplateRoleRow,
     TemplateWorkflowRow,
 )
-from storage.templates import audit
+from storage.templates import audit, specs
 from storage.templates.canonical import same_content
 from storage.templates.document import parse_template_yaml, template_schema_json
 from storage.templates.export import stored_spec
@@ -257,10 +257,7 @@ async def _write(
     roles = {
         r.name: TemplateRoleRow(
             role_id=new_id(),
-            workflow_id=workflow.workflow_id,
-            name=r.name,
-            description=r.description,
-            ai_context=r.ai_context,
+            **_element(workflow, r),
             role_type=r.role_type,
             strategy=r.strategy,
             child_workflow_id=children[r.name].workflow_id if r.name in children else None,
@@ -270,10 +267,7 @@ async def _write(
     interactions = {
         i.name: TemplateInteractionRow(
             interaction_id=new_id(),
-            workflow_id=workflow.workflow_id,
-            name=i.name,
-            description=i.description,
-            ai_context=i.ai_context,
+            **_element(workflow, i),
             stale_token_limit_seconds=i.stale_token_limit_seconds,
         )
         for i in spec.interactions
@@ -283,23 +277,17 @@ async def _write(
     for c in spec.components:
         component = TemplateComponentRow(
             component_id=new_id(),
-            workflow_id=workflow.workflow_id,
+            **_element(workflow, c),
             interaction_id=interactions[c.interaction].interaction_id,
             role_id=roles[c.role].role_id,
             direction=c.direction,
-            name=c.name,
-            description=c.description,
-            ai_context=c.ai_context,
         )
         components.append(component)
         guardians += [
             TemplateGuardianRow(
                 guardian_id=new_id(),
-                workflow_id=workflow.workflow_id,
+                **_element(workflow, g),
                 component_id=component.component_id,
-                name=g.name,
-                description=g.description,
-                ai_context=g.ai_context,
                 type=g.type,
                 config=g.config,
             )
@@ -309,6 +297,20 @@ async def _write(
     session.add_all([workflow, *roles.values(), *interactions.values(), *components, *guardians])
     await session.flush()
     return workflow
+
+
+def _element(
+    workflow: TemplateWorkflowRow,
+    spec: specs.RoleSpec | specs.InteractionSpec | specs.ComponentSpec | specs.GuardianSpec,
+) -> dict[str, Any]:
+    """What every element row of `workflow` takes from its spec as it is (the columns of
+    `storage.models.elements` that all four kinds share)."""
+    return {
+        "workflow_id": workflow.workflow_id,
+        "name": spec.name,
+        "description": spec.description,
+        "ai_context": spec.ai_context,
+    }
 
 
 @dataclass
