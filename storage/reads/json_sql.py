@@ -67,11 +67,6 @@ class JsonSql:
         # SQLite aggregates in the order rows arrive: the FROM is ordered by the caller.
         return func.json_group_array(element, type_=SAJSON)
 
-    def empty_array(self) -> Element:
-        if self.postgres:
-            return literal_column("'[]'::json")
-        return func.json("[]", type_=SAJSON)
-
     def boolean(self, column: Element) -> Element:
         if self.postgres:
             return column
@@ -123,7 +118,7 @@ class JsonSql:
         stored = type_coerce(column, Text)
         return func.replace(func.replace(stored, " ", "T"), ".000000", "") + "+00:00"
 
-    def cursor(self, key: Element, integer_key: bool = False) -> Element:
+    def cursor(self, key: Element) -> Element:
         """The pagination cursor of a row whose primary key is `key`."""
         if self.postgres:
             raw = func.convert_to(literal("c1:", Text) + cast(key, Text), "UTF8")
